@@ -1,0 +1,1 @@
+"""The product's logic: config, planner, rendering, payloads, applier. No network I/O."""

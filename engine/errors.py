@@ -1,0 +1,96 @@
+"""The error tree. Every error a user can meet is a CrmformError whose str() is the message.
+
+Messages are whole sentences naming the file, the field and the fix. Only the CLI turns
+these into text and exit codes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Diagnostic:
+    """One problem in a desired-state file: where it is and what is wrong.
+
+    `path` is the location inside the document, e.g. "fields[2] (category)" or "objectType";
+    empty when the problem concerns the whole file.
+    """
+
+    file: str
+    line: int | None
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        where = self.file if self.line is None else f"{self.file}:{self.line}"
+        return f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
+
+    def sort_key(self) -> tuple[str, int, str, str]:
+        return (self.file, self.line or 0, self.path, self.message)
+
+
+class CrmformError(Exception):
+    """Base of every expected failure. The CLI prints str(error) and exits 1."""
+
+
+class ConfigError(CrmformError):
+    """The desired-state files have problems; carries all of them, sorted."""
+
+    def __init__(self, diagnostics: Iterable[Diagnostic]) -> None:
+        self.diagnostics = tuple(sorted(diagnostics, key=Diagnostic.sort_key))
+        count = len(self.diagnostics)
+        head = f"{count} problem{'s' if count != 1 else ''} in the schema files:"
+        super().__init__("\n".join([head, *(f"  {d}" for d in self.diagnostics)]))
+
+
+class PlanError(CrmformError):
+    """The plan cannot be made or carried out as asked."""
+
+
+class ProtectedFieldError(PlanError):
+    """A plan would delete or replace a field marked `protect: true`."""
+
+
+class StateError(CrmformError):
+    """The state file is missing where required, unreadable, corrupt or of a newer version."""
+
+
+class StateLockedError(StateError):
+    """Another process holds the state lock."""
+
+
+class StalePlanError(StateError):
+    """A saved plan no longer matches the state (or the remote) it was made against."""
+
+
+class ApprovalRequired(CrmformError):
+    """The run needs a human's consent (or --auto-approve / --allow-destroy) to go on."""
+
+
+class ProviderError(CrmformError):
+    """The remote system refused or failed a request.
+
+    Carries the HTTP status (None for transport failures), the provider's error strings and
+    its request id, so a user can quote them to support.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        errors: tuple[str, ...] = (),
+        request_id: str | None = None,
+    ) -> None:
+        self.status = status
+        self.errors = errors
+        self.request_id = request_id
+        self.summary = message
+        parts = [message]
+        if errors:
+            parts.append("The server said: " + "; ".join(errors))
+        if request_id:
+            parts.append(f"(requestId {request_id})")
+        super().__init__(" ".join(parts))

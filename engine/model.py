@@ -1,0 +1,257 @@
+"""The vocabulary shared by every layer: fields, object keys, schemas, state, plans.
+
+Only immutable value types live here; this module imports nothing else from crmform.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+DEFAULT_PROVIDER = "gong"
+
+
+class ObjectType(StrEnum):
+    """Gong's CRM object types that carry a custom-field schema (case-sensitive)."""
+
+    ACCOUNT = "ACCOUNT"
+    CONTACT = "CONTACT"
+    DEAL = "DEAL"
+    LEAD = "LEAD"
+
+
+class FieldType(StrEnum):
+    """Gong's field types, exactly as the API spells them."""
+
+    DATE = "DATE"
+    DATETIME = "DATETIME"
+    NUMBER = "NUMBER"
+    PERCENT = "PERCENT"
+    CURRENCY = "CURRENCY"
+    ID = "ID"
+    URL = "URL"
+    STRING = "STRING"
+    BOOLEAN = "BOOLEAN"
+    PHONENUMBER = "PHONENUMBER"
+    EMAILADDRESS = "EMAILADDRESS"
+    PICKLIST = "PICKLIST"
+    REFERENCE = "REFERENCE"
+    STRINGARRAY = "STRINGARRAY"
+
+
+# A REFERENCE field may point at any object type, or at a Gong user.
+REFERENCE_TARGETS: tuple[str, ...] = (*(t.value for t in ObjectType), "USER")
+
+
+class Action(StrEnum):
+    """What a plan does to one field. The values are the JSON plan's contract strings."""
+
+    CREATE = "create"
+    UPDATE = "update"
+    REPLACE = "replace"
+    DELETE = "delete"
+    # Only `protect` changed: recorded in state, never sent to Gong.
+    PROTECT = "protect"
+
+
+DESTRUCTIVE_ACTIONS = frozenset({Action.REPLACE, Action.DELETE})
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    """One custom field, as desired in a file or as last applied (in state).
+
+    `reference_to` is set only for REFERENCE, `ordered_value_list` only for PICKLIST.
+    `last_modified` is known only for applied fields (state); desired fields leave it None.
+    `protect` is crmform's own flag and is never sent to Gong.
+    """
+
+    unique_name: str
+    label: str
+    type: FieldType
+    reference_to: str | None = None
+    ordered_value_list: tuple[str, ...] | None = None
+    protect: bool = False
+    last_modified: str | None = None
+
+    def same_remote(self, other: Field) -> bool:
+        """True when Gong would see no difference between the two (ignores protect, time)."""
+        return (
+            self.type == other.type
+            and self.label == other.label
+            and self.reference_to == other.reference_to
+            and self.ordered_value_list == other.ordered_value_list
+        )
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class ObjectKey:
+    """One schema on the remote side: a provider, an integration and an object type.
+
+    Ordering follows the address string, so plans sort the same way everywhere.
+    """
+
+    address: str = field(init=False, repr=False, compare=True)
+    provider: str = field(compare=False)
+    integration_id: int = field(compare=False)
+    object_type: ObjectType = field(compare=False)
+
+    def __init__(self, provider: str, integration_id: int, object_type: ObjectType | str) -> None:
+        object.__setattr__(self, "provider", provider)
+        object.__setattr__(self, "integration_id", integration_id)
+        object.__setattr__(self, "object_type", ObjectType(object_type))
+        object.__setattr__(self, "address", f"{provider}/{integration_id}/{object_type}")
+
+    @classmethod
+    def parse(cls, address: str) -> ObjectKey:
+        """Inverse of `.address`; raises ValueError for anything malformed."""
+        parts = address.split("/")
+        if len(parts) != 3 or not parts[1].isdigit():
+            raise ValueError(
+                f"not an address of the form provider/integrationId/OBJECT: {address!r}"
+            )
+        return cls(parts[0], int(parts[1]), ObjectType(parts[2]))
+
+    def __str__(self) -> str:
+        return self.address
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectSchema:
+    """The custom fields of one object type. `source` names the file it came from, if any."""
+
+    key: ObjectKey
+    fields: tuple[Field, ...]
+    source: str | None = None
+
+    def by_name(self) -> dict[str, Field]:
+        return {f.unique_name: f for f in self.fields}
+
+
+@dataclass(frozen=True, slots=True)
+class Desired:
+    """Everything the schema files ask for, one ObjectSchema per address, sorted by address."""
+
+    objects: tuple[ObjectSchema, ...] = ()
+
+    def get(self, key: ObjectKey) -> ObjectSchema | None:
+        for obj in self.objects:
+            if obj.key == key:
+                return obj
+        return None
+
+
+STATE_VERSION = 1
+
+
+@dataclass(frozen=True, slots=True)
+class State:
+    """What crmform last applied. `lineage` is fixed at creation; `serial` grows per write.
+
+    A state that was never written has `serial == 0` and an empty `lineage`.
+    """
+
+    lineage: str = ""
+    serial: int = 0
+    objects: tuple[ObjectSchema, ...] = ()
+
+    def get(self, key: ObjectKey) -> ObjectSchema | None:
+        for obj in self.objects:
+            if obj.key == key:
+                return obj
+        return None
+
+    def with_object(self, obj: ObjectSchema) -> State:
+        """A copy with `obj` replacing its address (dropped when it has no fields left)."""
+        kept = [o for o in self.objects if o.key != obj.key]
+        if obj.fields:
+            kept.append(obj)
+        return State(self.lineage, self.serial, tuple(sorted(kept, key=lambda o: o.key)))
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One planned action on one field.
+
+    before/after by action (as Terraform's plans/changes.go documents its own):
+      create   before=None,             after=desired field
+      update   before=state field,      after=desired field (label, values or target differ)
+      replace  before=state field,      after=desired field (type differs; old data deleted)
+      delete   before=state field,      after=None (sent as an isDeleted tombstone)
+      protect  before=state field,      after=desired field (only `protect` differs)
+    `reason` is a short human phrase saying why, e.g. "type STRING -> NUMBER".
+    """
+
+    key: ObjectKey
+    unique_name: str
+    action: Action
+    before: Field | None
+    after: Field | None
+    reason: str = ""
+
+    @property
+    def destroys_data(self) -> bool:
+        return self.action in DESTRUCTIVE_ACTIONS
+
+    @property
+    def touches_remote(self) -> bool:
+        return self.action is not Action.PROTECT
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    create: int = 0
+    update: int = 0
+    replace: int = 0
+    delete: int = 0
+    protect: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.create + self.update + self.replace + self.delete + self.protect
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """The changes that would make the remote (and state) match the desired files.
+
+    `changes` are sorted by (address, uniqueName). `state_lineage`/`state_serial` name the
+    state the plan was computed against, so a saved plan can refuse a moved state.
+    """
+
+    changes: tuple[Change, ...]
+    desired: Desired
+    state_lineage: str = ""
+    state_serial: int = 0
+
+    @property
+    def summary(self) -> Summary:
+        counts = {a: 0 for a in Action}
+        for change in self.changes:
+            counts[change.action] += 1
+        return Summary(
+            create=counts[Action.CREATE],
+            update=counts[Action.UPDATE],
+            replace=counts[Action.REPLACE],
+            delete=counts[Action.DELETE],
+            protect=counts[Action.PROTECT],
+        )
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.changes
+
+    @property
+    def destructive(self) -> tuple[Change, ...]:
+        return tuple(c for c in self.changes if c.destroys_data)
+
+    def keys(self) -> tuple[ObjectKey, ...]:
+        """Addresses with at least one change, in order."""
+        seen: dict[ObjectKey, None] = {}
+        for change in self.changes:
+            seen.setdefault(change.key)
+        return tuple(seen)
+
+    def changes_for(self, key: ObjectKey) -> Iterator[Change]:
+        return (c for c in self.changes if c.key == key)

@@ -1,0 +1,1 @@
+"""Remote CRM systems behind one Provider protocol (see base.py)."""

@@ -1,0 +1,1 @@
+"""Gong's CRM schema API: the httpx client and a local emulator."""

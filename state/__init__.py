@@ -1,0 +1,1 @@
+"""Where state lives, behind one StateBackend protocol (see backend.py)."""
