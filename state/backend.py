@@ -1,7 +1,7 @@
 """The StateBackend protocol: where crmform keeps what it last applied.
 
-Every backend must pass tests/test_state_conformance.py: read, write (atomic, compare-and-
-swap on serial), lock (exclusive, with holder info) and force-unlock.
+Every backend must pass the conformance tests in tests/test_state_backends.py: read, write
+(atomic, compare-and-swap on serial), lock (exclusive, with holder info) and force-unlock.
 """
 
 from __future__ import annotations

@@ -1,0 +1,723 @@
+"""State backends: one conformance suite every backend passes, then the local file's own rules.
+
+A new backend joins by adding a factory to BACKENDS. A factory gets an empty directory and
+returns a backend; calling it twice with the same directory must give two handles on the
+same stored state (as two processes would have).
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import re
+import select
+import signal
+import socket
+import stat
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from crmform.engine.errors import StateError, StateLockedError
+from crmform.engine.model import (
+    STATE_VERSION,
+    Field,
+    FieldType,
+    ObjectKey,
+    ObjectSchema,
+    ObjectType,
+    State,
+)
+from crmform.state.backend import StateBackend
+from crmform.state.local import LocalState
+
+MakeBackend = Callable[[Path], StateBackend]
+
+BACKENDS = [pytest.param(lambda d: LocalState(d / "crmform.state.json"), id="local")]
+
+UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
+BIG_ID = 2**53 + 7  # not exactly representable as a double: survives only as a JSON integer
+
+
+def sample_objects() -> tuple[ObjectSchema, ...]:
+    account = ObjectSchema(
+        ObjectKey("gong", BIG_ID, ObjectType.ACCOUNT),
+        (
+            Field(
+                "tier",
+                "Région tier",
+                FieldType.PICKLIST,
+                ordered_value_list=("Gold", "Silver", "Bronze"),
+                protect=True,
+                last_modified="2026-11-28T20:31:05Z",
+            ),
+            Field("owner", "Owner", FieldType.REFERENCE, reference_to="USER"),
+        ),
+    )
+    deal = ObjectSchema(
+        ObjectKey("gong", 6286478263646, ObjectType.DEAL),
+        (Field("arr", "ARR", FieldType.CURRENCY, last_modified="2026-11-28T20:31:06Z"),),
+    )
+    return tuple(sorted((deal, account), key=lambda o: o.key))
+
+
+@pytest.fixture(params=BACKENDS)
+def make_backend(request: pytest.FixtureRequest) -> MakeBackend:
+    factory: MakeBackend = request.param
+    return factory
+
+
+# -- conformance: every backend ------------------------------------------------------------
+
+
+def test_a_backend_never_written_reads_as_the_empty_state(make_backend, tmp_path):
+    assert make_backend(tmp_path).read() == State()
+
+
+def test_written_state_reads_back_field_for_field(make_backend, tmp_path):
+    stored = make_backend(tmp_path).write(State(objects=sample_objects()))
+
+    assert stored.objects == sample_objects()
+    again = make_backend(tmp_path).read()
+    assert again == stored
+    account = again.get(ObjectKey("gong", BIG_ID, ObjectType.ACCOUNT))
+    assert account is not None
+    assert account.key.integration_id == BIG_ID
+
+
+def test_each_write_increments_the_serial(make_backend, tmp_path):
+    backend = make_backend(tmp_path)
+    first = backend.write(State())
+    second = backend.write(first.with_object(sample_objects()[0]))
+
+    assert (first.serial, second.serial, backend.read().serial) == (1, 2, 2)
+
+
+def test_lineage_is_created_by_the_first_write_and_kept(make_backend, tmp_path):
+    backend = make_backend(tmp_path)
+    first = backend.write(State())
+    second = backend.write(first)
+
+    assert UUID4.match(first.lineage)
+    assert second.lineage == first.lineage == backend.read().lineage
+
+
+def test_a_lineage_given_to_the_first_write_is_kept(make_backend, tmp_path):
+    lineage = "0b9f6c54-3f7e-4c1a-9d0e-5a2b7c8d9e10"
+
+    assert make_backend(tmp_path).write(State(lineage=lineage)).lineage == lineage
+
+
+def test_writing_a_state_of_another_lineage_is_refused(make_backend, tmp_path):
+    backend = make_backend(tmp_path)
+    stored = backend.write(State(objects=sample_objects()))
+    other = State(lineage="other-lineage", serial=stored.serial)
+
+    with pytest.raises(StateError) as caught:
+        backend.write(other)
+
+    assert str(caught.value) == (
+        f"The state {backend.location} has lineage {stored.lineage}, but the state being "
+        "written has lineage other-lineage: they are different states, so it was probably "
+        "replaced. Nothing was written; check which state is the right one, then run the "
+        "command again."
+    )
+    assert backend.read() == stored
+
+
+def test_write_from_a_stale_read_is_refused_and_changes_nothing(make_backend, tmp_path):
+    mine, theirs = make_backend(tmp_path), make_backend(tmp_path)
+    base = mine.write(State())
+    seen_by_them = theirs.read()
+    newer = mine.write(base.with_object(sample_objects()[0]))
+
+    with pytest.raises(StateError) as caught:
+        theirs.write(seen_by_them.with_object(sample_objects()[1]))
+
+    assert str(caught.value) == (
+        f"The state {theirs.location} changed since it was read (serial 2, expected 1); "
+        "another process wrote it. Nothing was written; run the command again."
+    )
+    assert theirs.read() == newer
+
+
+def test_a_first_write_is_refused_once_someone_else_wrote(make_backend, tmp_path):
+    stored = make_backend(tmp_path).write(State(objects=sample_objects()))
+    late = make_backend(tmp_path)
+
+    with pytest.raises(StateError, match=r"\(serial 1, expected 0\)"):
+        late.write(State())
+    assert late.read() == stored
+
+
+def test_the_lock_is_exclusive_and_names_its_holder(make_backend, tmp_path):
+    holder, other = make_backend(tmp_path), make_backend(tmp_path)
+    with (
+        holder.lock("crmform apply") as info,
+        pytest.raises(StateLockedError) as caught,
+        other.lock("crmform plan"),
+    ):
+        pass
+
+    assert (info.operation, info.pid, info.host) == (
+        "crmform apply",
+        os.getpid(),
+        socket.gethostname(),
+    )
+    assert UUID4.match(info.id)
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", info.created)
+    assert str(caught.value) == (
+        f"The state {other.location} is locked: lock {info.id} held by "
+        f"{info.who}@{socket.gethostname()} (pid {os.getpid()}) since {info.created}, running "
+        f"`crmform apply`. Wait for it to finish, or, if that process is gone, run "
+        f"`crmform force-unlock {info.id}`."
+    )
+
+
+def test_a_lock_with_timeout_waits_until_the_holder_releases_it(make_backend, tmp_path):
+    held, releasing_at = threading.Event(), []
+
+    def hold() -> None:
+        with make_backend(tmp_path).lock("crmform apply"):
+            held.set()
+            time.sleep(0.3)
+            releasing_at.append(time.monotonic())
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    try:
+        assert held.wait(5)
+        with make_backend(tmp_path).lock("crmform plan", timeout=5) as info:
+            acquired_at = time.monotonic()
+    finally:
+        thread.join(5)
+
+    assert info.operation == "crmform plan"
+    assert acquired_at >= releasing_at[0]
+
+
+@pytest.mark.parametrize("error", [RuntimeError, KeyboardInterrupt, SystemExit])
+def test_the_lock_is_released_when_the_block_raises(make_backend, tmp_path, error):
+    with pytest.raises(error), make_backend(tmp_path).lock("crmform apply"):
+        raise error()
+
+    with make_backend(tmp_path).lock("crmform apply") as info:
+        assert info.operation == "crmform apply"
+
+
+def test_force_unlock_removes_the_lock_and_returns_its_holder(make_backend, tmp_path):
+    crashed = make_backend(tmp_path).lock("crmform apply")
+    info = crashed.__enter__()
+
+    assert make_backend(tmp_path).force_unlock(info.id) == info
+    with make_backend(tmp_path).lock("crmform plan") as mine:
+        # The old holder waking up must not remove a lock that is no longer its own.
+        crashed.__exit__(None, None, None)
+        with pytest.raises(StateLockedError, match=mine.id), make_backend(tmp_path).lock("x"):
+            pass
+
+
+def test_force_unlock_with_another_id_is_refused(make_backend, tmp_path):
+    with make_backend(tmp_path).lock("crmform apply") as info:
+        other = make_backend(tmp_path)
+        with pytest.raises(StateError) as caught:
+            other.force_unlock("not-the-id")
+        with pytest.raises(StateLockedError), other.lock("crmform plan"):
+            pass
+
+    assert str(caught.value) == (
+        f"Refusing to unlock {other.location}: the lock held is {info.id}, not not-the-id "
+        f"({info.describe()}). If that process is gone, run `crmform force-unlock {info.id}`."
+    )
+
+
+def test_force_unlock_without_a_lock_is_an_error(make_backend, tmp_path):
+    backend = make_backend(tmp_path)
+
+    with pytest.raises(StateError) as caught:
+        backend.force_unlock("0b9f6c54-3f7e-4c1a-9d0e-5a2b7c8d9e10")
+
+    assert (
+        str(caught.value) == f"No lock is held on {backend.location}; there is nothing to unlock."
+    )
+
+
+# -- the local file ------------------------------------------------------------------------
+
+LINEAGE = "0b9f6c54-3f7e-4c1a-9d0e-5a2b7c8d9e10"
+LOCK_ID = "8f1c2d3e-4b5a-4c6d-8e7f-9a0b1c2d3e4f"
+
+
+@pytest.fixture
+def state_path(tmp_path: Path) -> Path:
+    return tmp_path / "crmform.state.json"
+
+
+def written(path: Path, objects: tuple[ObjectSchema, ...] = ()) -> State:
+    return LocalState(path).write(State(lineage=LINEAGE, objects=objects))
+
+
+def test_the_state_file_is_indented_json_with_a_trailing_newline(state_path):
+    deal = ObjectSchema(
+        ObjectKey("gong", 6286478263646, ObjectType.DEAL),
+        (Field("arr", "ARR (Région)", FieldType.CURRENCY, last_modified="2026-11-28T20:31:06Z"),),
+    )
+    written(state_path, (deal,))
+
+    assert state_path.read_text(encoding="utf-8") == textwrap.dedent(
+        f"""\
+        {{
+          "version": {STATE_VERSION},
+          "lineage": "{LINEAGE}",
+          "serial": 1,
+          "objects": {{
+            "gong/6286478263646/DEAL": {{
+              "fields": [
+                {{
+                  "uniqueName": "arr",
+                  "label": "ARR (Région)",
+                  "type": "CURRENCY",
+                  "protect": false,
+                  "lastModified": "2026-11-28T20:31:06Z"
+                }}
+              ]
+            }}
+          }}
+        }}
+        """
+    )
+
+
+def test_a_state_path_relative_to_the_working_directory_is_written_there(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    stored = written(Path("crmform.state.json"))
+
+    assert LocalState(tmp_path / "crmform.state.json").read() == stored
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["crmform.state.json"]
+
+
+def test_a_new_state_file_is_created_with_mode_644(state_path):
+    written(state_path)
+
+    assert state_path.stat().st_mode & 0o777 == 0o644
+
+
+def test_an_existing_state_file_keeps_its_mode_and_the_backup_gets_it_too(state_path):
+    first = written(state_path)
+    state_path.chmod(0o600)
+    LocalState(state_path).write(first)
+
+    assert state_path.stat().st_mode & 0o777 == 0o600
+    assert Path(f"{state_path}.backup").stat().st_mode & 0o777 == 0o600
+
+
+def test_the_backup_holds_the_previous_version(state_path):
+    first = written(state_path)
+    first_bytes = state_path.read_bytes()
+    assert not Path(f"{state_path}.backup").exists()
+
+    LocalState(state_path).write(first.with_object(sample_objects()[0]))
+
+    assert Path(f"{state_path}.backup").read_bytes() == first_bytes
+    assert LocalState(Path(f"{state_path}.backup")).read() == first
+
+
+def test_contents_are_synced_before_each_rename_and_the_folder_after(state_path, monkeypatch):
+    first = written(state_path)
+    events: list[tuple[str, str]] = []
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def fsync(fd):
+        events.append(("fsync", "folder" if stat.S_ISDIR(os.fstat(fd).st_mode) else "file"))
+        real_fsync(fd)
+
+    def replace(src, dst):
+        events.append(("replace", Path(dst).name))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "replace", replace)
+    LocalState(state_path).write(first)
+
+    assert events == [
+        ("fsync", "file"),
+        ("replace", "crmform.state.json.backup"),
+        ("fsync", "file"),
+        ("replace", "crmform.state.json"),
+        ("fsync", "folder"),
+    ]
+
+
+def _fail_replace_onto(monkeypatch, target: Path) -> None:
+    real_replace = os.replace
+
+    def replace(src, dst):
+        if Path(dst) == target:
+            raise OSError(errno.EIO, "Input/output error")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", replace)
+
+
+def _fail_fsync(monkeypatch, target: Path) -> None:
+    def fsync(fd):
+        raise OSError(errno.EIO, "Input/output error")
+
+    monkeypatch.setattr(os, "fsync", fsync)
+
+
+@pytest.mark.parametrize("fail", [_fail_replace_onto, _fail_fsync], ids=["rename", "fsync"])
+def test_a_write_failing_midway_leaves_the_old_file_intact_and_no_temp_file(
+    state_path, monkeypatch, fail
+):
+    first = written(state_path, sample_objects()[:1])
+    before = state_path.read_bytes()
+    fail(monkeypatch, state_path)
+
+    with pytest.raises(StateError) as caught:
+        LocalState(state_path).write(first.with_object(sample_objects()[1]))
+
+    assert str(caught.value) == (
+        f"The state file {state_path} could not be written (Input/output error); its previous "
+        "content is unchanged. Check that its folder is writable and has free space, then run "
+        "the command again."
+    )
+    assert isinstance(caught.value.__cause__, OSError)
+    monkeypatch.undo()
+    assert state_path.read_bytes() == before
+    leftovers = {p.name for p in state_path.parent.iterdir()}
+    assert leftovers <= {state_path.name, f"{state_path.name}.backup"}
+    assert LocalState(state_path).read() == first
+
+
+@pytest.mark.parametrize("fail", [_fail_replace_onto, _fail_fsync], ids=["rename", "fsync"])
+def test_a_first_write_failing_midway_leaves_no_file(state_path, monkeypatch, fail):
+    fail(monkeypatch, state_path)
+
+    with pytest.raises(StateError, match=r"could not be written \(Input/output error\)"):
+        LocalState(state_path).write(State(objects=sample_objects()))
+
+    assert list(state_path.parent.iterdir()) == []
+
+
+def _doc(**changes: object) -> str:
+    doc: dict[str, object] = {"version": 1, "lineage": LINEAGE, "serial": 3, "objects": {}}
+    doc.update(changes)
+    return json.dumps(doc, indent=2)
+
+
+UNUSABLE = [
+    pytest.param(b"", "is empty", id="empty"),
+    pytest.param(
+        b'{\n  "version": 1,\n  "lineage": "0b9f',
+        "is not valid JSON (line 3, column 14: Unterminated string starting at)",
+        id="truncated",
+    ),
+    pytest.param(
+        b'{\n  "version": 1\n  "serial": 2\n}\n',
+        "is not valid JSON (line 3, column 3: Expecting ',' delimiter)",
+        id="missing-comma",
+    ),
+    pytest.param(b"\xff\xfe{}", "is not UTF-8 text (byte 0)", id="binary"),
+    pytest.param(b"[]", "holds an array at the top level, not an object", id="array"),
+    pytest.param(b"null", "holds null at the top level, not an object", id="null"),
+    pytest.param(
+        json.dumps({"version": 1, "lineage": LINEAGE, "objects": {}}).encode(),
+        'has no "serial" key',
+        id="no-serial",
+    ),
+    pytest.param(
+        _doc(version="1").encode(),
+        'has "version" set to a string, where it needs an integer',
+        id="v-str",
+    ),
+    pytest.param(
+        _doc(version=1.5).encode(),
+        'has "version" set to a number, where it needs an integer',
+        id="v-num",
+    ),
+    pytest.param(_doc(version=0).encode(), 'has an unknown "version" 0', id="v-zero"),
+    pytest.param(
+        _doc(serial=True).encode(),
+        'has "serial" set to a boolean, where it needs an integer',
+        id="s-bool",
+    ),
+    pytest.param(_doc(serial=-1).encode(), 'has a negative "serial" (-1)', id="s-negative"),
+    pytest.param(_doc(lineage="").encode(), 'has an empty "lineage"', id="no-lineage"),
+    pytest.param(
+        _doc(objects=[]).encode(),
+        'has "objects" set to an array, where it needs an object',
+        id="o-array",
+    ),
+    pytest.param(
+        _doc(objects={"gong/1/ACCOUNT": []}).encode(),
+        'has a malformed object "gong/1/ACCOUNT" (expected an object with a "fields" list of '
+        "objects)",
+        id="o-body",
+    ),
+    pytest.param(
+        _doc(objects={"gong/1/ACCOUNT": {"fields": [{"uniqueName": "a", "label": "A"}]}}).encode(),
+        "has a malformed object \"gong/1/ACCOUNT\" (a field has no 'type')",
+        id="f-no-type",
+    ),
+    pytest.param(
+        _doc(
+            objects={"gong/1/ACCOUNT": {"fields": [{"uniqueName": "a", "label": "A", "type": "X"}]}}
+        ).encode(),
+        "has a malformed object \"gong/1/ACCOUNT\" ('X' is not a valid FieldType)",
+        id="f-bad-type",
+    ),
+    pytest.param(
+        _doc(objects={"gong/one/ACCOUNT": {"fields": []}}).encode(),
+        'has a malformed object "gong/one/ACCOUNT" (not an address of the form '
+        "provider/integrationId/OBJECT: 'gong/one/ACCOUNT')",
+        id="bad-address",
+    ),
+]
+
+
+@pytest.mark.parametrize(("content", "problem"), UNUSABLE)
+def test_an_unusable_state_file_is_reported_and_never_rewritten(state_path, content, problem):
+    state_path.write_bytes(content)
+    backend = LocalState(state_path)
+    expected = (
+        f"The state file {state_path} {problem}. crmform did not modify it; restore it from "
+        f"{state_path}.backup or fix it by hand, then run the command again."
+    )
+
+    with pytest.raises(StateError) as on_read:
+        backend.read()
+    with pytest.raises(StateError) as on_write:
+        backend.write(State(lineage=LINEAGE, serial=3))
+
+    assert str(on_read.value) == str(on_write.value) == expected
+    assert state_path.read_bytes() == content
+    assert sorted(p.name for p in state_path.parent.iterdir()) == [state_path.name]
+
+
+def test_a_state_file_from_a_newer_crmform_asks_for_an_upgrade(state_path):
+    content = _doc(version=STATE_VERSION + 1, objects={"someday": "else"}).encode()
+    state_path.write_bytes(content)
+    backend = LocalState(state_path)
+
+    with pytest.raises(StateError) as on_read:
+        backend.read()
+    with pytest.raises(StateError) as on_write:
+        backend.write(State(lineage=LINEAGE, serial=3))
+
+    assert (
+        str(on_read.value)
+        == str(on_write.value)
+        == (
+            f"The state file {state_path} was written by a newer crmform (state version "
+            f"{STATE_VERSION + 1}; this crmform reads version {STATE_VERSION}). crmform did not "
+            "modify it; upgrade crmform to use this state."
+        )
+    )
+    assert state_path.read_bytes() == content
+
+
+def _foreign_lock(state_path: Path, host: str, pid: int) -> None:
+    Path(f"{state_path}.lock").write_text(
+        json.dumps(
+            {
+                "id": LOCK_ID,
+                "operation": "crmform apply",
+                "who": "alice",
+                "host": host,
+                "pid": pid,
+                "created": "2026-11-28T20:31:05Z",
+            }
+        ),
+        encoding="utf-8",
+    )
+
+
+def _dead_pid() -> int:
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait(timeout=30)
+    return child.pid
+
+
+def test_a_lock_held_elsewhere_says_who_holds_it_and_how_to_remove_it(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    state_path = Path("crmform.state.json")  # relative, as the CLI passes it by default
+    _foreign_lock(state_path, "ci-7", 4242)
+
+    with pytest.raises(StateLockedError) as caught, LocalState(state_path).lock("crmform plan"):
+        pass
+
+    assert str(caught.value) == (
+        f"The state crmform.state.json is locked: lock {LOCK_ID} held by alice@ci-7 (pid 4242) "
+        "since 2026-11-28T20:31:05Z, running `crmform apply`. Wait for it to finish, or, if that "
+        f"process is gone, run `crmform force-unlock {LOCK_ID}`."
+    )
+
+
+def test_a_lock_of_a_dead_process_on_this_host_is_called_stale(state_path):
+    pid = _dead_pid()
+    _foreign_lock(state_path, socket.gethostname(), pid)
+
+    with pytest.raises(StateLockedError) as caught, LocalState(state_path).lock("crmform plan"):
+        pass
+
+    assert str(caught.value) == (
+        f"The state {state_path} is locked: lock {LOCK_ID} held by "
+        f"alice@{socket.gethostname()} (pid {pid}) since 2026-11-28T20:31:05Z, running "
+        f"`crmform apply`. Process {pid} is not running on this host, so the lock looks "
+        f"stale; run `crmform force-unlock {LOCK_ID}` to remove it."
+    )
+    assert LocalState(state_path).force_unlock(LOCK_ID).pid == pid
+    assert not Path(f"{state_path}.lock").exists()
+
+
+def test_a_lock_in_a_missing_folder_is_reported(tmp_path):
+    state_path = tmp_path / "missing" / "crmform.state.json"
+
+    with pytest.raises(StateError) as caught, LocalState(state_path).lock("crmform apply"):
+        pass
+
+    assert str(caught.value) == (
+        f"The lock file {state_path}.lock could not be created (No such file or directory). "
+        f"Check that the folder of {state_path} exists and is writable, then run the command "
+        "again."
+    )
+
+
+def test_a_failed_lock_write_leaves_no_lock_behind(state_path, monkeypatch):
+    def fsync(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", fsync)
+
+    with pytest.raises(StateError, match=r"could not be created \(No space left on device\)"):
+        LocalState(state_path).lock("crmform apply").__enter__()
+
+    assert not Path(f"{state_path}.lock").exists()
+
+
+class FakeTime:
+    def __init__(self) -> None:
+        self.now = 100.0
+        self.sleeps: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def test_waiting_for_a_lock_gives_up_after_the_timeout(state_path):
+    _foreign_lock(state_path, "ci-7", 4242)
+    fake = FakeTime()
+    backend = LocalState(state_path, clock=fake.clock, sleep=fake.sleep)
+
+    with pytest.raises(StateLockedError) as caught, backend.lock("crmform plan", timeout=1.0):
+        pass
+
+    assert str(caught.value).startswith(
+        f"The state {state_path} is still locked after waiting 1 s: lock {LOCK_ID} held by "
+    )
+    assert set(fake.sleeps) == {0.1}
+    assert 1.0 <= sum(fake.sleeps) < 1.15
+
+
+def test_an_unreadable_lock_file_is_reported_and_left_in_place(state_path):
+    lock_path = Path(f"{state_path}.lock")
+    lock_path.write_bytes(b"garbage")
+    fake = FakeTime()
+    backend = LocalState(state_path, clock=fake.clock, sleep=fake.sleep)
+
+    with pytest.raises(StateLockedError) as on_lock, backend.lock("crmform plan"):
+        pass
+    with pytest.raises(StateError) as on_unlock:
+        backend.force_unlock(LOCK_ID)
+
+    assert str(on_lock.value) == (
+        f"The state {state_path} is locked, but its lock file {lock_path} is not valid JSON "
+        "(line 1, column 1: Expecting value); crmform left it in place. If no crmform command "
+        f"is running on this state, delete {lock_path} by hand."
+    )
+    assert str(on_unlock.value) == (
+        f"The lock file {lock_path} is not valid JSON (line 1, column 1: Expecting value), so "
+        f"crmform cannot check that it is lock {LOCK_ID}. If no crmform command is running on "
+        f"this state, delete {lock_path} by hand."
+    )
+    assert lock_path.read_bytes() == b"garbage"
+
+
+def test_a_lock_file_caught_while_being_written_is_read_again(state_path):
+    Path(f"{state_path}.lock").write_bytes(b"")
+    fake = FakeTime()
+
+    def sleep(seconds: float) -> None:
+        fake.sleep(seconds)
+        _foreign_lock(state_path, "ci-7", 4242)  # the holder finished writing its details
+
+    backend = LocalState(state_path, clock=fake.clock, sleep=sleep)
+    with (
+        pytest.raises(StateLockedError, match=f"is locked: lock {LOCK_ID} held by alice@ci-7"),
+        backend.lock("crmform plan"),
+    ):
+        pass
+    assert fake.sleeps == [0.1]
+
+
+def test_a_lock_file_without_a_pid_is_unreadable(state_path):
+    Path(f"{state_path}.lock").write_text('{"id": "x"}', encoding="utf-8")
+
+    with pytest.raises(StateError, match=r'lock file .* does not give "operation" as a string'):
+        LocalState(state_path).force_unlock("x")
+
+
+CHILD = """
+import signal, sys, time
+from pathlib import Path
+from crmform.state.local import LocalState
+
+# The CLI installs this translation; a bare child has to do it itself.
+signal.signal(signal.SIGTERM, lambda *a: sys.exit(143))
+signal.signal(signal.SIGINT, signal.default_int_handler)
+with LocalState(Path(sys.argv[1])).lock("crmform apply") as info:
+    print(info.id, flush=True)
+    time.sleep(30)
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("signum", "returncode"),
+    [(signal.SIGTERM, 143), (signal.SIGINT, -signal.SIGINT)],
+    ids=["SIGTERM", "SIGINT"],
+)
+def test_a_holder_stopped_by_a_signal_removes_its_lock(state_path, signum, returncode):
+    lock_path = Path(f"{state_path}.lock")
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD, str(state_path)], stdout=subprocess.PIPE, text=True
+    )
+    stdout = child.stdout
+    assert stdout is not None
+    try:
+        ready, _, _ = select.select([stdout], [], [], 20)
+        assert ready, "the child did not take the lock within 20 s"
+        lock_id = stdout.readline().strip()
+        assert json.loads(lock_path.read_text(encoding="utf-8"))["id"] == lock_id
+
+        child.send_signal(signum)
+        assert child.wait(timeout=20) == returncode
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait(timeout=20)
+        stdout.close()
+
+    assert not lock_path.exists()
