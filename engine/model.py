@@ -246,7 +246,7 @@ class Plan:
     def destructive(self) -> tuple[Change, ...]:
         return tuple(c for c in self.changes if c.destroys_data)
 
-    def keys(self) -> tuple[ObjectKey, ...]:
+    def changed_keys(self) -> tuple[ObjectKey, ...]:
         """Addresses with at least one change, in order."""
         seen: dict[ObjectKey, None] = {}
         for change in self.changes:

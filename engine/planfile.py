@@ -1,0 +1,147 @@
+"""Saved plans: write, read back and verify a plan so `apply` does exactly what was reviewed.
+
+A saved plan is the plan's JSON document (engine/render.py, format_version 1) plus:
+  "desired"   the full desired snapshot, {address: {"source": file|null, "fields": [...]}},
+              so apply needs neither the schema files nor their state at plan time;
+  "checksum"  sha256 (hex) of the canonical JSON of everything else: keys sorted, compact
+              separators, ASCII escapes. Re-indenting the file keeps it valid; editing any
+              value does not.
+Only text crosses this module's boundary; the caller reads and writes the file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from crmform.engine.codec import JsonDict, field_from_json, field_to_json
+from crmform.engine.errors import PlanError, StalePlanError
+from crmform.engine.model import Action, Change, Desired, ObjectKey, ObjectSchema, Plan, State
+from crmform.engine.planner import plan as make_plan
+from crmform.engine.render import FORMAT_VERSION, plan_to_json
+
+__all__ = ["check_current", "desired_to_json", "dumps", "loads"]
+
+_RERUN = "Run `crmform plan` again and review the new plan."
+
+
+def dumps(plan: Plan) -> str:
+    doc = plan_to_json(plan)
+    doc["desired"] = desired_to_json(plan.desired)
+    doc["checksum"] = _checksum(doc)
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+
+
+def desired_to_json(desired: Desired) -> JsonDict:
+    """Like codec.objects_to_json, plus each object's source file (null when unknown)."""
+    return {
+        obj.key.address: {
+            "source": obj.source,
+            "fields": [field_to_json(f) for f in obj.fields],
+        }
+        for obj in sorted(desired.objects, key=lambda o: o.key)
+    }
+
+
+def loads(text: str, source: str) -> Plan:
+    """Parse and verify a saved plan; `source` names the file in every message."""
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise PlanError(
+            f"{source} is not a crmform plan: it is not valid JSON ({exc.msg} at line "
+            f"{exc.lineno}, column {exc.colno}). {_RERUN}"
+        ) from None
+    if not isinstance(doc, dict) or "format_version" not in doc:
+        raise PlanError(
+            f"{source} is not a crmform plan: it has no format_version. "
+            "Pass a plan file saved by `crmform plan`."
+        )
+    version = doc["format_version"]
+    is_int = isinstance(version, int) and not isinstance(version, bool)
+    if not is_int or version != FORMAT_VERSION:
+        newer = is_int and version > FORMAT_VERSION
+        why = "was written by a newer crmform" if newer else "has an unknown format"
+        raise PlanError(
+            f"{source} {why} (plan format {version!r}); this crmform reads plan format "
+            f"{FORMAT_VERSION}. Use the crmform that saved it, or run `crmform plan` again."
+        )
+    if "checksum" not in doc or "desired" not in doc:
+        raise PlanError(
+            f"{source} is a plan report (JSON output), not a saved plan: it has no checksum "
+            f"and no desired snapshot, so it cannot be applied. Save a plan with `crmform plan`."
+        )
+    if doc["checksum"] != _checksum(doc):
+        raise PlanError(
+            f"{source} was modified after crmform saved it: its checksum does not match its "
+            f"content. Saved plans must not be edited. {_RERUN}"
+        )
+    try:
+        return _plan_from_json(doc)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise PlanError(
+            f"{source} is not a plan this crmform can read, although its checksum matches: "
+            f"{exc!r}. {_RERUN}"
+        ) from None
+
+
+def check_current(plan: Plan, state: State, source: str) -> None:
+    """Refuse a saved plan whose state moved on since it was made (StalePlanError)."""
+    if plan.state_lineage != state.lineage:
+        if not plan.state_lineage:
+            raise StalePlanError(
+                f"The saved plan {source} was made when no state existed yet, but the state "
+                f"is now at serial {state.serial}: someone applied since. {_RERUN}"
+            )
+        raise StalePlanError(
+            f"The saved plan {source} was made against state lineage {plan.state_lineage}, "
+            f"but the state has lineage {state.lineage or '(none: no state yet)'}: it is a "
+            f"different state. {_RERUN}"
+        )
+    if plan.state_serial != state.serial:
+        raise StalePlanError(
+            f"The saved plan {source} was made against state serial {plan.state_serial}, but "
+            f"the state is now at serial {state.serial}: someone applied since. {_RERUN}"
+        )
+    # Same lineage and serial should mean the same state; re-planning also catches a state
+    # edited by hand and a crmform upgrade that plans differently.
+    if make_plan(plan.desired, state).changes != plan.changes:
+        raise StalePlanError(
+            f"The saved plan {source} no longer matches what crmform would do against the "
+            f"state (serial {state.serial}): the state was changed without a new serial, or "
+            f"crmform was upgraded since the plan was made. {_RERUN}"
+        )
+
+
+def _checksum(doc: Mapping[str, Any]) -> str:
+    body = {k: v for k, v in doc.items() if k != "checksum"}
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256(canonical.encode("ascii")).hexdigest()
+
+
+def _plan_from_json(doc: Mapping[str, Any]) -> Plan:
+    state = doc["state"]
+    serial = state["serial"]
+    if not isinstance(serial, int) or isinstance(serial, bool):
+        raise TypeError("state.serial must be an integer")
+    objects = []
+    for address, body in doc["desired"].items():
+        source = body.get("source")
+        if source is not None and not isinstance(source, str):
+            raise TypeError(f"desired {address}: source must be a string or null")
+        fields = tuple(field_from_json(f) for f in body["fields"])
+        objects.append(ObjectSchema(ObjectKey.parse(address), fields, source))
+    desired = Desired(tuple(sorted(objects, key=lambda o: o.key)))
+    changes = tuple(_change_from_json(c) for c in doc["changes"])
+    return Plan(changes, desired, str(state["lineage"]), serial)
+
+
+def _change_from_json(c: Mapping[str, Any]) -> Change:
+    key = ObjectKey.parse(c["address"])
+    if c["integrationId"] != str(key.integration_id) or c["objectType"] != key.object_type:
+        raise ValueError(f"change {c['address']}: integrationId/objectType disagree with it")
+    before = field_from_json(c["before"]) if c["before"] is not None else None
+    after = field_from_json(c["after"]) if c["after"] is not None else None
+    return Change(key, str(c["uniqueName"]), Action(c["action"]), before, after, str(c["reason"]))

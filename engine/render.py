@@ -1,0 +1,88 @@
+"""A Plan as a JSON document: the machine-readable contract; text and markdown render from it.
+
+Format version 1 (`crmform plan --json`; saved plans add "desired" and "checksum"):
+
+    {
+      "format_version": 1,
+      "state": {"lineage": "<uuid or empty>", "serial": 3},
+      "changes": [
+        {
+          "address": "gong/6286478263646/ACCOUNT",
+          "integrationId": "6286478263646",      # a STRING: real ids exceed 2**53
+          "objectType": "ACCOUNT",
+          "uniqueName": "category",
+          "action": "create" | "update" | "replace" | "delete" | "protect",
+          "before": <field> | null,              # null for create
+          "after": <field> | null,               # null for delete
+          "destroysData": true | false,          # true for replace and delete
+          "reason": "type PICKLIST -> STRING",   # a short human phrase, not for parsing
+          "values": {"added": [...], "removed": [...], "reordered": false}
+                                                 # only on an update whose values differ
+        }
+      ],
+      "summary": {"create": 0, "update": 0, "replace": 0, "delete": 0, "protect": 0}
+    }
+
+A <field> uses Gong's key names: uniqueName, label, type, referenceTo (REFERENCE only),
+orderedValueList (PICKLIST only), protect, and lastModified when the state recorded one
+(so only in "before"). Changes are sorted by address, then uniqueName.
+
+Compatibility: new keys may appear without a version bump (a top-level "drift" list is
+planned); consumers must ignore keys they do not know. Removing or re-typing a key bumps
+format_version.
+"""
+
+from __future__ import annotations
+
+from crmform.engine.codec import JsonDict, field_to_json
+from crmform.engine.model import Action, Change, Plan
+from crmform.engine.planner import values_diff
+
+__all__ = ["FORMAT_VERSION", "change_to_json", "plan_to_json"]
+
+FORMAT_VERSION = 1
+
+
+def plan_to_json(plan: Plan) -> JsonDict:
+    summary = plan.summary
+    return {
+        "format_version": FORMAT_VERSION,
+        "state": {"lineage": plan.state_lineage, "serial": plan.state_serial},
+        "changes": [change_to_json(c) for c in plan.changes],
+        "summary": {
+            "create": summary.create,
+            "update": summary.update,
+            "replace": summary.replace,
+            "delete": summary.delete,
+            "protect": summary.protect,
+        },
+    }
+
+
+def change_to_json(change: Change) -> JsonDict:
+    key = change.key
+    out: JsonDict = {
+        "address": key.address,
+        "integrationId": str(key.integration_id),
+        "objectType": key.object_type.value,
+        "uniqueName": change.unique_name,
+        "action": change.action.value,
+        "before": field_to_json(change.before) if change.before else None,
+        "after": field_to_json(change.after) if change.after else None,
+        "destroysData": change.destroys_data,
+        "reason": change.reason,
+    }
+    before, after = change.before, change.after
+    if (
+        change.action is Action.UPDATE
+        and before is not None
+        and after is not None
+        and before.ordered_value_list != after.ordered_value_list
+    ):
+        diff = values_diff(before.ordered_value_list, after.ordered_value_list)
+        out["values"] = {
+            "added": list(diff.added),
+            "removed": list(diff.removed),
+            "reordered": diff.reordered,
+        }
+    return out
