@@ -1,0 +1,214 @@
+"""`crmform apply`: plan (or load a saved plan), ask, upload, save state per object type."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from crmform.console import (
+    EXIT_ERROR,
+    EXIT_OK,
+    ProviderOptions,
+    err,
+    excluded,
+    gong_options,
+    local_backend,
+    lock_timeout_option,
+    no_color_option,
+    read_text,
+    render,
+    runtime,
+    state_option,
+)
+from crmform.engine.errors import ApprovalRequired
+from crmform.engine.model import Action
+
+if TYPE_CHECKING:
+    from crmform.engine.applier import AddressResult, ApplyResult
+    from crmform.engine.model import Desired, Plan, State
+
+
+@click.command()
+@click.argument("target", metavar="[DIR | PLANFILE]", default=".", type=click.Path(path_type=Path))
+@state_option
+@click.option(
+    "--auto-approve",
+    is_flag=True,
+    envvar="CRMFORM_AUTO_APPROVE",
+    show_envvar=True,
+    help="Apply without asking. Plans that delete data also need --allow-destroy.",
+)
+@click.option(
+    "--allow-destroy",
+    is_flag=True,
+    envvar="CRMFORM_ALLOW_DESTROY",
+    show_envvar=True,
+    help="With --auto-approve: allow replacing or deleting fields (their data is deleted).",
+)
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    envvar="CRMFORM_DRY_RUN",
+    show_envvar=True,
+    help="Print the exact requests apply would send, and send nothing.",
+)
+@lock_timeout_option
+@no_color_option
+@gong_options
+def apply(
+    target: Path,
+    state_path: Path,
+    auto_approve: bool,
+    allow_destroy: bool,
+    dry_run: bool,
+    lock_timeout: float,
+    no_color: bool,
+    provider_options: ProviderOptions,
+) -> int:
+    """Make Gong match the files in DIR, or carry out a plan saved with `plan --out`.
+
+    Every upload lists all fields of the object type (deleted ones as isDeleted tombstones),
+    and the state is saved after each accepted upload. Credentials come from the environment:
+    GONG_ACCESS_KEY and GONG_ACCESS_KEY_SECRET, or GONG_BEARER_TOKEN.
+    """
+    from crmform.engine import applier, config, planfile, planner
+    from crmform.engine.payload import timestamp
+
+    rt = runtime()
+    saved = planfile.loads(read_text(target), str(target)) if target.is_file() else None
+    desired = None
+    if saved is None:
+        desired = config.load(target, rt.env, excluded(state_path))
+        for warning in config.warnings(desired):
+            err(f"Warning: {warning}")
+    backend = local_backend(state_path)
+    color = rt.color(no_color)
+    options = provider_options
+    if dry_run:
+        state = backend.read()
+        the_plan = saved if saved is not None else planner.plan(_given(desired), state)
+        base_url = options.base_url or rt.env.get("GONG_BASE_URL")
+        _print_requests(the_plan, state, base_url, timestamp(rt.now()))
+        return EXIT_OK
+    # Credentials are checked before the lock is taken or anyone is asked anything.
+    provider = rt.provider_factory(rt.env, options)
+    operation = " ".join(["crmform", *sys.argv[1:]]) if sys.argv[1:] else "crmform apply"
+    with backend.lock(operation, lock_timeout):
+        state = backend.read()
+        if saved is not None:
+            planfile.check_current(saved, state, str(target))
+            the_plan = saved
+        else:
+            the_plan = planner.plan(_given(desired), state)
+        _show_plan(the_plan, color)
+        if the_plan.is_empty:
+            return EXIT_OK
+        _approve(the_plan, auto_approve, allow_destroy, rt.interactive)
+        result = applier.apply(
+            the_plan, state, provider, backend, now=timestamp(rt.now()), progress=_progress
+        )
+    return _report(result)
+
+
+def _given(desired: Desired | None) -> Desired:
+    if desired is None:  # only when a saved plan was given, which never reaches here
+        raise AssertionError("no desired schema loaded")
+    return desired
+
+
+def _show_plan(the_plan: Plan, color: bool) -> None:
+    from crmform.engine.render import plan_to_json
+
+    click.echo(render(plan_to_json(the_plan), "text", color), nl=False)
+
+
+def _approve(the_plan: Plan, auto_approve: bool, allow_destroy: bool, interactive: bool) -> None:
+    destructive = the_plan.destructive
+    names = ", ".join(f"{c.key} {c.unique_name}" for c in destructive)
+    if auto_approve:
+        if destructive and not allow_destroy:
+            raise ApprovalRequired(
+                f"The plan deletes the data of {len(destructive)} field(s): {names}. "
+                "Nothing was sent. Review the plan and rerun with --allow-destroy to allow it."
+            )
+        return
+    if not interactive:
+        raise ApprovalRequired(
+            "Cannot ask for approval: this is not an interactive terminal. Nothing was sent. "
+            "Review the plan and rerun with --auto-approve (and --allow-destroy if it "
+            "deletes data)."
+        )
+    click.echo("")
+    if destructive:
+        click.echo(f"The data of these {len(destructive)} field(s) will be DELETED in Gong:")
+        for change in destructive:
+            click.echo(f"  - {change.key} {change.unique_name} ({change.action.value})")
+        click.echo("")
+    click.echo("Do you want to perform these actions? Only 'yes' will be accepted to approve.")
+    answer = click.prompt("Enter a value", default="", show_default=False, prompt_suffix=": ")
+    if answer.strip() != "yes":
+        raise ApprovalRequired("Apply cancelled: the answer was not 'yes'. Nothing was sent.")
+
+
+def _progress(result: AddressResult) -> None:
+    from crmform.engine.applier import Outcome
+
+    if result.outcome is Outcome.NOT_ATTEMPTED:
+        err(f"{result.key}: not attempted (an earlier object type failed)")
+        return
+    took = f"{result.seconds:.1f}s"
+    if result.outcome is Outcome.FAILED:
+        err(f"{result.key}: FAILED after {took}: {result.error}")
+    elif result.outcome is Outcome.STATE_ONLY:
+        err(f"{result.key}: state updated in {took} (nothing to send)")
+    else:
+        rid = f", requestId {result.request_id}" if result.request_id else ""
+        err(f"{result.key}: applied in {took}{rid}")
+
+
+_PAST = {
+    Action.CREATE: "created",
+    Action.UPDATE: "updated",
+    Action.REPLACE: "replaced",
+    Action.DELETE: "deleted",
+    Action.PROTECT: "protection changed",
+}
+
+
+def _report(result: ApplyResult) -> int:
+    from crmform.engine.applier import Outcome
+
+    counts = result.counts()
+    done = ", ".join(
+        f"{counts[a]} {word}" for a, word in _PAST.items() if a is not Action.PROTECT or counts[a]
+    )
+    if result.ok:
+        err(f"Apply complete: {done}.")
+        return EXIT_OK
+    failed = [r for r in result.results if r.outcome is Outcome.FAILED]
+    skipped = [str(r.key) for r in result.results if r.outcome is Outcome.NOT_ATTEMPTED]
+    err(f"Apply failed at {failed[0].key}. Done before the failure: {done}.")
+    if skipped:
+        err(f"Not attempted: {', '.join(skipped)}. Run `crmform apply` again once fixed.")
+    return EXIT_ERROR
+
+
+def _print_requests(the_plan: Plan, state: State, base_url: str | None, now: str) -> None:
+    import json
+
+    from crmform.engine.payload import uploads
+    from crmform.providers.gong.settings import schema_url
+
+    sent = 0
+    for upload in uploads(the_plan, state, now):
+        if not upload.sends:
+            continue
+        sent += 1
+        key = upload.key
+        click.echo(f"POST {schema_url(base_url, key.integration_id, key.object_type)}")
+        click.echo(json.dumps(list(upload.body), indent=2))
+        click.echo("")
+    err(f"Dry run: {sent} request(s) shown, nothing sent, state not changed.")

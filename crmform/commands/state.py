@@ -1,0 +1,59 @@
+"""`crmform state` and `crmform force-unlock`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from crmform.console import (
+    EXIT_OK,
+    local_backend,
+    state_option,
+)
+from crmform.engine.errors import CrmformError
+
+
+@click.group()
+def state() -> None:
+    """Inspect the state file."""
+
+
+@state.command("list")
+@state_option
+def state_list(state_path: Path) -> int:
+    """List the object types recorded in state, one address per line."""
+    for obj in local_backend(state_path).read().objects:
+        click.echo(obj.key.address)
+    return EXIT_OK
+
+
+@state.command("show")
+@click.argument("address", required=False)
+@state_option
+def state_show(address: str | None, state_path: Path) -> int:
+    """Print the fields recorded for ADDRESS (all addresses when omitted) as JSON."""
+    import json
+
+    from crmform.engine.codec import objects_to_json, state_to_json
+
+    current = local_backend(state_path).read()
+    if address is None:
+        click.echo(json.dumps(state_to_json(current), indent=2))
+        return EXIT_OK
+    found = [o for o in current.objects if o.key.address == address]
+    if not found:
+        known = ", ".join(o.key.address for o in current.objects) or "none"
+        raise CrmformError(f"No address {address} in {state_path}. Addresses in state: {known}.")
+    click.echo(json.dumps(objects_to_json(tuple(found))[address], indent=2))
+    return EXIT_OK
+
+
+@click.command("force-unlock")
+@click.argument("lock_id")
+@state_option
+def force_unlock(lock_id: str, state_path: Path) -> int:
+    """Remove the state lock LOCK_ID left behind by a crashed or killed process."""
+    info = local_backend(state_path).force_unlock(lock_id)
+    click.echo(f"Removed {info.describe()}.")
+    return EXIT_OK

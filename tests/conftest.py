@@ -1,0 +1,55 @@
+"""Shared fixtures: run the CLI in-process with an injected runtime, and a Gong emulator."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from crmform.cli import run
+from crmform.console import ProviderOptions, Runtime
+
+FIXED_NOW = datetime(2026, 11, 28, 12, 0, 0, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class CliResult:
+    code: int
+    stdout: str
+    stderr: str
+
+
+@dataclass
+class Cli:
+    """Runs `crmform` in-process; `env`, `interactive` and the provider are the test's."""
+
+    env: dict[str, str] = field(default_factory=dict)
+    interactive: bool = False
+    provider_factory: Callable[[Mapping[str, str], ProviderOptions], object] | None = None
+
+    def __call__(self, *args: str | Path, input: str | None = None) -> CliResult:
+        runtime = Runtime(
+            env=self.env,
+            interactive=self.interactive,
+            tty=False,
+            now=lambda: FIXED_NOW,
+            **({"provider_factory": self.provider_factory} if self.provider_factory else {}),
+        )
+        runner = CliRunner()
+        with runner.isolation(input=input) as (out, err, _):
+            code = run([str(a) for a in args], runtime)
+        return CliResult(code, out.getvalue().decode(), err.getvalue().decode())
+
+
+@pytest.fixture
+def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Cli:
+    """A CLI whose working directory is a fresh temporary directory."""
+    monkeypatch.chdir(tmp_path)
+    return Cli()
+
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
