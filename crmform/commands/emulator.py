@@ -6,23 +6,35 @@ from pathlib import Path
 
 import click
 
-from crmform.console import (
-    EXIT_OK,
-    err,
-)
+from crmform.console import EXIT_OK, err
+from crmform.engine.errors import CrmformError
 
 
 @click.command()
-@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
-@click.option("--port", default=8765, show_default=True, type=click.IntRange(0, 65535))
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    envvar="CRMFORM_EMULATOR_HOST",
+    help="Interface to listen on (loopback only, unless --allow-remote).",
+)
+@click.option(
+    "--port",
+    default=8765,
+    show_default=True,
+    envvar="CRMFORM_EMULATOR_PORT",
+    type=click.IntRange(0, 65535),
+    help="Port to listen on; 0 picks a free one (the line on stderr names it).",
+)
 @click.option(
     "--data",
     type=click.Path(dir_okay=False, path_type=Path),
+    envvar="CRMFORM_EMULATOR_DATA",
     help="Keep the emulated schema in this JSON file (default: in memory).",
 )
-@click.option("--access-key", help="Require HTTP Basic auth with this access key...")
-@click.option("--secret", help="...and this access key secret.")
-@click.option("--bearer", help="Require this OAuth bearer token.")
+@click.option("--access-key", help="Require HTTP Basic auth with this access key (and --secret).")
+@click.option("--secret", help="The access key secret that --access-key requires.")
+@click.option("--bearer", help="Require this OAuth bearer token instead.")
 @click.option(
     "--rate-limit",
     type=click.IntRange(min=1),
@@ -33,6 +45,21 @@ from crmform.console import (
     is_flag=True,
     help="Answer GETs with null referenceTo/orderedValueList/lastModified, as Gong's docs show.",
 )
+@click.option(
+    "--max-requests",
+    type=click.IntRange(min=1),
+    help="Stop after serving this many requests (for scripts and tests).",
+)
+@click.option(
+    "--max-seconds",
+    type=click.FloatRange(min=0.1),
+    help="Stop after this many seconds (for scripts and tests).",
+)
+@click.option(
+    "--allow-remote",
+    is_flag=True,
+    help="Allow a non-loopback --host. The emulator has no real security: avoid it.",
+)
 def emulator(
     host: str,
     port: int,
@@ -42,27 +69,46 @@ def emulator(
     bearer: str | None,
     rate_limit: int | None,
     null_attributes: bool,
+    max_requests: int | None,
+    max_seconds: float | None,
+    allow_remote: bool,
 ) -> int:
     """Serve a local stand-in for Gong's CRM schema API (for trying crmform and for CI).
 
-    Point crmform at it with GONG_BASE_URL=http://127.0.0.1:8765 and any credentials the
-    emulator was started with.
+    It enforces Gong's documented rules: every upload must list all live fields, a new type
+    recreates a field (its data is lost), isDeleted removes one. Point crmform at it with
+    GONG_BASE_URL=http://127.0.0.1:8765 and the credentials it was started with.
     """
     from crmform.providers.gong.emulator import GongEmulator, serve
 
     if (access_key is None) != (secret is None):
         raise click.UsageError("--access-key and --secret go together.")
-    app = GongEmulator(
-        access_key=access_key,
-        secret=secret,
-        bearer=bearer,
-        rate_limit=rate_limit,
-        data_path=data,
-        null_attributes=null_attributes,
-    )
+    try:
+        app = GongEmulator(
+            access_key=access_key,
+            secret=secret,
+            bearer=bearer,
+            rate_limit=rate_limit,
+            data_path=data,
+            null_attributes=null_attributes,
+        )
+    except ValueError as error:
+        raise CrmformError(f"Cannot start the emulator: {error}") from error
 
     def ready(actual_port: int) -> None:
         err(f"Gong emulator listening on http://{host}:{actual_port} (Ctrl-C to stop)")
 
-    serve(app, host, port, ready=ready)
+    try:
+        handled = serve(
+            app,
+            host,
+            port,
+            max_requests=max_requests,
+            max_seconds=max_seconds,
+            ready=ready,
+            allow_remote=allow_remote,
+        )
+    except (ValueError, OSError) as error:
+        raise CrmformError(f"Cannot start the emulator: {error}") from error
+    err(f"Gong emulator stopped after {handled} request(s).")
     return EXIT_OK
