@@ -1,12 +1,11 @@
-"""The httpx client for Gong's CRM schema API: auth, pacing, retries, parsing, clear errors.
+"""The httpx client for Gong's CRM schema API: auth, pacing, retries, clear errors.
 
 Only commands that talk to Gong import this module (it imports httpx at the top).
+Reading the answers (fields, errors, requestId, Retry-After) is in parse.py.
 """
 
 from __future__ import annotations
 
-import contextlib
-import email.utils
 import json
 import logging
 import random as _random
@@ -19,11 +18,24 @@ import httpx
 
 from crmform import __version__
 from crmform.engine.errors import ProviderError
-from crmform.engine.model import Field, FieldType, ObjectType
+from crmform.engine.model import ObjectType
 from crmform.providers.base import FieldPayload, RemoteSchema, WriteResult
+from crmform.providers.gong.parse import (
+    error_details,
+    parse_selected_fields,
+    request_id_of,
+    retry_after_seconds,
+)
 from crmform.providers.gong.settings import SCHEMA_PATH, SCHEMA_SCOPE, GongSettings
 
-__all__ = ["SCHEMA_PATH", "GongClient", "GongSettings", "RetryNotice"]
+__all__ = [
+    "SCHEMA_PATH",
+    "GongClient",
+    "GongSettings",
+    "RetryNotice",
+    "error_details",
+    "parse_selected_fields",
+]
 
 BACKOFF_BASE = 0.5
 BACKOFF_MAX = 30.0
@@ -146,9 +158,9 @@ class GongClient:
             except ValueError as exc:
                 raise ProviderError(
                     f"Gong's answer to {call.describe()} is not what crmform expects: {exc}.",
-                    request_id=_request_id(response, payload),
+                    request_id=request_id_of(response, payload),
                 ) from None
-            result[each] = RemoteSchema(each, fields, _request_id(response, payload))
+            result[each] = RemoteSchema(each, fields, request_id_of(response, payload))
         return result
 
     def write_schema(
@@ -164,7 +176,7 @@ class GongClient:
                 payload = response.json()
             except ValueError:
                 payload = None
-        return WriteResult(response.status_code, _request_id(response, payload))
+        return WriteResult(response.status_code, request_id_of(response, payload))
 
     # -- transport, pacing and retries ----------------------------------------------------
 
@@ -248,7 +260,7 @@ class GongClient:
     def _delay(self, attempt: int, response: httpx.Response | None) -> float:
         """Retry-After when the server gives one (capped), else backoff with full jitter."""
         if response is not None:
-            wait = _retry_after(response)
+            wait = retry_after_seconds(response)
             if wait is not None:
                 return min(wait, self._settings.retry_after_cap)
         return self._random() * min(BACKOFF_MAX, BACKOFF_BASE * 2.0 ** (attempt - 1))
@@ -273,7 +285,7 @@ class GongClient:
             message,
             status=response.status_code,
             errors=errors,
-            request_id=request_id or _request_id(response, None),
+            request_id=request_id or request_id_of(response, None),
         )
 
     def _rejected(self, call: _Call, response: httpx.Response) -> ProviderError:
@@ -337,116 +349,3 @@ def _checked_id(integration_id: int) -> int:
             f"A Gong integrationId must be a positive 64-bit integer; got {integration_id}."
         )
     return integration_id
-
-
-def _request_id(response: httpx.Response, payload: object) -> str | None:
-    if isinstance(payload, dict):
-        value = payload.get("requestId")
-        if isinstance(value, str):
-            return value
-    trace: str | None = response.headers.get("x-traceid")
-    return trace or None
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    """Seconds from a Retry-After header: integer seconds or an HTTP date; None if unusable."""
-    raw = response.headers.get("retry-after", "").strip()
-    if not raw:
-        return None
-    if raw.isdigit():
-        return float(raw)
-    try:
-        when = email.utils.parsedate_to_datetime(raw)
-    except (TypeError, ValueError):
-        return None
-    # Measure against the server's own Date header when it sends one: no clock skew.
-    now = time.time()
-    date = response.headers.get("date")
-    if date:
-        with contextlib.suppress(TypeError, ValueError):
-            now = email.utils.parsedate_to_datetime(date).timestamp()
-    return max(0.0, when.timestamp() - now)
-
-
-# -- parsing Gong's answers ---------------------------------------------------------------
-
-
-def parse_selected_fields(payload: object, object_type: ObjectType) -> tuple[Field, ...]:
-    """The live fields of one type from a GET answer; ValueError says what is malformed.
-
-    Reads `uniqueName`, falling back to `name` (Gong's documented example uses `name`);
-    skips isDeleted items; null attributes become None ("unknown"); unknown keys are ignored.
-    A missing key for the type, or an empty list, means no fields.
-    """
-    if not isinstance(payload, dict):
-        raise ValueError("the body is not a JSON object")
-    selected = payload.get("objectTypeToSelectedFields")
-    # A missing map is not "no fields": treating it so would plan deleting everything.
-    if not isinstance(selected, dict):
-        raise ValueError("it has no objectTypeToSelectedFields object")
-    items = selected.get(object_type.value)
-    if items is None:
-        return ()
-    if not isinstance(items, list):
-        raise ValueError(f"objectTypeToSelectedFields.{object_type} is not a list")
-    fields: list[Field] = []
-    for index, item in enumerate(items):
-        where = f"objectTypeToSelectedFields.{object_type}[{index}]"
-        if not isinstance(item, dict):
-            raise ValueError(f"{where} is not an object")
-        if item.get("isDeleted") is True:
-            continue
-        fields.append(_field(item, where))
-    return tuple(fields)
-
-
-def _field(item: dict[str, object], where: str) -> Field:
-    name = item.get("uniqueName")
-    if name is None:
-        name = item.get("name")
-    if not isinstance(name, str) or not name:
-        raise ValueError(f"{where} has neither a uniqueName nor a name")
-    where = f"{where} ({name})"
-    label, kind = item.get("label"), item.get("type")
-    if not isinstance(label, str):
-        raise ValueError(f"{where} has no label")
-    if not isinstance(kind, str) or kind not in FieldType.__members__:
-        raise ValueError(
-            f"{where} has type {kind!r}, which crmform does not know; "
-            "upgrade crmform or report the new type"
-        )
-    reference, values, modified = (
-        item.get("referenceTo"),
-        item.get("orderedValueList"),
-        item.get("lastModified"),
-    )
-    if reference is not None and not isinstance(reference, str):
-        raise ValueError(f"{where} has a referenceTo that is not a string")
-    if values is not None and not (
-        isinstance(values, list) and all(isinstance(v, str) for v in values)
-    ):
-        raise ValueError(f"{where} has an orderedValueList that is not a list of strings")
-    if modified is not None and not isinstance(modified, str):
-        raise ValueError(f"{where} has a lastModified that is not a string")
-    return Field(
-        unique_name=name,
-        label=label,
-        type=FieldType(kind),
-        reference_to=reference,
-        ordered_value_list=tuple(values) if values is not None else None,
-        last_modified=modified,
-    )
-
-
-def error_details(text: str) -> tuple[tuple[str, ...], str | None, str]:
-    """Gong's `errors` strings and `requestId` from an error body, or a short snippet of it."""
-    try:
-        payload = json.loads(text)
-    except ValueError:
-        return (), None, " ".join(text.split())[:200]
-    if not isinstance(payload, dict):
-        return (), None, " ".join(text.split())[:200]
-    raw = payload.get("errors")
-    errors = tuple(str(e) for e in raw) if isinstance(raw, list) else ()
-    request_id = payload.get("requestId")
-    return errors, request_id if isinstance(request_id, str) else None, ""

@@ -5,20 +5,18 @@ upload must list every live field; `isDeleted` removes a field and its data; a n
 an existing name recreates the field (its data is lost). Used by `crmform emulator`, by CI
 dry runs, and in-process by tests through `httpx.WSGITransport(app=emulator)`.
 
-Its field types and reference targets are spelled out here rather than imported from the
-engine, so the emulator stays an independent check of the engine's vocabulary.
+Its parts: emulator_rules (what a request may say, and the vocabulary it checks against),
+emulator_server (`serve`, over HTTP); this module is the app and its state.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import ipaddress
 import json
 import math
 import os
 import random as _random
-import re
 import sys
 import tempfile
 import threading
@@ -27,28 +25,41 @@ import traceback
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 from wsgiref.types import StartResponse, WSGIEnvironment
 
-__all__ = ["SCHEMA_PATH", "DestroyEvent", "GongEmulator", "RecordedRequest", "serve"]
+from crmform.providers.gong.emulator_rules import (
+    FIELD_TYPES,
+    OBJECT_TYPES,
+    REFERENCE_TARGETS,
+    JsonDict,
+    Rejected,
+    read_integration_id,
+    read_json,
+    read_object_types,
+    validate_items,
+)
+from crmform.providers.gong.emulator_server import serve
+
+# The vocabulary is spelled out in emulator_rules and stays importable from here.
+__all__ = [
+    "FIELD_TYPES",
+    "OBJECT_TYPES",
+    "REFERENCE_TARGETS",
+    "SCHEMA_PATH",
+    "DestroyEvent",
+    "GongEmulator",
+    "RecordedRequest",
+    "serve",
+]
 
 SCHEMA_PATH = "/v2/crm/entity-schema"
-OBJECT_TYPES = ("ACCOUNT", "CONTACT", "DEAL", "LEAD")
-FIELD_TYPES = (
-    *("DATE", "DATETIME", "NUMBER", "PERCENT", "CURRENCY", "ID", "URL", "STRING"),
-    *("BOOLEAN", "PHONENUMBER", "EMAILADDRESS", "PICKLIST", "REFERENCE", "STRINGARRAY"),
-)
-REFERENCE_TARGETS = (*OBJECT_TYPES, "USER")
-INT64_MAX = 2**63 - 1
 CONTENT_TYPE = "application/json;charset=UTF-8"
 DATA_VERSION = 1
 
-JsonDict = dict[str, Any]
 Schema = dict[str, JsonDict]  # uniqueName -> stored field, in the order fields were added
 
 
@@ -98,18 +109,6 @@ class _Answer:
     status: int
     body: JsonDict
     headers: tuple[tuple[str, str], ...] = ()
-
-
-class _Rejected(Exception):
-    """Ends handling of one request with a Gong-style error answer."""
-
-    def __init__(
-        self, status: int, *errors: str, headers: tuple[tuple[str, str], ...] = ()
-    ) -> None:
-        super().__init__(status, errors)
-        self.status = status
-        self.errors = errors
-        self.headers = headers
 
 
 class GongEmulator:
@@ -210,7 +209,7 @@ class GongEmulator:
     ) -> None:
         """Add or replace fields as if created outside crmform (no full-list rule, no events)."""
         items = [dict(f) for f in fields]
-        problems, parsed = _validate_items(items)
+        problems, parsed = validate_items(items)
         if problems or object_type not in OBJECT_TYPES:
             raise ValueError("; ".join(problems) or f"unknown object type {object_type!r}")
         with self._lock:
@@ -227,7 +226,7 @@ class GongEmulator:
             request_id = "".join(self._rng.choices("abcdefghijklmnopqrstuvwxyz0123456789", k=19))
             try:
                 answer = self._handle(environ)
-            except _Rejected as rejected:
+            except Rejected as rejected:
                 answer = _Answer(
                     rejected.status, {"errors": list(rejected.errors)}, rejected.headers
                 )
@@ -250,7 +249,7 @@ class GongEmulator:
         method = str(environ.get("REQUEST_METHOD", "GET")).upper()
         path = str(environ.get("PATH_INFO", ""))
         query = parse_qs(str(environ.get("QUERY_STRING", "")), keep_blank_values=True)
-        body = _read_json(environ)
+        body = read_json(environ)
         self.requests.append(
             RecordedRequest(method, path, {k: v[0] for k, v in query.items()}, body)
         )
@@ -259,13 +258,13 @@ class GongEmulator:
         self._inject(method, path, object_type, after_apply=False)
         self._check_auth(environ)
         if path != SCHEMA_PATH:
-            raise _Rejected(404, f"No endpoint {method} {path}")
+            raise Rejected(404, f"No endpoint {method} {path}")
         if method not in ("GET", "POST"):
-            raise _Rejected(
+            raise Rejected(
                 405, f"Method {method} is not supported", headers=(("Allow", "GET, POST"),)
             )
-        integration_id = _integration_id(query)
-        types = _object_types(query, required=method == "POST")
+        integration_id = read_integration_id(query)
+        types = read_object_types(query, required=method == "POST")
         if method == "GET":
             return _Answer(
                 200, {"objectTypeToSelectedFields": self._listing(integration_id, types)}
@@ -282,9 +281,7 @@ class GongEmulator:
             self._starts.popleft()
         if len(self._starts) >= self._rate_limit:
             wait = max(1, math.ceil(self._starts[0] + 1.0 - now))
-            raise _Rejected(
-                429, "API request limit exceeded", headers=(("Retry-After", str(wait)),)
-            )
+            raise Rejected(429, "API request limit exceeded", headers=(("Retry-After", str(wait)),))
         self._starts.append(now)
 
     def _inject(
@@ -296,14 +293,14 @@ class GongEmulator:
                 headers = (
                     () if fault.retry_after is None else (("Retry-After", str(fault.retry_after)),)
                 )
-                raise _Rejected(fault.status, *fault.errors, headers=headers)
+                raise Rejected(fault.status, *fault.errors, headers=headers)
 
     def _check_auth(self, environ: WSGIEnvironment) -> None:
         if self._basic is None and self._bearer is None:
             return
         header = str(environ.get("HTTP_AUTHORIZATION", ""))
         if not header:
-            raise _Rejected(401, "Access denied: the request has no Authorization header")
+            raise Rejected(401, "Access denied: the request has no Authorization header")
         scheme, _, value = header.partition(" ")
         if scheme.lower() == "basic" and self._basic is not None:
             try:
@@ -312,12 +309,12 @@ class GongEmulator:
                 given = None
             if given == self._basic:
                 return
-            raise _Rejected(401, "Access denied: invalid access key or access key secret")
+            raise Rejected(401, "Access denied: invalid access key or access key secret")
         if scheme.lower() == "bearer" and self._bearer is not None:
             if value.strip() == self._bearer:
                 return
-            raise _Rejected(401, "Access denied: the access token is invalid or expired")
-        raise _Rejected(401, f"Access denied: {scheme or 'this'} authorization is not accepted")
+            raise Rejected(401, "Access denied: the access token is invalid or expired")
+        raise Rejected(401, f"Access denied: {scheme or 'this'} authorization is not accepted")
 
     # -- the schema rules -----------------------------------------------------------------
 
@@ -343,8 +340,8 @@ class GongEmulator:
     def _upload(self, integration_id: int, object_type: str, body: object) -> None:
         """Validate the whole body first, then apply it: a rejected upload changes nothing."""
         if not isinstance(body, list):
-            raise _Rejected(400, "Malformed request: the body must be a JSON array of fields")
-        problems, items = _validate_items(body)
+            raise Rejected(400, "Malformed request: the body must be a JSON array of fields")
+        problems, items = validate_items(body)
         schema = self._schemas.get((integration_id, object_type), {})
         named = [i for i in body if isinstance(i, dict) and isinstance(i.get("uniqueName"), str)]
         sent = {i["uniqueName"] for i in named}
@@ -354,7 +351,7 @@ class GongEmulator:
                 "You must include all fields in the schema; missing: " + ", ".join(missing)
             )
         if problems:
-            raise _Rejected(400, *problems)
+            raise Rejected(400, *problems)
         schema = self._schemas.setdefault((integration_id, object_type), {})
         for item in items:
             name = item["uniqueName"]
@@ -410,7 +407,7 @@ class GongEmulator:
                 for object_type, fields in by_type.items():
                     if object_type not in OBJECT_TYPES:
                         raise ValueError(f"unknown object type {object_type!r}")
-                    problems, items = _validate_items(fields)
+                    problems, items = validate_items(fields)
                     if problems:
                         raise ValueError("; ".join(problems))
                     self._schemas[(int(integration_id), object_type)] = {
@@ -421,205 +418,3 @@ class GongEmulator:
             raise ValueError(
                 f"Cannot read the emulator data file {path}: {exc}. Fix or delete it."
             ) from exc
-
-
-# -- request parsing and validation (module level: pure functions of their input) ---------
-
-_LAST_MODIFIED = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(Z|[+-]\d{2}:\d{2})")
-
-
-def _read_json(environ: WSGIEnvironment) -> object:
-    try:
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        length = 0
-    raw = environ["wsgi.input"].read(length) if length > 0 else b""
-    if not raw:
-        return None
-    try:
-        return json.loads(raw)
-    except ValueError:
-        return raw.decode("utf-8", errors="replace")
-
-
-def _integration_id(query: dict[str, list[str]]) -> int:
-    values = query.get("integrationId", [])
-    if len(values) != 1:
-        raise _Rejected(400, "Required parameter integrationId must be given exactly once")
-    raw = values[0]
-    if not raw.isascii() or not raw.isdigit() or not 0 < int(raw) <= INT64_MAX:
-        raise _Rejected(400, f"integrationId must be a positive 64-bit integer, not {raw!r}")
-    return int(raw)
-
-
-def _object_types(query: dict[str, list[str]], *, required: bool) -> tuple[str, ...]:
-    values = query.get("objectType", [])
-    if not values and not required:
-        # Gong's docs: a GET without objectType returns the schema of every object type.
-        return OBJECT_TYPES
-    if len(values) != 1:
-        raise _Rejected(400, "Required parameter objectType must be given exactly once")
-    if values[0] not in OBJECT_TYPES:
-        raise _Rejected(
-            400,
-            f"objectType must be one of {', '.join(OBJECT_TYPES)} (case-sensitive), "
-            f"not {values[0]!r}",
-        )
-    return (values[0],)
-
-
-def _validate_items(items: list[Any]) -> tuple[list[str], list[JsonDict]]:
-    """Every problem in an upload body, and the items in stored form plus `isDeleted`."""
-    problems: list[str] = []
-    parsed: list[JsonDict] = []
-    seen: set[str] = set()
-    for index, item in enumerate(items):
-        where = f"fields[{index}]"
-        if not isinstance(item, dict):
-            problems.append(f"{where}: each field must be a JSON object")
-            continue
-        name = item.get("uniqueName")
-        if not isinstance(name, str) or not name:
-            problems.append(f"{where}: uniqueName is required (a non-empty string)")
-            continue
-        where = f"{where} ({name})"
-        if name in seen:
-            problems.append(f"{where}: uniqueName {name!r} appears more than once in the body")
-        seen.add(name)
-        found = _item_problems(item)
-        problems.extend(f"{where}: {p}" for p in found)
-        if not found:
-            parsed.append(_stored(item))
-    return problems, parsed
-
-
-def _item_problems(item: JsonDict) -> list[str]:
-    problems: list[str] = []
-    label, kind, deleted = item.get("label"), item.get("type"), item.get("isDeleted")
-    # UNCERTAIN whether Gong accepts an empty label; it is required, so we demand one.
-    if not isinstance(label, str) or not label:
-        problems.append("label is required (a non-empty string)")
-    if kind not in FIELD_TYPES:
-        problems.append(
-            f"type must be one of {', '.join(FIELD_TYPES)} (case-sensitive), not {kind!r}"
-        )
-    if deleted is not None and not isinstance(deleted, bool):
-        problems.append(f"isDeleted must be true or false, not {deleted!r}")
-    values, target = item.get("orderedValueList"), item.get("referenceTo")
-    values_ok = (
-        isinstance(values, list) and bool(values) and all(isinstance(v, str) for v in values)
-    )
-    # Gong's documented delete example omits orderedValueList for a PICKLIST tombstone.
-    if kind == "PICKLIST" and not values_ok and (values is not None or deleted is not True):
-        problems.append(
-            "orderedValueList is required for a PICKLIST (a non-empty array of strings)"
-        )
-    if (
-        kind == "REFERENCE"
-        and target not in REFERENCE_TARGETS
-        and (target is not None or deleted is not True)
-    ):
-        problems.append(
-            f"referenceTo is required for a REFERENCE, one of {', '.join(REFERENCE_TARGETS)}, "
-            f"not {target!r}"
-        )
-    modified = item.get("lastModified")
-    if modified is not None and not _valid_timestamp(modified):
-        problems.append(
-            "lastModified must be ISO-8601 without milliseconds, such as 2020-12-17T13:45:01Z, "
-            f"not {modified!r}"
-        )
-    return problems
-
-
-def _valid_timestamp(value: object) -> bool:
-    if not isinstance(value, str) or not _LAST_MODIFIED.fullmatch(value):
-        return False
-    try:
-        datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return False
-    return True
-
-
-def _stored(item: JsonDict) -> JsonDict:
-    """The attributes Gong keeps for a field (unknown keys dropped), plus `isDeleted`."""
-    stored: JsonDict = {"uniqueName": item["uniqueName"], "label": item["label"]}
-    stored["type"] = item["type"]
-    if item["type"] == "REFERENCE" and item.get("referenceTo") is not None:
-        stored["referenceTo"] = item["referenceTo"]
-    if item["type"] == "PICKLIST" and item.get("orderedValueList") is not None:
-        stored["orderedValueList"] = list(item["orderedValueList"])
-    if item.get("lastModified") is not None:
-        stored["lastModified"] = item["lastModified"]
-    stored["isDeleted"] = item.get("isDeleted") is True
-    return stored
-
-
-# -- serving ------------------------------------------------------------------------------
-
-
-class _QuietHandler(WSGIRequestHandler):
-    verbose = False
-
-    def log_message(self, format: str, *args: Any) -> None:
-        if self.verbose:
-            super().log_message(format, *args)
-
-
-class _CountingServer(WSGIServer):
-    handled = 0
-
-    def process_request(self, request: Any, client_address: Any) -> None:
-        self.handled += 1
-        super().process_request(request, client_address)
-
-
-def serve(
-    app: GongEmulator,
-    host: str = "127.0.0.1",
-    port: int = 8765,
-    *,
-    max_requests: int | None = None,
-    max_seconds: float | None = None,
-    ready: Callable[[int], None] | None = None,
-    verbose: bool = False,
-    allow_remote: bool = False,
-) -> int:
-    """Serve `app` over HTTP until the bounds are reached or Ctrl-C; returns requests handled.
-
-    `ready(port)` is called once listening, with the actual port (useful with port 0).
-    Only loopback addresses unless `allow_remote`: an emulator accepts any schema upload.
-    """
-    if not allow_remote and not _is_loopback(host):
-        raise ValueError(
-            f"Refusing to serve the Gong emulator on {host}: it is not a loopback address. "
-            "Use 127.0.0.1 (or ::1), or allow remote hosts explicitly."
-        )
-    handler = type("_Handler", (_QuietHandler,), {"verbose": verbose})
-    server = make_server(host, port, app, server_class=_CountingServer, handler_class=handler)
-    deadline = None if max_seconds is None else time.monotonic() + max_seconds
-    try:
-        if ready is not None:
-            ready(server.server_address[1])
-        while max_requests is None or server.handled < max_requests:
-            if deadline is not None:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    break
-                server.timeout = remaining
-            server.handle_request()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
-    return server.handled
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False

@@ -1,0 +1,186 @@
+"""Problems found in a desired-state document, and their wording.
+
+`explain` turns one jsonschema error into friendly problems: whole sentences that say
+what is wrong and how to fix it, with a likely meaning for a misspelt key or value.
+`Problem` carries a message with the part of the document it is about; the helpers here
+also show paths and describe values for the checks in config.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from crmform.engine.config_schema import FIELD_KEYS, FIELD_TYPES, INT64_MAX, TOP_KEYS
+from crmform.engine.model import REFERENCE_TARGETS, FieldType, ObjectType
+from crmform.engine.positions import Loc
+
+# Keys that only one field type takes, and the type that needs them.
+_ONLY_ON = {"orderedValueList": "PICKLIST", "referenceTo": "REFERENCE"}
+_NEEDS = {
+    "orderedValueList": "the list of its values in display order",
+    "referenceTo": f"one of {', '.join(REFERENCE_TARGETS)}",
+}
+_HINTS = {
+    "integrationId": 'the id of your Gong CRM integration, or "${ENV_VAR}"',
+    "objectType": f"one of {', '.join(t.value for t in ObjectType)}",
+    "fields": "the list of fields; write `fields: []` for none",
+    "uniqueName": "the field's name in the CRM",
+    "label": "the name Gong shows users",
+    "type": f"one of {', '.join(t.value for t in FieldType)}",
+}
+_EXPECTED = {"string": "a string", "array": "a list", "boolean": "true or false"}
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One problem in a document: its message, the part it is about, and where its line is."""
+
+    owner: Loc  # the part of the document the message is about, shown as the path
+    at: Loc | None  # the part whose line is reported; None: `line` is already known
+    message: str
+    line: int | None = None
+
+
+def explain(path: Loc, error: Any, is_yaml: bool) -> Iterator[Problem]:
+    """One jsonschema error as friendly problems (several for several unknown keys)."""
+    owner, subject = split_path(path)
+    lead = f"{subject} " if subject else ""
+    keyword, value, inst = error.validator, error.validator_value, error.instance
+    allowed = FIELD_KEYS if owner else TOP_KEYS
+    if keyword == "additionalProperties" and isinstance(inst, dict):
+        for key in (k for k in inst if k not in allowed):
+            close = _suggest(key, allowed) if isinstance(key, str) else None
+            tail = f"did you mean {close!r}?" if close else f"allowed keys: {', '.join(allowed)}"
+            yield Problem(owner, (*path, key), f"unknown key {key!r}; {tail}")
+    elif keyword == "required" and isinstance(inst, dict):
+        # A misspelt key is reported once, as unknown with its likely meaning.
+        meant = {_suggest(k, allowed) for k in inst if isinstance(k, str) and k not in allowed}
+        for key in (k for k in value if k not in inst and k not in meant):
+            if key in _NEEDS:
+                yield Problem(owner, path, f"{inst.get('type')} needs {key}, {_NEEDS[key]}")
+            else:
+                hint = f" ({_HINTS[key]})" if key in _HINTS else ""
+                yield Problem(owner, path, f"missing required key {key!r}{hint}")
+    elif keyword == "not" and isinstance(inst, dict) and value.get("required", [""])[0] in _ONLY_ON:
+        key, kind = value["required"][0], inst.get("type")
+        # With a missing or unknown type the else-branch fires too; that type error suffices.
+        if isinstance(kind, str) and kind in FIELD_TYPES:
+            needed = _ONLY_ON[key]
+            message = (
+                f"{key} is only allowed on {needed} fields, not on {kind}; "
+                f"remove it or set type: {needed}"
+            )
+            yield Problem(owner, (*path, key), message)
+    elif keyword == "enum" and path == ("provider",):
+        yield Problem(owner, path, f"{_show(inst)} is not supported; the only provider is 'gong'")
+    elif keyword == "enum" and isinstance(inst, str):
+        close = _suggest(inst, value)
+        message = f"{lead}{inst!r} is not one of {', '.join(value)} (case-sensitive)"
+        yield Problem(owner, path, message + (f"; did you mean {close!r}?" if close else ""))
+    elif keyword == "enum":
+        yield Problem(owner, path, f"{lead}must be one of {', '.join(value)}, not {describe(inst)}")
+    elif keyword == "type":
+        yield Problem(owner, path, lead + _type_message(path, value, inst, is_yaml))
+    elif keyword == "minLength":
+        yield Problem(owner, path, f"{lead}must not be empty")
+    elif keyword == "minItems":
+        yield Problem(owner, path, f"{lead}must list at least one value")
+    elif keyword == "uniqueItems" and isinstance(inst, list):
+        places: dict[str, list[int]] = {}
+        for i, item in enumerate(inst):
+            places.setdefault(repr(item) if type(item) is str else describe(item), []).append(i)
+        for shown, where in places.items():
+            if len(where) > 1:
+                times = "twice" if len(where) == 2 else f"{len(where)} times"
+                message = f"{lead}has {shown} {times}; list each value once"
+                yield Problem(owner, (*path, where[1]), message)
+    elif keyword == "anyOf" and path == ("integrationId",):
+        yield Problem(owner, path, _id_message(inst))
+    else:
+        yield Problem(owner, path, f"{lead}{error.message}")
+
+
+def _type_message(path: Loc, expected: Any, value: Any, is_yaml: bool) -> str:
+    if path == ("fields",):
+        empty = "; write `fields: []` for none" if value is None else ""
+        return f"must be a list of fields, not {describe(value)}{empty}"
+    if expected == "object":
+        return f"must be a mapping with uniqueName, label and type, not {describe(value)}"
+    message = f"must be {_EXPECTED.get(expected, expected)}, not {describe(value)}"
+    if is_yaml and expected == "string" and isinstance(value, bool):
+        message += "; put it in quotes, as YAML reads unquoted yes, no, on, off as booleans"
+    elif is_yaml and expected == "string" and not isinstance(value, (list, dict, type(None))):
+        message += "; put it in quotes"
+    return message
+
+
+def _id_message(value: Any) -> str:
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        return f'must be a number, a string of digits or "${{NAME}}", not {describe(value)}'
+    if isinstance(value, float):
+        return (
+            f"must be a whole number, not {describe(value)}; write the id without a decimal "
+            "point or exponent, as decimals lose digits of ids above 2**53"
+        )
+    if isinstance(value, int):
+        return f"{value} is out of range; a Gong integration id is between 1 and {INT64_MAX}"
+    return (
+        f'{value!r} is neither a string of digits nor exactly "${{NAME}}" naming an '
+        "environment variable"
+    )
+
+
+def split_path(path: Loc) -> tuple[Loc, str]:
+    """(the document part shown as the path, the rest spelled as the message's subject)."""
+    cut = 2 if len(path) > 1 and path[0] == "fields" and isinstance(path[1], int) else 1
+    rest = path[cut:]
+    subject = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in rest)
+    return path[:cut], subject.removeprefix(".")
+
+
+def display_path(doc: Any, owner: Loc) -> str:
+    if not owner:
+        return ""
+    if len(owner) == 1:
+        return str(owner[0])
+    # The document may differ from the text here: of repeated keys, only the last loads.
+    fields = doc.get("fields") if isinstance(doc, dict) else None
+    item = fields[owner[1]] if isinstance(fields, list) and owner[1] < len(fields) else None
+    name = item.get("uniqueName") if isinstance(item, dict) else None
+    return f"fields[{owner[1]}]" + (f" ({name})" if isinstance(name, str) and name else "")
+
+
+def describe(value: Any) -> str:
+    if value is None:
+        return "an empty value (null)"
+    if isinstance(value, bool):
+        return f"a boolean ({str(value).lower()})"
+    if isinstance(value, int):
+        return f"a number ({value})"
+    if isinstance(value, float):
+        return f"a decimal number ({value!r})"
+    if isinstance(value, str):
+        return f"a string ({value!r})"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return f"a {type(value).__name__} ({value})"  # YAML dates and timestamps
+
+
+def _show(value: Any) -> str:
+    return repr(value) if isinstance(value, str) else describe(value)
+
+
+def _suggest(word: str, choices: Iterable[str]) -> str | None:
+    """The choice `word` was probably meant to be: the same ignoring case, else a close one."""
+    import difflib
+
+    options = list(choices)
+    folded = {c.lower(): c for c in options}
+    if word.lower() in folded:
+        return folded[word.lower()]
+    close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
+    return close[0] if close else None

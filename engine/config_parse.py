@@ -1,0 +1,107 @@
+"""Text to document: a schema file's YAML or JSON, noting keys given twice in a mapping.
+
+A text that does not parse raises ParseError with a whole-sentence message and, where the
+parser knows it, the line. yaml is imported only when a YAML file is read: start-up time
+is a product requirement (see config.py).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from typing import Any
+
+
+class ParseError(Exception):
+    """The text cannot be read as a document; `line` when the parser knows where."""
+
+    def __init__(self, line: int | None, message: str) -> None:
+        super().__init__(message)
+        self.line, self.message = line, message
+
+
+def parse_json(text: str) -> tuple[Any, bool]:
+    if not text.strip():
+        return None, False
+    repeated = False
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        nonlocal repeated
+        mapping = dict(items)
+        repeated = repeated or len(mapping) != len(items)
+        return mapping
+
+    try:
+        doc = json.loads(text, object_pairs_hook=pairs)
+    except json.JSONDecodeError as exc:
+        raise ParseError(exc.lineno, f"invalid JSON: {exc.msg} (column {exc.colno})") from exc
+    except RecursionError as exc:
+        raise ParseError(None, "the document nests too deeply to read") from exc
+    return doc, repeated
+
+
+def _yaml_base() -> Any:
+    import yaml
+
+    # The C loader (libyaml) is several times faster; PyYAML built without libyaml lacks it.
+    return getattr(yaml, "CSafeLoader", None) or yaml.SafeLoader
+
+
+@functools.cache
+def _loader_class(base: Any) -> Any:
+    from yaml.nodes import MappingNode, ScalarNode
+
+    class Loader(base):  # type: ignore[misc]
+        """The safe loader, noting keys given twice in one mapping (YAML keeps only the last)."""
+
+        repeated_keys = False
+
+        def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+            if isinstance(node, MappingNode):
+                keys = [k.value for k, _ in node.value if isinstance(k, ScalarNode)]
+                if "<<" in keys:  # merging rewrites node.value; line numbers need the text's
+                    node.unmerged = list(node.value)  # type: ignore[attr-defined]
+                    keys = [k for k in keys if k != "<<"]
+                self.repeated_keys = self.repeated_keys or len(set(keys)) != len(keys)
+            return super().construct_mapping(node, deep)
+
+    return Loader
+
+
+def parse_yaml(text: str) -> tuple[Any, bool, Any]:
+    """The document, whether a mapping repeats a key, and the composed node tree."""
+    import yaml
+
+    loader = _loader_class(_yaml_base())(text)
+    try:
+        # yaml.load's own steps, keeping the nodes: line numbers need no second parse.
+        root = loader.get_single_node()
+        doc = loader.construct_document(root) if root is not None else None
+        return doc, loader.repeated_keys, root
+    except yaml.MarkedYAMLError as exc:
+        raise ParseError(*_yaml_message(exc, text)) from exc
+    except yaml.YAMLError as exc:  # ReaderError: a character YAML does not allow
+        position = getattr(exc, "position", None)
+        line = text.count("\n", 0, position) + 1 if isinstance(position, int) else None
+        raise ParseError(line, f"invalid YAML: {str(exc).splitlines()[0]}") from exc
+    except RecursionError as exc:
+        raise ParseError(None, "the document nests too deeply to read") from exc
+    finally:
+        loader.dispose()
+
+
+def _yaml_message(exc: Any, text: str) -> tuple[int | None, str]:
+    mark, context_mark = exc.problem_mark, exc.context_mark
+    line = mark.line + 1 if mark is not None else None
+    if exc.problem == "but found another document":
+        return line, "a second YAML document starts here; keep one document per file"
+    message = f"invalid YAML: {exc.problem or str(exc).splitlines()[0]}"
+    if exc.context:
+        where = ""
+        if context_mark is not None and line is not None and context_mark.line + 1 != line:
+            where = f" at line {context_mark.line + 1}"
+        message += f" ({exc.context}{where})"
+    lines = text.splitlines()
+    if line is not None and line <= len(lines) and "\t" in lines[line - 1]:
+        message += "; indent with spaces, as YAML does not allow tabs there"
+    return line, message

@@ -1,0 +1,101 @@
+"""Line numbers in a desired-state document: where each key and list item starts.
+
+A courtesy for messages, so it is built only for files with problems: from the YAML node
+tree the parser already composed (marks; merge keys as written), or for JSON by an exact
+scanner over text that json.loads has already accepted. Knows nothing of what the
+document means; a path into it is a `Loc`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+Loc = tuple[Any, ...]  # a path into a document: mapping keys and list indices
+
+
+@dataclass(slots=True)
+class Pos:
+    """Where a document part starts: a line, and the lines of what it contains."""
+
+    line: int
+    entries: list[tuple[str | None, int, Pos]] | None = None  # mapping: key, key line, value
+    items: list[Pos] | None = None  # sequence
+
+
+def line_of(tree: Pos | None, loc: Loc) -> int | None:
+    """The line of the deepest part of `loc` found: a key's own line, or an item's first."""
+    if tree is None:
+        return None
+    node, line = tree, tree.line
+    for step in loc:
+        if type(step) is int and node.items is not None and 0 <= step < len(node.items):
+            node = node.items[step]
+            line = node.line
+            continue
+        # The loaded value is the last of repeated keys; YAML keys may load as non-strings.
+        text = step if isinstance(step, str) else str(step)
+        entry = next((e for e in reversed(node.entries or ()) if e[0] == text), None)
+        if entry is None:
+            break
+        line, node = entry[1], entry[2]
+    return line
+
+
+def yaml_tree(root: Any) -> Pos | None:
+    from yaml.nodes import MappingNode, ScalarNode, SequenceNode
+
+    made: dict[int, Pos] = {}  # aliases share nodes, and may even form cycles
+
+    def convert(node: Any) -> Pos:
+        if id(node) in made:
+            return made[id(node)]
+        pos = made[id(node)] = Pos(node.start_mark.line + 1)
+        if isinstance(node, MappingNode):
+            pos.entries = [
+                (k.value if isinstance(k, ScalarNode) else None, k.start_mark.line + 1, convert(v))
+                for k, v in getattr(node, "unmerged", None) or node.value or ()
+            ]
+        elif isinstance(node, SequenceNode):
+            pos.items = [convert(v) for v in node.value or ()]
+        return pos
+
+    return convert(root) if root is not None else None
+
+
+# JSON that json.loads accepted, as tokens: strings, punctuation, and bare words (numbers,
+# true, false, null, NaN). Strict JSON strings hold no raw newline, so lines count simply.
+_JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\]:,]|[^\s{}\[\]:,"]+')
+
+
+def json_tree(text: str) -> Pos | None:
+    root: Pos | None = None
+    open_nodes: list[Pos] = []
+    key: tuple[str, int] = ("", 0)
+    want_key = False
+    line, last = 1, 0
+    for match in _JSON_TOKEN.finditer(text):
+        token, start = match.group(), match.start()
+        line += text.count("\n", last, start)
+        last = start
+        if token == ",":
+            want_key = open_nodes[-1].entries is not None
+        elif token in ("}", "]"):
+            open_nodes.pop()
+        elif want_key:
+            key, want_key = (json.loads(token) if "\\" in token else token[1:-1], line), False
+        elif token != ":":
+            node = Pos(line, [] if token == "{" else None, [] if token == "[" else None)
+            parent = open_nodes[-1] if open_nodes else None
+            if parent is None:
+                root = node
+            elif parent.entries is not None:
+                parent.entries.append((*key, node))
+            elif parent.items is not None:
+                parent.items.append(node)
+            if token in ("{", "["):
+                open_nodes.append(node)
+                want_key = token == "{"
+    return root
