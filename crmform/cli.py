@@ -21,7 +21,7 @@ from typing import NoReturn
 import click
 
 from crmform import __version__
-from crmform.commands import apply, core, emulator, state
+from crmform.commands import apply, core, emulator, remote, state
 from crmform.console import EXIT_ERROR, EXIT_OK, Runtime, Terminated, err
 from crmform.engine.errors import CrmformError
 
@@ -38,6 +38,8 @@ def cli() -> None:
     is ever dropped by accident.
 
     Exit codes: 0 success, 1 error, 2 changes present (only with --detailed-exitcode).
+    Every flag can also be set with a CRMFORM_* environment variable, shown in each
+    command's --help (see docs/automation.md).
     """
 
 
@@ -46,6 +48,8 @@ for command in (
     core.plan,
     core.show,
     apply.apply,
+    remote.refresh,
+    remote.import_,
     state.state,
     state.force_unlock,
     core.schema,

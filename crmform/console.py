@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import click
 
 from crmform.engine.errors import CrmformError
+from crmform.engine.render_markdown import DEFAULT_MAX_CHARS, MIN_MAX_CHARS
 
 if TYPE_CHECKING:
     from crmform.providers.base import Provider
@@ -82,18 +83,27 @@ _GONG_FLAGS = (
         type=click.FloatRange(min=0.01),
         help="Requests per second to Gong, which allows about 3 (env GONG_RATE_LIMIT; default 3).",
     ),
+    # Not read by the provider itself, so the CLI takes them from CRMFORM_* variables.
     click.option(
         "--max-attempts",
         type=click.IntRange(min=1),
+        envvar="CRMFORM_MAX_ATTEMPTS",
+        show_envvar=True,
         help="Tries per request on 429, 5xx and timeouts (default 5).",
     ),
     click.option(
         "--max-retry-seconds",
         type=click.FloatRange(min=0),
+        envvar="CRMFORM_MAX_RETRY_SECONDS",
+        show_envvar=True,
         help="Give up retrying a request after this long (default 120).",
     ),
     click.option(
-        "--timeout", type=click.FloatRange(min=0.1), help="Seconds per request (default 30)."
+        "--timeout",
+        type=click.FloatRange(min=0.1),
+        envvar="CRMFORM_TIMEOUT",
+        show_envvar=True,
+        help="Seconds per request (default 30).",
     ),
 )
 _GONG_NAMES = tuple(f.name for f in fields(ProviderOptions))
@@ -184,11 +194,17 @@ def excluded(state_path: Path, *others: Path | None) -> tuple[Path, ...]:
     return derived + tuple(p for p in others if p is not None)
 
 
-def render(plan_json: Mapping[str, object], fmt: str, color: bool) -> str:
+def render(
+    plan_json: Mapping[str, object], fmt: str, color: bool, max_chars: int | None = None
+) -> str:
     if fmt == "json":
         import json
 
         return json.dumps(plan_json, indent=2) + "\n"
+    if fmt == "markdown":
+        from crmform.engine.render_markdown import render_markdown
+
+        return render_markdown(plan_json, max_chars=max_chars or DEFAULT_MAX_CHARS) + "\n"
     from crmform.engine.render_text import render_text
 
     return render_text(plan_json, color=color) + "\n"
@@ -197,12 +213,23 @@ def render(plan_json: Mapping[str, object], fmt: str, color: bool) -> str:
 format_option = click.option(
     "--format",
     "fmt",
-    type=click.Choice(["text", "json"]),
+    type=click.Choice(["text", "json", "markdown"]),
     default="text",
     envvar="CRMFORM_FORMAT",
     show_default=True,
     show_envvar=True,
-    help="Output format (JSON is versioned; see the README).",
+    help="Output format: text; json (versioned, see docs/plan-json.md); markdown (a "
+    "pull-request comment, see --max-chars).",
+)
+max_chars_option = click.option(
+    "--max-chars",
+    type=click.IntRange(min=MIN_MAX_CHARS),
+    default=DEFAULT_MAX_CHARS,
+    envvar="CRMFORM_MAX_CHARS",
+    show_default=True,
+    show_envvar=True,
+    help="With --format markdown: the most characters to print (GitHub comments allow "
+    "65,536); past it the warning and summary stay whole and details are cut.",
 )
 
 

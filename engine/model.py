@@ -199,6 +199,42 @@ class Change:
         return self.action is not Action.PROTECT
 
 
+class DriftKind(StrEnum):
+    """How a field in the remote differs from the state. Values are the JSON contract."""
+
+    ADDED = "added"  # in the remote, not in the state
+    REMOVED = "removed"  # in the state, not in the remote
+    CHANGED = "changed"  # in both; `attributes` says what differs
+
+
+@dataclass(frozen=True, slots=True)
+class FieldDrift:
+    """One field changed outside crmform: the state (before) against the remote (after).
+
+      added    before=None,         after=remote field
+      removed  before=state field,  after=None
+      changed  before=state field,  after=remote field
+    `attributes` names what differs, in Gong's key names (type, label, referenceTo,
+    orderedValueList), only among what the remote states: an attribute the remote leaves
+    null is unknown, never a change. Empty unless the kind is `changed`.
+    """
+
+    key: ObjectKey
+    unique_name: str
+    kind: DriftKind
+    before: Field | None
+    after: Field | None
+    attributes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RemoteFingerprint:
+    """The sha256 (hex) of one address's remote schema as read for a plan."""
+
+    key: ObjectKey
+    sha256: str
+
+
 @dataclass(frozen=True, slots=True)
 class Summary:
     create: int = 0
@@ -218,12 +254,18 @@ class Plan:
 
     `changes` are sorted by (address, uniqueName). `state_lineage`/`state_serial` name the
     state the plan was computed against, so a saved plan can refuse a moved state.
+    A plan made with `--refresh` (engine/drift.py) was computed against the state updated
+    from the remote: `drift` lists what changed outside crmform (None: the remote was not
+    read) and `remote` fingerprints every remote schema read, so applying it later can
+    refuse a remote that moved since.
     """
 
     changes: tuple[Change, ...]
     desired: Desired
     state_lineage: str = ""
     state_serial: int = 0
+    drift: tuple[FieldDrift, ...] | None = None
+    remote: tuple[RemoteFingerprint, ...] = ()
 
     @property
     def summary(self) -> Summary:

@@ -3,6 +3,9 @@
 A saved plan is the plan's JSON document (engine/render.py, format_version 1) plus:
   "desired"   the full desired snapshot, {address: {"source": file|null, "fields": [...]}},
               so apply needs neither the schema files nor their state at plan time;
+  "remote"    only for a plan made with --refresh: {address: sha256 of the remote schema
+              read} (engine/drift.py `fingerprint`), so apply can refuse a remote that moved;
+              plans saved before this key existed load as plans made without --refresh;
   "checksum"  sha256 (hex) of the canonical JSON of everything else: keys sorted, compact
               separators, ASCII escapes. Re-indenting the file keeps it valid; editing any
               value does not.
@@ -18,7 +21,18 @@ from typing import Any
 
 from crmform.engine.codec import JsonDict, field_from_json, field_to_json
 from crmform.engine.errors import PlanError, StalePlanError
-from crmform.engine.model import Action, Change, Desired, ObjectKey, ObjectSchema, Plan, State
+from crmform.engine.model import (
+    Action,
+    Change,
+    Desired,
+    DriftKind,
+    FieldDrift,
+    ObjectKey,
+    ObjectSchema,
+    Plan,
+    RemoteFingerprint,
+    State,
+)
 from crmform.engine.planner import plan as make_plan
 from crmform.engine.render import FORMAT_VERSION, plan_to_json
 
@@ -30,6 +44,8 @@ _RERUN = "Run `crmform plan` again and review the new plan."
 def dumps(plan: Plan) -> str:
     doc = plan_to_json(plan)
     doc["desired"] = desired_to_json(plan.desired)
+    if plan.drift is not None:
+        doc["remote"] = {p.key.address: p.sha256 for p in sorted(plan.remote, key=lambda p: p.key)}
     doc["checksum"] = _checksum(doc)
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 
@@ -135,7 +151,19 @@ def _plan_from_json(doc: Mapping[str, Any]) -> Plan:
         objects.append(ObjectSchema(ObjectKey.parse(address), fields, source))
     desired = Desired(tuple(sorted(objects, key=lambda o: o.key)))
     changes = tuple(_change_from_json(c) for c in doc["changes"])
-    return Plan(changes, desired, str(state["lineage"]), serial)
+    drift = None if "drift" not in doc else tuple(_drift_from_json(d) for d in doc["drift"])
+    remote_json = doc.get("remote", {})
+    prints = (RemoteFingerprint(ObjectKey.parse(a), str(h)) for a, h in remote_json.items())
+    remote = tuple(sorted(prints, key=lambda p: p.key))
+    return Plan(changes, desired, str(state["lineage"]), serial, drift, remote)
+
+
+def _drift_from_json(d: Mapping[str, Any]) -> FieldDrift:
+    key = ObjectKey.parse(d["address"])
+    before = field_from_json(d["before"]) if d["before"] is not None else None
+    after = field_from_json(d["after"]) if d["after"] is not None else None
+    attributes = tuple(str(a) for a in d["attributes"])
+    return FieldDrift(key, str(d["uniqueName"]), DriftKind(d["kind"]), before, after, attributes)
 
 
 def _change_from_json(c: Mapping[str, Any]) -> Change:

@@ -27,35 +27,78 @@ A <field> uses Gong's key names: uniqueName, label, type, referenceTo (REFERENCE
 orderedValueList (PICKLIST only), protect, and lastModified when the state recorded one
 (so only in "before"). Changes are sorted by address, then uniqueName.
 
-Compatibility: new keys may appear without a version bump (a top-level "drift" list is
-planned); consumers must ignore keys they do not know. Removing or re-typing a key bumps
-format_version.
+A plan made with `crmform plan --refresh` also has a top-level "drift" list, placed before
+"changes" (absent when Gong was not read; empty when nothing changed outside crmform):
+
+      "drift": [
+        {
+          "address": "gong/6286478263646/ACCOUNT",
+          "integrationId": "6286478263646",
+          "objectType": "ACCOUNT",
+          "uniqueName": "region",
+          "kind": "added" | "removed" | "changed",
+          "attributes": ["type", "label", "referenceTo", "orderedValueList"],
+                                                 # what differs; [] unless "changed"
+          "before": <field> | null,              # as the state recorded it; null for added
+          "after": <remote field> | null         # as Gong reports it; null for removed
+        }
+      ]
+
+A <remote field> has uniqueName, label and type, and referenceTo, orderedValueList and
+lastModified only when Gong stated them (Gong often answers null: unknown, never a change);
+it has no protect. Drift items are sorted by address, then uniqueName.
+
+Compatibility: new keys may appear without a version bump; consumers must ignore keys they
+do not know. Removing or re-typing a key bumps format_version. A key added here must also be
+added to engine/plan.schema.json (strict; tests validate output against it) and to
+docs/plan-json.md.
 """
 
 from __future__ import annotations
 
 from crmform.engine.codec import JsonDict, field_to_json
-from crmform.engine.model import Action, Change, Plan
+from crmform.engine.model import Action, Change, FieldDrift, Plan
 from crmform.engine.planner import values_diff
 
-__all__ = ["FORMAT_VERSION", "change_to_json", "plan_to_json"]
+__all__ = ["FORMAT_VERSION", "change_to_json", "drift_to_json", "plan_to_json"]
 
 FORMAT_VERSION = 1
 
 
 def plan_to_json(plan: Plan) -> JsonDict:
     summary = plan.summary
-    return {
+    doc: JsonDict = {
         "format_version": FORMAT_VERSION,
         "state": {"lineage": plan.state_lineage, "serial": plan.state_serial},
-        "changes": [change_to_json(c) for c in plan.changes],
-        "summary": {
-            "create": summary.create,
-            "update": summary.update,
-            "replace": summary.replace,
-            "delete": summary.delete,
-            "protect": summary.protect,
-        },
+    }
+    if plan.drift is not None:
+        doc["drift"] = [drift_to_json(d) for d in plan.drift]
+    doc["changes"] = [change_to_json(c) for c in plan.changes]
+    doc["summary"] = {
+        "create": summary.create,
+        "update": summary.update,
+        "replace": summary.replace,
+        "delete": summary.delete,
+        "protect": summary.protect,
+    }
+    return doc
+
+
+def drift_to_json(drift: FieldDrift) -> JsonDict:
+    key = drift.key
+    after = None
+    if drift.after is not None:
+        # protect is crmform's own: Gong never reports it.
+        after = {k: v for k, v in field_to_json(drift.after).items() if k != "protect"}
+    return {
+        "address": key.address,
+        "integrationId": str(key.integration_id),
+        "objectType": key.object_type.value,
+        "uniqueName": drift.unique_name,
+        "kind": drift.kind.value,
+        "attributes": list(drift.attributes),
+        "before": field_to_json(drift.before) if drift.before is not None else None,
+        "after": after,
     }
 
 

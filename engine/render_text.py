@@ -11,6 +11,8 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from crmform.engine.render_drift import drift_lines
+
 __all__ = ["EMPTY_PLAN_TEXT", "render_text", "summary_line"]
 
 EMPTY_PLAN_TEXT = "No changes. The schema matches the state."
@@ -37,13 +39,15 @@ _Json = Mapping[str, Any]
 
 def render_text(plan_json: _Json, *, color: bool) -> str:
     changes: Sequence[_Json] = plan_json["changes"]
+    # A plan made with --refresh says what changed outside crmform before what it will do.
+    drift = plan_json.get("drift")
+    lines: list[str] = [] if drift is None else [*drift_lines(drift, changes, color=color), ""]
     if not changes:
-        return EMPTY_PLAN_TEXT
+        return "\n".join([*lines, EMPTY_PLAN_TEXT])
 
     def paint(text: str, code: str) -> str:
         return f"{code}{text}{_RESET}" if color else text
 
-    lines: list[str] = []
     destructive = [c for c in changes if c["destroysData"]]
     if destructive:
         count = len(destructive)

@@ -53,3 +53,14 @@ def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Cli:
 
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+@pytest.fixture(autouse=True)
+def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """click reads option variables from os.environ, not from the injected Runtime: a
+    developer's CRMFORM_* or GONG_* settings must not change what the tests see."""
+    import os
+
+    for name in list(os.environ):
+        if name.startswith(("CRMFORM_", "GONG_")) or name == "NO_COLOR":
+            monkeypatch.delenv(name)

@@ -141,7 +141,9 @@ def test_four_object_types_with_one_changed_send_one_request(gong: Gong):
 def test_partial_failure_keeps_what_was_applied_and_reports_the_rest(gong: Gong):
     for object_type in ("ACCOUNT", "CONTACT", "DEAL"):
         gong.write(object_type, field("a"))
-    gong.emulator.fail_next(400, object_type="CONTACT", errors=("field a is not allowed",))
+    gong.emulator.fail_next(
+        400, method="POST", object_type="CONTACT", errors=("field a is not allowed",)
+    )
     failed = gong.apply("--auto-approve")
     assert failed.code == 1
     assert f"gong/{ID}/ACCOUNT: applied in" in failed.stderr

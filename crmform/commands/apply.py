@@ -31,6 +31,20 @@ if TYPE_CHECKING:
     from crmform.engine.model import Desired, Plan, State
 
 
+_result_format_option = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    envvar="CRMFORM_FORMAT",
+    show_default=True,
+    show_envvar=True,
+    help="json: print the result as one JSON document on stdout (per address: applied, "
+    "failed or not attempted; see docs/apply-json.md); the plan and progress go to stderr. "
+    "Needs --auto-approve.",
+)
+
+
 @click.command()
 @click.argument("target", metavar="[DIR | PLANFILE]", default=".", type=click.Path(path_type=Path))
 @state_option
@@ -55,8 +69,17 @@ if TYPE_CHECKING:
     show_envvar=True,
     help="Print the exact requests apply would send, and send nothing.",
 )
+@click.option(
+    "--no-refresh",
+    is_flag=True,
+    envvar="CRMFORM_NO_REFRESH",
+    show_envvar=True,
+    help="Do not read Gong's schema before writing: skips the check for changes made "
+    "outside crmform (or, for a plan saved with --refresh, since the plan).",
+)
 @lock_timeout_option
 @no_color_option
+@_result_format_option
 @gong_options
 def apply(
     target: Path,
@@ -64,8 +87,10 @@ def apply(
     auto_approve: bool,
     allow_destroy: bool,
     dry_run: bool,
+    no_refresh: bool,
     lock_timeout: float,
     no_color: bool,
+    fmt: str,
     provider_options: ProviderOptions,
 ) -> int:
     """Make Gong match the files in DIR, or carry out a plan saved with `plan --out`.
@@ -74,10 +99,13 @@ def apply(
     and the state is saved after each accepted upload. Credentials come from the environment:
     GONG_ACCESS_KEY and GONG_ACCESS_KEY_SECRET, or GONG_BEARER_TOKEN.
     """
+    from crmform.commands.remote import check_remote
     from crmform.engine import applier, config, planfile, planner
+    from crmform.engine.drift import state_view
     from crmform.engine.payload import timestamp
 
     rt = runtime()
+    as_json = _json_result(fmt, auto_approve, dry_run)
     saved = planfile.loads(read_text(target), str(target)) if target.is_file() else None
     desired = None
     if saved is None:
@@ -88,7 +116,8 @@ def apply(
     color = rt.color(no_color)
     options = provider_options
     if dry_run:
-        state = backend.read()
+        # A plan made with --refresh was made against the state updated from Gong.
+        state = state_view(saved, backend.read()) if saved is not None else backend.read()
         the_plan = saved if saved is not None else planner.plan(_given(desired), state)
         base_url = options.base_url or rt.env.get("GONG_BASE_URL")
         _print_requests(the_plan, state, base_url, timestamp(rt.now()))
@@ -99,18 +128,27 @@ def apply(
     with backend.lock(operation, lock_timeout):
         state = backend.read()
         if saved is not None:
-            planfile.check_current(saved, state, str(target))
+            planfile.check_current(saved, state_view(saved, state), str(target))
             the_plan = saved
         else:
             the_plan = planner.plan(_given(desired), state)
-        _show_plan(the_plan, color)
+        _show_plan(the_plan, color, to_stderr=as_json)
         if the_plan.is_empty:
-            return EXIT_OK
+            return _report(applier.ApplyResult((), state, the_plan), as_json)
         _approve(the_plan, auto_approve, allow_destroy, rt.interactive)
+        # One GET per address to write, all before the first POST (see engine/preflight.py).
+        is_saved = saved is not None
+        guard = None if no_refresh else check_remote(provider, the_plan, state, target, is_saved)
         result = applier.apply(
-            the_plan, state, provider, backend, now=timestamp(rt.now()), progress=_progress
+            the_plan,
+            state_view(the_plan, state),
+            provider,
+            backend,
+            now=timestamp(rt.now()),
+            preflight=guard,
+            progress=_progress,
         )
-    return _report(result)
+    return _report(result, as_json)
 
 
 def _given(desired: Desired | None) -> Desired:
@@ -119,10 +157,11 @@ def _given(desired: Desired | None) -> Desired:
     return desired
 
 
-def _show_plan(the_plan: Plan, color: bool) -> None:
+def _show_plan(the_plan: Plan, color: bool, *, to_stderr: bool = False) -> None:
     from crmform.engine.render import plan_to_json
 
-    click.echo(render(plan_to_json(the_plan), "text", color), nl=False)
+    # With --format json, stdout holds the result document alone; the plan goes to stderr.
+    click.echo(render(plan_to_json(the_plan), "text", color), nl=False, err=to_stderr)
 
 
 def _approve(the_plan: Plan, auto_approve: bool, allow_destroy: bool, interactive: bool) -> None:
@@ -169,6 +208,24 @@ def _progress(result: AddressResult) -> None:
         err(f"{result.key}: applied in {took}{rid}")
 
 
+def _json_result(fmt: str, auto_approve: bool, dry_run: bool) -> bool:
+    """True for --format json, whose stdout is one JSON document: so no prompt on it."""
+    if fmt != "json":
+        return False
+    if dry_run:
+        raise click.UsageError(
+            "--dry-run prints the requests as text; it does not combine with --format json. "
+            "Drop one of them."
+        )
+    if not auto_approve:
+        raise click.UsageError(
+            "--format json needs --auto-approve: stdout carries the JSON result, so apply "
+            "cannot ask for approval there. Review the plan first (a saved plan is best) and "
+            "rerun with --auto-approve."
+        )
+    return True
+
+
 _PAST = {
     Action.CREATE: "created",
     Action.UPDATE: "updated",
@@ -178,9 +235,17 @@ _PAST = {
 }
 
 
-def _report(result: ApplyResult) -> int:
+def _report(result: ApplyResult, as_json: bool = False) -> int:
     from crmform.engine.applier import Outcome
 
+    if as_json:
+        import json
+
+        from crmform.engine.render_apply import apply_result_to_json
+
+        click.echo(json.dumps(apply_result_to_json(result), indent=2))
+    if not result.results:  # nothing to do; the plan said so
+        return EXIT_OK
     counts = result.counts()
     done = ", ".join(
         f"{counts[a]} {word}" for a, word in _PAST.items() if a is not Action.PROTECT or counts[a]

@@ -11,11 +11,14 @@ import click
 from crmform.console import (
     EXIT_CHANGES,
     EXIT_OK,
+    ProviderOptions,
     dir_argument,
     err,
     excluded,
     format_option,
+    gong_options,
     local_backend,
+    max_chars_option,
     no_color_option,
     read_text,
     render,
@@ -46,11 +49,20 @@ def validate(directory: Path) -> int:
 
 
 @click.command()
-def schema() -> int:
-    """Print the JSON Schema of a schema file (for editors and linters)."""
-    from crmform.engine import config
+@click.argument(
+    "kind", type=click.Choice(["files", "plan", "apply-result"]), default="files", required=False
+)
+def schema(kind: str) -> int:
+    """Print a JSON Schema: of the schema files (default, for editors and linters), of the
+    JSON plan (`plan`), or of the JSON result of apply (`apply-result`)."""
+    if kind == "files":
+        from crmform.engine import config
 
-    click.echo(config.schema_text(), nl=False)
+        click.echo(config.schema_text(), nl=False)
+    else:
+        from crmform.engine.output_schema import output_schema_text
+
+        click.echo(output_schema_text(kind), nl=False)
     return EXIT_OK
 
 
@@ -75,6 +87,7 @@ def _make_plan(directory: Path, state: State, exclude: Sequence[Path]) -> Plan:
     help="Save the plan to this file, for `crmform apply FILE` later.",
 )
 @format_option
+@max_chars_option
 @click.option(
     "--detailed-exitcode",
     is_flag=True,
@@ -83,21 +96,43 @@ def _make_plan(directory: Path, state: State, exclude: Sequence[Path]) -> Plan:
     help="Exit 0 when there are no changes, 2 when there are, 1 on error.",
 )
 @no_color_option
+@click.option(
+    "--refresh",
+    is_flag=True,
+    envvar="CRMFORM_REFRESH",
+    show_envvar=True,
+    help="Read Gong's schema first (needs credentials) and plan against it, showing what "
+    "changed outside crmform. The state is not written.",
+)
+@gong_options
 def plan(
     directory: Path,
     state_path: Path,
     out: Path | None,
     fmt: str,
+    max_chars: int,
     detailed_exitcode: bool,
     no_color: bool,
+    refresh: bool,
+    provider_options: ProviderOptions,
 ) -> int:
-    """Show what apply would change to make Gong match the files in DIR."""
+    """Show what apply would change to make Gong match the files in DIR.
+
+    Offline unless --refresh; the Gong connection options apply only with --refresh.
+    """
     from crmform.engine import planfile
     from crmform.engine.render import plan_to_json
 
     state = local_backend(state_path).read()
-    the_plan = _make_plan(directory, state, excluded(state_path, out))
-    click.echo(render(plan_to_json(the_plan), fmt, runtime().color(no_color)), nl=False)
+    if refresh:
+        from crmform.commands.remote import refreshed_plan
+
+        exclude = excluded(state_path, out)
+        the_plan = refreshed_plan(directory, state, exclude, provider_options)
+    else:
+        the_plan = _make_plan(directory, state, excluded(state_path, out))
+    color = runtime().color(no_color)
+    click.echo(render(plan_to_json(the_plan), fmt, color, max_chars), nl=False)
     if out is not None:
         write_text(out, planfile.dumps(the_plan))
         err(f"Saved the plan to {out}. To apply exactly this plan, run: crmform apply {out}")
@@ -111,12 +146,14 @@ def plan(
     "planfile_path", metavar="PLANFILE", type=click.Path(dir_okay=False, path_type=Path)
 )
 @format_option
+@max_chars_option
 @no_color_option
-def show(planfile_path: Path, fmt: str, no_color: bool) -> int:
+def show(planfile_path: Path, fmt: str, max_chars: int, no_color: bool) -> int:
     """Render a plan saved with `crmform plan --out`."""
     from crmform.engine import planfile
     from crmform.engine.render import plan_to_json
 
     saved = planfile.loads(read_text(planfile_path), str(planfile_path))
-    click.echo(render(plan_to_json(saved), fmt, runtime().color(no_color)), nl=False)
+    color = runtime().color(no_color)
+    click.echo(render(plan_to_json(saved), fmt, color, max_chars), nl=False)
     return EXIT_OK

@@ -16,6 +16,7 @@ from crmform.engine.errors import CrmformError
     default="127.0.0.1",
     show_default=True,
     envvar="CRMFORM_EMULATOR_HOST",
+    show_envvar=True,
     help="Interface to listen on (loopback only, unless --allow-remote).",
 )
 @click.option(
@@ -23,6 +24,7 @@ from crmform.engine.errors import CrmformError
     default=8765,
     show_default=True,
     envvar="CRMFORM_EMULATOR_PORT",
+    show_envvar=True,
     type=click.IntRange(0, 65535),
     help="Port to listen on; 0 picks a free one (the line on stderr names it).",
 )
@@ -30,34 +32,61 @@ from crmform.engine.errors import CrmformError
     "--data",
     type=click.Path(dir_okay=False, path_type=Path),
     envvar="CRMFORM_EMULATOR_DATA",
+    show_envvar=True,
     help="Keep the emulated schema in this JSON file (default: in memory).",
 )
-@click.option("--access-key", help="Require HTTP Basic auth with this access key (and --secret).")
-@click.option("--secret", help="The access key secret that --access-key requires.")
-@click.option("--bearer", help="Require this OAuth bearer token instead.")
+# Its own CRMFORM_EMULATOR_* names: a pipeline's GONG_* credentials never configure it.
+@click.option(
+    "--access-key",
+    envvar="CRMFORM_EMULATOR_ACCESS_KEY",
+    show_envvar=True,
+    help="Require HTTP Basic auth with this access key (and --secret).",
+)
+@click.option(
+    "--secret",
+    envvar="CRMFORM_EMULATOR_SECRET",
+    show_envvar=True,
+    help="The access key secret that --access-key requires.",
+)
+@click.option(
+    "--bearer",
+    envvar="CRMFORM_EMULATOR_BEARER",
+    show_envvar=True,
+    help="Require this OAuth bearer token instead.",
+)
 @click.option(
     "--rate-limit",
     type=click.IntRange(min=1),
+    envvar="CRMFORM_EMULATOR_RATE_LIMIT",
+    show_envvar=True,
     help="Answer 429 with Retry-After above this many requests per second.",
 )
 @click.option(
     "--null-attributes",
     is_flag=True,
+    envvar="CRMFORM_EMULATOR_NULL_ATTRIBUTES",
+    show_envvar=True,
     help="Answer GETs with null referenceTo/orderedValueList/lastModified, as Gong's docs show.",
 )
 @click.option(
     "--max-requests",
     type=click.IntRange(min=1),
+    envvar="CRMFORM_EMULATOR_MAX_REQUESTS",
+    show_envvar=True,
     help="Stop after serving this many requests (for scripts and tests).",
 )
 @click.option(
     "--max-seconds",
     type=click.FloatRange(min=0.1),
+    envvar="CRMFORM_EMULATOR_MAX_SECONDS",
+    show_envvar=True,
     help="Stop after this many seconds (for scripts and tests).",
 )
 @click.option(
     "--allow-remote",
     is_flag=True,
+    envvar="CRMFORM_EMULATOR_ALLOW_REMOTE",
+    show_envvar=True,
     help="Allow a non-loopback --host. The emulator has no real security: avoid it.",
 )
 def emulator(

@@ -1,0 +1,83 @@
+"""The result of `crmform apply --format json`: one JSON document for pipelines.
+
+Format version 1 (schema: engine/apply-result.schema.json, documented in docs/apply-json.md):
+
+    {
+      "format_version": 1,
+      "ok": false,                               # every address applied (or state-only)
+      "state": {"lineage": "<uuid>", "serial": 4},  # as last written (as read if nothing was)
+      "results": [                               # one per changed address, in apply order
+        {
+          "address": "gong/6286478263646/ACCOUNT",
+          "integrationId": "6286478263646",      # a string, as in the plan
+          "objectType": "ACCOUNT",
+          "outcome": "applied" | "state-only" | "failed" | "not-attempted",
+          "requestId": "f0691a4s5fmj7zure0t" | null,   # Gong's, for an accepted upload
+          "seconds": 0.412,
+          "changes": [{"uniqueName": "category", "action": "replace"}],
+          "error": null | {"message": "...", "status": 400 | null,
+                           "errors": ["..."], "requestId": "..." | null}
+        }
+      ],
+      "outcomes": {"applied": 1, "state-only": 0, "failed": 1, "not-attempted": 1},
+      "summary": {"create": 1, "update": 0, "replace": 0, "delete": 0, "protect": 0}
+    }
+
+"summary" counts the changes carried out (those of applied and state-only addresses).
+A failed address whose upload Gong accepted but whose state could not be saved carries the
+upload's requestId both on the result and in its error (status null). As with the plan,
+keys may be added within a version; consumers ignore keys they do not know.
+"""
+
+from __future__ import annotations
+
+from crmform.engine.applier import AddressResult, ApplyResult, Outcome
+from crmform.engine.codec import JsonDict
+from crmform.engine.errors import ProviderError
+from crmform.engine.model import Action
+
+__all__ = ["APPLY_FORMAT_VERSION", "apply_result_to_json"]
+
+APPLY_FORMAT_VERSION = 1
+
+
+def apply_result_to_json(result: ApplyResult) -> JsonDict:
+    counts = result.counts()
+    return {
+        "format_version": APPLY_FORMAT_VERSION,
+        "ok": result.ok,
+        "state": {"lineage": result.state.lineage, "serial": result.state.serial},
+        "results": [_address_to_json(r, result) for r in result.results],
+        "outcomes": {o.value: sum(1 for r in result.results if r.outcome is o) for o in Outcome},
+        "summary": {a.value: counts[a] for a in Action},
+    }
+
+
+def _address_to_json(entry: AddressResult, result: ApplyResult) -> JsonDict:
+    key = entry.key
+    return {
+        "address": key.address,
+        "integrationId": str(key.integration_id),
+        "objectType": key.object_type.value,
+        "outcome": entry.outcome.value,
+        "requestId": entry.request_id,
+        "seconds": round(entry.seconds, 3),
+        "changes": [
+            {"uniqueName": c.unique_name, "action": c.action.value}
+            for c in result.plan.changes_for(key)
+        ],
+        "error": _error_to_json(entry) if entry.error is not None else None,
+    }
+
+
+def _error_to_json(entry: AddressResult) -> JsonDict:
+    error = entry.error
+    if isinstance(error, ProviderError):
+        return {
+            "message": str(error),
+            "status": error.status,
+            "errors": list(error.errors),
+            "requestId": error.request_id,
+        }
+    # Not Gong's refusal: e.g. the state could not be saved after Gong accepted the upload.
+    return {"message": str(error), "status": None, "errors": [], "requestId": entry.request_id}
