@@ -55,6 +55,16 @@ def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Cli:
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
+@pytest.fixture
+def gong(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> object:
+    """An in-process Gong emulator and a CLI wired to it (see emulated.Gong), run from a
+    fresh working directory."""
+    from emulated import Gong
+
+    monkeypatch.chdir(tmp_path)
+    return Gong(tmp_path)
+
+
 @pytest.fixture(autouse=True)
 def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """click reads option variables from os.environ, not from the injected Runtime: a

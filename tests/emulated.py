@@ -1,20 +1,17 @@
-"""Test helpers for the automation tests: a CLI wired to an in-process Gong emulator, a CLI
-run on a pretend terminal, and a clean CRMFORM_* environment.
+"""The shared end-to-end harness: a CLI wired to an in-process Gong emulator, and a CLI run
+on a pretend terminal.
 
-click reads option environment variables from os.environ (not from the injected Runtime),
-so tests set them with monkeypatch.setenv; `without_crmform_env` first removes any that the
-developer's shell exported, so those cannot change a test's outcome.
+Requests go through the real GongClient (auth, pacing, retries, error mapping) over
+httpx.WSGITransport into the emulator, which enforces Gong's documented rules.
 """
 
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Mapping
 from pathlib import Path
 
 import httpx
-import pytest
 from click.testing import CliRunner
 from conftest import FIXED_NOW, Cli, CliResult
 
@@ -27,17 +24,26 @@ ID = 6286478263646
 ENV = {"GONG_ACCESS_KEY": "key-1", "GONG_ACCESS_KEY_SECRET": "s3cret-value-xyz"}
 
 
-def without_crmform_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in list(os.environ):
-        if name.startswith("CRMFORM_") or name == "NO_COLOR":
-            monkeypatch.delenv(name)
+def field(name: str, kind: str = "STRING", **extra: object) -> dict[str, object]:
+    """A field as written in a schema file; the label is the title-cased name."""
+    return {"uniqueName": name, "label": name.title(), "type": kind, **extra}
 
 
 class Gong:
-    """An emulator, a schema directory and a CLI whose provider talks to the emulator."""
+    """An emulator, a schema directory and a CLI whose provider talks to the emulator.
 
-    def __init__(self, tmp_path: Path, wsgi_app: object | None = None) -> None:
-        self.emulator = GongEmulator(access_key="key-1", secret="s3cret-value-xyz", rng=7)
+    `wsgi_app` wraps the emulator when a test needs to interfere with the traffic.
+    """
+
+    def __init__(
+        self, tmp_path: Path, wsgi_app: object | None = None, **emulator_options: object
+    ) -> None:
+        options: dict[str, object] = {"rng": 7, **emulator_options}
+        self.emulator = GongEmulator(
+            access_key="key-1",
+            secret="s3cret-value-xyz",
+            **options,  # type: ignore[arg-type]
+        )
         self.app = wsgi_app or self.emulator
         self.dir = tmp_path / "schema"
         self.dir.mkdir()
@@ -46,6 +52,10 @@ class Gong:
 
     def _provider(self, env: Mapping[str, str], options: ProviderOptions) -> GongClient:
         self.options.append(options)
+        return self.client(env)
+
+    def client(self, env: Mapping[str, str] = ENV) -> GongClient:
+        """A client of this emulator, e.g. to act as another tool changing Gong."""
         settings = GongSettings.from_env(env, base_url="http://gong.test")
         return GongClient(
             settings,
@@ -53,13 +63,24 @@ class Gong:
             sleep=lambda s: None,
         )
 
-    def write(self, object_type: str, *names: str) -> None:
-        fields = [{"uniqueName": n, "label": n.title(), "type": "STRING"} for n in names]
-        doc = {"integrationId": ID, "objectType": object_type, "fields": fields}
+    def write(self, object_type: str, *fields: str | dict[str, object]) -> None:
+        """Write the object's schema file; a bare name stands for a STRING field."""
+        items = [field(f) if isinstance(f, str) else f for f in fields]
+        doc = {"integrationId": ID, "objectType": object_type, "fields": items}
         (self.dir / f"{object_type.lower()}.json").write_text(json.dumps(doc))
+
+    def apply(self, *flags: str, input: str | None = None) -> CliResult:
+        return self.cli("apply", self.dir, *flags, input=input)
+
+    def requests(self, since: int = 0) -> list[tuple[str, str | None]]:
+        return [(r.method, r.query.get("objectType")) for r in self.emulator.requests[since:]]
 
     def posts(self) -> list[object]:
         return [r for r in self.emulator.requests if r.method == "POST"]
+
+    def remote(self, object_type: str = "ACCOUNT") -> dict[str, str]:
+        """Gong's live fields of one object type: uniqueName -> type, in creation order."""
+        return {f["uniqueName"]: f["type"] for f in self.emulator.schema(ID, object_type)}
 
 
 def run_on(runtime: Runtime, *args: str | Path, input: str | None = None) -> CliResult:

@@ -6,22 +6,14 @@ The emulator is mounted in process (httpx.WSGITransport), as in test_e2e_apply.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import jsonschema
 import pytest
-from emulated import ID, Gong, without_crmform_env
+from emulated import ID, Gong
 
 from crmform.engine.output_schema import output_schema_text
 
 RESULT = jsonschema.Draft202012Validator(json.loads(output_schema_text("apply-result")))
-
-
-@pytest.fixture
-def gong(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Gong:
-    without_crmform_env(monkeypatch)
-    monkeypatch.chdir(tmp_path)
-    return Gong(tmp_path)
 
 
 def result_of(stdout: str) -> dict:

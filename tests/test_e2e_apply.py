@@ -7,61 +7,9 @@ client (auth, pacing, retries, error mapping) and the emulator's strict rules.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from pathlib import Path
 
-import httpx
-import pytest
-from conftest import Cli
-
-from crmform.console import ProviderOptions
-from crmform.providers.gong.client import GongClient, GongSettings
-from crmform.providers.gong.emulator import GongEmulator
-
-ID = 6286478263646
-ENV = {"GONG_ACCESS_KEY": "key-1", "GONG_ACCESS_KEY_SECRET": "s3cret-value-xyz"}
-
-
-class Gong:
-    """An emulator plus a CLI wired to it."""
-
-    def __init__(self, tmp_path: Path) -> None:
-        self.emulator = GongEmulator(access_key="key-1", secret="s3cret-value-xyz")
-        self.dir = tmp_path / "schema"
-        self.dir.mkdir()
-        self.cli = Cli(env=dict(ENV), provider_factory=self._provider)
-
-    def _provider(self, env: Mapping[str, str], options: ProviderOptions) -> GongClient:
-        settings = GongSettings.from_env(env, base_url="http://gong.test")
-        return GongClient(
-            settings, transport=httpx.WSGITransport(app=self.emulator), sleep=lambda s: None
-        )
-
-    def write(self, object_type: str, *fields: dict[str, object]) -> None:
-        doc = {"integrationId": ID, "objectType": object_type, "fields": list(fields)}
-        (self.dir / f"{object_type.lower()}.json").write_text(json.dumps(doc))
-
-    def remove(self, object_type: str) -> None:
-        (self.dir / f"{object_type.lower()}.json").unlink()
-
-    def posts(self) -> list[object]:
-        return [r for r in self.emulator.requests if r.method == "POST"]
-
-    def remote(self, object_type: str = "ACCOUNT") -> dict[str, str]:
-        return {f["uniqueName"]: f["type"] for f in self.emulator.schema(ID, object_type)}
-
-    def apply(self, *flags: str, input: str | None = None):
-        return self.cli("apply", self.dir, *flags, input=input)
-
-
-def field(name: str, kind: str = "STRING", label: str | None = None) -> dict[str, object]:
-    return {"uniqueName": name, "label": label or name.title(), "type": kind}
-
-
-@pytest.fixture
-def gong(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Gong:
-    monkeypatch.chdir(tmp_path)
-    return Gong(tmp_path)
+from emulated import ID, Gong, field
 
 
 def state_fields(address: str = f"gong/{ID}/ACCOUNT") -> list[str]:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 import pytest
-from emulated import Gong, without_crmform_env
+from emulated import Gong
 
 from crmform.cli import cli
 from crmform.console import ProviderOptions
@@ -50,13 +50,7 @@ def flags() -> list[tuple[str, click.Option]]:
 
 @pytest.fixture(autouse=True)
 def clean_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    without_crmform_env(monkeypatch)
     monkeypatch.chdir(tmp_path)
-
-
-@pytest.fixture
-def gong(tmp_path: Path) -> Gong:
-    return Gong(tmp_path)
 
 
 def test_every_flag_has_a_crmform_variable_shown_in_help():

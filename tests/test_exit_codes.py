@@ -9,16 +9,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from emulated import Gong, without_crmform_env
+from emulated import Gong
 
 from crmform.console import Terminated
-
-
-@pytest.fixture
-def gong(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Gong:
-    without_crmform_env(monkeypatch)
-    monkeypatch.chdir(tmp_path)
-    return Gong(tmp_path)
 
 
 @pytest.mark.parametrize(
@@ -100,7 +93,6 @@ def interrupting(gong_app, error: type[BaseException]):
 def test_interrupted_apply_exits_1_and_releases_the_lock(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, error: type[BaseException]
 ):
-    without_crmform_env(monkeypatch)
     monkeypatch.chdir(tmp_path)
     gong = Gong(tmp_path)
     gong.app = interrupting(gong.emulator, error)

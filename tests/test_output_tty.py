@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from click.testing import CliRunner
-from emulated import Gong, run_on, terminal, without_crmform_env
+from emulated import Gong, run_on, terminal
 
 from crmform.console import Runtime
 
@@ -14,10 +12,8 @@ ESC = "\x1b["
 
 
 @pytest.fixture
-def gong(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Gong:
-    without_crmform_env(monkeypatch)
-    monkeypatch.chdir(tmp_path)
-    g = Gong(tmp_path)
+def gong(gong: Gong) -> Gong:
+    g = gong
     g.write("ACCOUNT", "a", "b")
     assert g.cli("apply", g.dir, "--auto-approve").code == 0
     g.write("ACCOUNT", "a", "c")  # one create, one delete: every colour in play
