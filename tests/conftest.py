@@ -52,9 +52,6 @@ def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Cli:
     return Cli()
 
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
-
-
 @pytest.fixture
 def gong(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> object:
     """An in-process Gong emulator and a CLI wired to it (see emulated.Gong), run from a

@@ -132,7 +132,7 @@ def test_interactive_apply_lists_destroyed_fields_and_needs_exactly_yes(gong: Go
     gong.cli.interactive = True
     no = gong.apply(input="y\n")
     assert no.code == 1
-    assert "The data of these 1 field(s) will be DELETED in Gong:" in no.stdout
+    assert "The data of this field will be DELETED in Gong:" in no.stdout
     assert f"  - gong/{ID}/ACCOUNT b (delete)" in no.stdout
     assert "Apply cancelled: the answer was not 'yes'. Nothing was sent." in no.stderr
     assert gong.remote() == {"a": "STRING", "b": "STRING"}

@@ -182,7 +182,8 @@ def _approve(the_plan: Plan, auto_approve: bool, allow_destroy: bool, interactiv
         )
     click.echo("")
     if destructive:
-        click.echo(f"The data of these {len(destructive)} field(s) will be DELETED in Gong:")
+        which = "this field" if len(destructive) == 1 else f"these {len(destructive)} fields"
+        click.echo(f"The data of {which} will be DELETED in Gong:")
         for change in destructive:
             click.echo(f"  - {change.key} {change.unique_name} ({change.action.value})")
         click.echo("")
