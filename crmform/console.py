@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import click
 
 from crmform.engine.errors import CrmformError
-from crmform.engine.render_markdown import DEFAULT_MAX_CHARS, MIN_MAX_CHARS
+from crmform.engine.md_fit import DEFAULT_MAX_CHARS, MIN_MAX_CHARS
 
 if TYPE_CHECKING:
     from crmform.providers.base import Provider
@@ -22,10 +22,6 @@ if TYPE_CHECKING:
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
 DEFAULT_STATE = "crmform.state.json"
-
-
-class Terminated(BaseException):
-    """SIGTERM (a cancelled CI job): unwinds like Ctrl-C so locks are released."""
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from typing import Any
 
 from crmform.engine.md_drift import drift_items, drift_rows
 from crmform.engine.md_escape import code, text
-from crmform.engine.md_fit import Section, fit, size
+from crmform.engine.md_fit import DEFAULT_MAX_CHARS, MIN_MAX_CHARS, Section, fit, size
 
 __all__ = [
     "COLLAPSE_ROWS",
@@ -37,9 +37,6 @@ __all__ = [
 ]
 
 MARKER = "<!-- crmform:plan -->"
-DEFAULT_MAX_CHARS = 60_000
-# Below this the fixed parts (title, summary table, notes) might not fit.
-MIN_MAX_CHARS = 1_000
 COLLAPSE_ROWS = 10
 
 _ACTIONS = ("create", "update", "replace", "delete", "protect")

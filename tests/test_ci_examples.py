@@ -84,7 +84,7 @@ def check(words: list[str]) -> list[str]:
     rest = list(words)
     while isinstance(command, click.Group) and rest and not rest[0].startswith("-"):
         name = rest.pop(0)
-        sub = command.commands.get(name)
+        sub = command.get_command(click.Context(command), name)
         if sub is None:
             return [f"{' '.join(path)}: no command {name!r}"]
         command, path = sub, [*path, name]
@@ -201,7 +201,10 @@ def test_every_crmform_variable_the_examples_set_is_a_real_option():
 
 
 def _all_commands(group: click.Group) -> Iterator[click.Command]:
-    for command in group.commands.values():
+    ctx = click.Context(group)
+    for name in group.list_commands(ctx):
+        command = group.get_command(ctx, name)
+        assert command is not None
         yield command
         if isinstance(command, click.Group):
             yield from _all_commands(command)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from emulated import Gong
 
-from crmform.console import Terminated
+from crmform.cli import Terminated
 
 
 @pytest.mark.parametrize(

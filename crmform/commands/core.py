@@ -53,8 +53,11 @@ def validate(directory: Path) -> int:
     "kind", type=click.Choice(["files", "plan", "apply-result"]), default="files", required=False
 )
 def schema(kind: str) -> int:
-    """Print a JSON Schema: of the schema files (default, for editors and linters), of the
-    JSON plan (`plan`), or of the JSON result of apply (`apply-result`)."""
+    """Print the JSON Schema of schema files, plans or apply results.
+
+    KIND: `files` (default) for the schema files, for editors and linters; `plan` for the
+    JSON plan; `apply-result` for the JSON result of `apply --format json`.
+    """
     if kind == "files":
         from crmform.engine import config
 
