@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from click.testing import CliRunner
 
 from crmform.cli import run
-from crmform.console import ProviderOptions, Runtime
+from crmform.console import ProviderFactory, Runtime
+
+if TYPE_CHECKING:
+    # emulated imports this module, so the fixture imports it lazily at run time.
+    from emulated import Gong
 
 FIXED_NOW = datetime(2026, 11, 28, 12, 0, 0, tzinfo=UTC)
 
@@ -29,9 +33,9 @@ class Cli:
 
     env: dict[str, str] = field(default_factory=dict)
     interactive: bool = False
-    provider_factory: Callable[[Mapping[str, str], ProviderOptions], object] | None = None
+    provider_factory: ProviderFactory | None = None
 
-    def __call__(self, *args: str | Path, input: str | None = None) -> CliResult:
+    def __call__(self, *args: str | int | Path, input: str | None = None) -> CliResult:
         runtime = Runtime(
             env=self.env,
             interactive=self.interactive,
@@ -53,7 +57,7 @@ def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Cli:
 
 
 @pytest.fixture
-def gong(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> object:
+def gong(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Gong:
     """An in-process Gong emulator and a CLI wired to it (see emulated.Gong), run from a
     fresh working directory."""
     from emulated import Gong

@@ -18,13 +18,14 @@ from conftest import FIXED_NOW, Cli, CliResult
 from crmform.cli import run
 from crmform.console import ProviderOptions, Runtime
 from crmform.providers.gong.client import GongClient, GongSettings
-from crmform.providers.gong.emulator import GongEmulator
+from crmform.providers.gong.emulator import GongEmulator, RecordedRequest
 
 ID = 6286478263646
+FieldValue = str | bool | list[str]  # a value of Gong's field items (FieldPayload)
 ENV = {"GONG_ACCESS_KEY": "key-1", "GONG_ACCESS_KEY_SECRET": "s3cret-value-xyz"}
 
 
-def field(name: str, kind: str = "STRING", **extra: object) -> dict[str, object]:
+def field(name: str, kind: str = "STRING", **extra: FieldValue) -> dict[str, FieldValue]:
     """A field as written in a schema file; the label is the title-cased name."""
     return {"uniqueName": name, "label": name.title(), "type": kind, **extra}
 
@@ -63,7 +64,7 @@ class Gong:
             sleep=lambda s: None,
         )
 
-    def write(self, object_type: str, *fields: str | dict[str, object]) -> None:
+    def write(self, object_type: str, *fields: str | Mapping[str, object]) -> None:
         """Write the object's schema file; a bare name stands for a STRING field."""
         items = [field(f) if isinstance(f, str) else f for f in fields]
         doc = {"integrationId": ID, "objectType": object_type, "fields": items}
@@ -75,8 +76,14 @@ class Gong:
     def requests(self, since: int = 0) -> list[tuple[str, str | None]]:
         return [(r.method, r.query.get("objectType")) for r in self.emulator.requests[since:]]
 
-    def posts(self) -> list[object]:
+    def posts(self) -> list[RecordedRequest]:
         return [r for r in self.emulator.requests if r.method == "POST"]
+
+    def last_upload(self) -> list[dict[str, object]]:
+        """The field list of the newest upload, as Gong received it."""
+        body = self.posts()[-1].body
+        assert isinstance(body, list), body
+        return body
 
     def remote(self, object_type: str = "ACCOUNT") -> dict[str, str]:
         """Gong's live fields of one object type: uniqueName -> type, in creation order."""

@@ -89,7 +89,9 @@ def check(words: list[str]) -> list[str]:
             return [f"{' '.join(path)}: no command {name!r}"]
         command, path = sub, [*path, name]
     problems = []
-    options = {o: p for p in command.params if isinstance(p, click.Option) for o in p.opts}
+    options: dict[str, click.Option | None] = {
+        o: p for p in command.params if isinstance(p, click.Option) for o in p.opts
+    }
     options.update({"-h": None, "--help": None})
     positional = 0
     while rest:
@@ -106,8 +108,8 @@ def check(words: list[str]) -> list[str]:
             continue
         if not has_value:
             value = rest.pop(0) if rest else ""
-        choice = isinstance(option.type, click.Choice) and not value.startswith("$")
-        if choice and value not in option.type.choices:
+        choices = option.type.choices if isinstance(option.type, click.Choice) else None
+        if choices is not None and not value.startswith("$") and value not in choices:
             problems.append(f"{' '.join(path)}: {flag} {value!r} is not a choice")
     arguments = [p for p in command.params if isinstance(p, click.Argument)]
     if any(a.nargs == -1 for a in arguments):

@@ -25,7 +25,7 @@ def test_gongs_documented_sequence_cannot_drop_a_field_through_crmform(gong: Gon
     # 2. fieldB is added; fieldA is kept because crmform sends both.
     gong.write("ACCOUNT", field("fieldA"), field("fieldB"))
     assert gong.apply("--auto-approve").code == 0
-    assert [i["uniqueName"] for i in gong.posts()[-1].body] == ["fieldA", "fieldB"]
+    assert [i["uniqueName"] for i in gong.last_upload()] == ["fieldA", "fieldB"]
     # 3. A file with fieldC alone is the documented mistake. crmform never sends it bare: the
     # plan tombstones A and B, which destroys data, so unattended apply refuses to send.
     gong.write("ACCOUNT", field("fieldC"))
@@ -38,7 +38,7 @@ def test_gongs_documented_sequence_cannot_drop_a_field_through_crmform(gong: Gon
     gong.write("ACCOUNT", field("fieldB"), field("fieldC"))
     done = gong.apply("--auto-approve", "--allow-destroy")
     assert done.code == 0, done.stderr
-    body = gong.posts()[-1].body
+    body = gong.last_upload()
     assert [(i["uniqueName"], i.get("isDeleted", False)) for i in body] == [
         ("fieldB", False),
         ("fieldC", False),

@@ -71,7 +71,7 @@ def test_a_field_added_in_gong_is_seen_stops_apply_and_is_kept_once_refreshed(go
     gong.write("ACCOUNT", field("a"), field("b"), field("region"))
     applied = gong.cli("apply", gong.dir, "--auto-approve")
     assert applied.code == 0, applied.stderr
-    assert [i["uniqueName"] for i in gong.posts()[-1].body] == ["a", "b", "region"]
+    assert [i["uniqueName"] for i in gong.last_upload()] == ["a", "b", "region"]
     assert list(gong.remote()) == ["a", "region", "b"]
 
 
@@ -170,7 +170,7 @@ def test_a_plan_saved_with_refresh_applies_against_gong_and_is_refused_once_gong
     applied = gong.cli("apply", "keep.plan", "--auto-approve")
     assert applied.code == 0, applied.stderr
     assert "unchanged since the plan was made" in applied.stderr
-    assert [i["uniqueName"] for i in gong.posts()[-1].body] == ["a", "region", "b"]
+    assert [i["uniqueName"] for i in gong.last_upload()] == ["a", "region", "b"]
     assert state_fields() == ["a", "region", "b"]
 
     gong.write("ACCOUNT", field("a"), field("region"), field("b"), field("c"))

@@ -13,6 +13,7 @@ import pytest
 
 from crmform.engine.errors import ProviderError
 from crmform.engine.model import REFERENCE_TARGETS, Field, FieldType, ObjectType
+from crmform.providers.base import FieldPayload
 from crmform.providers.gong import emulator as emulator_module
 from crmform.providers.gong.client import GongClient
 from crmform.providers.gong.emulator import DestroyEvent, GongEmulator, RecordedRequest, serve
@@ -21,17 +22,22 @@ from crmform.providers.gong.settings import GongSettings
 ID = 6286478263646
 BIG_ID = 2271307570613351879
 URL = "http://gong.test/v2/crm/entity-schema"
-A = {"uniqueName": "fieldA", "label": "Field A", "type": "STRING"}
-B = {"uniqueName": "fieldB", "label": "Field B", "type": "NUMBER"}
-C = {"uniqueName": "fieldC", "label": "Field C", "type": "BOOLEAN"}
-STAGE = {
+A: FieldPayload = {"uniqueName": "fieldA", "label": "Field A", "type": "STRING"}
+B: FieldPayload = {"uniqueName": "fieldB", "label": "Field B", "type": "NUMBER"}
+C: FieldPayload = {"uniqueName": "fieldC", "label": "Field C", "type": "BOOLEAN"}
+STAGE: FieldPayload = {
     "uniqueName": "stage",
     "label": "Stage",
     "type": "PICKLIST",
     "orderedValueList": ["new", "won"],
     "lastModified": "2020-12-17T13:45:01Z",
 }
-OWNER = {"uniqueName": "owner", "label": "Owner", "type": "REFERENCE", "referenceTo": "USER"}
+OWNER: FieldPayload = {
+    "uniqueName": "owner",
+    "label": "Owner",
+    "type": "REFERENCE",
+    "referenceTo": "USER",
+}
 
 
 @dataclass

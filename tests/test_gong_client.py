@@ -14,6 +14,7 @@ import pytest
 from crmform import __version__
 from crmform.engine.errors import ProviderError
 from crmform.engine.model import Field, FieldType, ObjectType
+from crmform.providers.base import FieldPayload
 from crmform.providers.gong.client import GongClient, RetryNotice
 from crmform.providers.gong.settings import GongSettings
 
@@ -81,7 +82,7 @@ def listing(object_type: str, items: object) -> httpx.Response:
 
 
 def make(
-    *replies: Reply, bearer: bool = False, rng: float = 0.5, **overrides: object
+    *replies: Reply, bearer: bool = False, rng: float = 0.5, **overrides: Any
 ) -> tuple[GongClient, Recorder, FakeTime, list[RetryNotice]]:
     fake = FakeTime()
     recorder = Recorder(list(replies), fake)
@@ -103,8 +104,8 @@ def make(
     return client, recorder, fake, notices
 
 
-FIELD_A = {"uniqueName": "fieldA", "label": "Field A", "type": "STRING"}
-STAGE = {
+FIELD_A: FieldPayload = {"uniqueName": "fieldA", "label": "Field A", "type": "STRING"}
+STAGE: FieldPayload = {
     "uniqueName": "stage",
     "label": "Stage",
     "type": "PICKLIST",
