@@ -4,6 +4,17 @@ Layout beside the state file `<path>`: `<path>.backup` holds the version before 
 write, `<path>.lock` exists while a command holds the lock and says who that is.
 A corrupt or newer state file is reported and never rewritten: it may be the only record
 of what was applied, and the user must decide how to restore it.
+
+The state file is UTF-8 JSON laid out like `json.dumps(indent=2)` down to each object's
+"fields" list, with each field on one line of its own (keys in the codec's order, ", " and
+": " between items, no \\u escapes), and a trailing newline. A field per line keeps a
+state diff in a pull request to the fields that changed, and lets json's C encoder write
+each line (`indent` forces its pure-Python encoder, several times slower on large states).
+
+A handle remembers the bytes it last read or wrote and the state they hold: while the file
+still holds exactly those bytes, reading or checking it again would give the same answer,
+so neither `read` nor `write` parses it again. Any other content is parsed and checked in
+full, so a backup is always a state that loads.
 """
 
 from __future__ import annotations
@@ -18,19 +29,24 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from crmform.engine.codec import objects_from_json, state_from_json, state_to_json
+from crmform.engine.codec import objects_from_json, state_to_json
 from crmform.engine.errors import StateError, StateLockedError
-from crmform.engine.model import STATE_VERSION, State
+from crmform.engine.model import STATE_VERSION, ObjectKey, ObjectSchema, State
 from crmform.state.backend import LockInfo
 
 __all__ = ["LocalState"]
 
 _NEW_FILE_MODE = 0o644
 _POLL_SECONDS = 0.1
+# The state document nests objects (1) > one object (2) > its "fields" list (3) > a field.
+_FIELDS_DEPTH = 3
+# Without indent, json uses its C encoder; ensure_ascii=False keeps the file's text readable.
+_ONE_LINE = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": "))
 
 
 class _Unreadable(Exception):
@@ -55,6 +71,8 @@ class LocalState:
         self.lock_path = self.path.with_name(self.path.name + ".lock")
         self._clock = clock
         self._sleep = sleep
+        # The bytes this handle last read or wrote, and the state they hold (see above).
+        self._known: tuple[bytes, State] | None = None
 
     @property
     def location(self) -> str:
@@ -63,11 +81,12 @@ class LocalState:
     # -- read / write -------------------------------------------------------------------
 
     def read(self) -> State:
-        state, _raw = self._load()
-        return state if state is not None else State()
+        raw = self._read_bytes()
+        return self._state_of(raw) if raw is not None else State()
 
     def write(self, state: State) -> State:
-        stored, raw = self._load()
+        raw = self._read_bytes()
+        stored = self._state_of(raw) if raw is not None else None
         stored_serial = stored.serial if stored is not None else 0
         if stored_serial != state.serial:
             raise StateError(
@@ -82,15 +101,17 @@ class LocalState:
                 "so it was probably replaced. Nothing was written; check which state "
                 "is the right one, then run the command again."
             )
-        lineage = state.lineage or str(uuid.uuid4())
-        doc = state_to_json(State(lineage, state.serial + 1, state.objects))
+        written = State(
+            state.lineage or str(uuid.uuid4()), state.serial + 1, self._storable(state.objects)
+        )
+        data = _state_bytes(state_to_json(written))
         try:
             mode = _NEW_FILE_MODE
             if raw is not None:
                 mode = os.stat(self.path).st_mode & 0o7777
-                # The bytes just validated, not a re-read: a backup must be a state we can load.
+                # The bytes checked above, not a re-read: a backup must be a state we can load.
                 _atomic_write(self.backup_path, raw, mode)
-            _atomic_write(self.path, _pretty(doc), mode)
+            _atomic_write(self.path, data, mode)
         except OSError as exc:
             raise StateError(
                 f"The state file {self.location} could not be written ({exc.strerror}); its "
@@ -98,20 +119,26 @@ class LocalState:
                 "space, then run the command again."
             ) from exc
         _fsync_dir(self.path.parent)
-        return state_from_json(doc)
+        self._known = (data, written)
+        return written
 
-    def _load(self) -> tuple[State | None, bytes | None]:
-        """The stored state and its bytes; (None, None) when there is no file."""
+    def _read_bytes(self) -> bytes | None:
+        """The state file's content; None when there is no file."""
         try:
-            raw = self.path.read_bytes()
+            return self.path.read_bytes()
         except FileNotFoundError:
-            return None, None
+            return None
         except OSError as exc:
             raise StateError(
                 f"The state file {self.location} cannot be read ({exc.strerror}). "
                 "crmform did not modify it; check that it is a readable file, then run "
                 "the command again."
             ) from exc
+
+    def _state_of(self, raw: bytes) -> State:
+        """The state in `raw`, checked in full unless this handle already knows these bytes."""
+        if self._known is not None and self._known[0] == raw:
+            return self._known[1]
         try:
             doc = _parse_object(raw)
             version = doc.get("version")
@@ -124,13 +151,39 @@ class LocalState:
                     )
                 if version < STATE_VERSION:
                     raise _Unreadable(f'has an unknown "version" {version}')
-            return _state_from_doc(doc), raw
+            state = _state_from_doc(doc)
         except _Unreadable as exc:
             raise StateError(
                 f"The state file {self.location} {exc.args[0]}. crmform did not modify it; "
                 f"restore it from {self.backup_path} or fix it by hand, then run the "
                 "command again."
             ) from exc
+        self._known = (raw, state)
+        return state
+
+    def _storable(self, objects: tuple[ObjectSchema, ...]) -> tuple[ObjectSchema, ...]:
+        """`objects` as reading them back gives them: sorted, one per address, no source.
+
+        This is what `write` returns instead of converting the written document back, so
+        an address that would not read back is refused here, before anything is written.
+        """
+        by_address: dict[str, ObjectSchema] = {}
+        for obj in sorted(objects, key=lambda o: o.key):
+            try:
+                readable = ObjectKey.parse(obj.key.address) == obj.key
+            except ValueError:
+                readable = False
+            if not readable:
+                raise StateError(
+                    f"The state {self.location} cannot record the object type {obj.key}: its "
+                    "provider must not contain '/' and its integration id must be a "
+                    "non-negative integer. Nothing was written; fix the integration id or "
+                    "provider, then run the command again."
+                )
+            by_address[obj.key.address] = (
+                replace(obj, source=None) if obj.source is not None else obj
+            )
+        return tuple(by_address.values())
 
     # -- lock ---------------------------------------------------------------------------
 
@@ -323,24 +376,27 @@ def _state_from_doc(doc: Mapping[str, Any]) -> State:
         raise _Unreadable('has an empty "lineage"')
     if doc["serial"] < 0:
         raise _Unreadable(f'has a negative "serial" ({doc["serial"]})')
+    objects = []
     for address, body in doc["objects"].items():
-        problem = _object_problem(address, body)
-        if problem:
-            raise _Unreadable(f'has a malformed object "{address}" ({problem})')
-    return state_from_json(doc)
+        obj = _object_from_doc(address, body)
+        if isinstance(obj, str):
+            raise _Unreadable(f'has a malformed object "{address}" ({obj})')
+        objects.append(obj)
+    return State(doc["lineage"], doc["serial"], tuple(sorted(objects, key=lambda o: o.key)))
 
 
-def _object_problem(address: str, body: object) -> str:
+def _object_from_doc(address: str, body: object) -> ObjectSchema | str:
+    """The object stored under `address`, or what is wrong with it."""
     fields = body.get("fields") if isinstance(body, dict) else None
     if not isinstance(fields, list) or not all(isinstance(f, dict) for f in fields):
         return 'expected an object with a "fields" list of objects'
     try:
-        objects_from_json({address: body})
+        (obj,) = objects_from_json({address: body})
     except KeyError as exc:
         return f"a field has no {exc.args[0]!r}"
     except (ValueError, TypeError) as exc:
         return str(exc)
-    return ""
+    return obj
 
 
 def _kind(value: object) -> str:
@@ -360,6 +416,25 @@ def _lock_from_doc(doc: Mapping[str, Any]) -> LockInfo:
         if _kind(doc.get(name)) != kind:
             raise _Unreadable(f'does not give "{name}" as {kind}')
     return LockInfo(**{name: doc[name] for name in names})
+
+
+def _state_bytes(doc: Mapping[str, Any]) -> bytes:
+    return (_laid_out(doc, 0) + "\n").encode("utf-8")
+
+
+def _laid_out(value: object, depth: int) -> str:
+    """`value` indented like json.dumps(indent=2) down to the fields lists, one line below."""
+    if depth > _FIELDS_DEPTH or not value or not isinstance(value, dict | list):
+        return _ONE_LINE.encode(value)
+    inner = "  " * (depth + 1)
+    if isinstance(value, dict):
+        items = [f"{_ONE_LINE.encode(k)}: {_laid_out(v, depth + 1)}" for k, v in value.items()]
+        brackets = "{}"
+    else:
+        items = [_laid_out(v, depth + 1) for v in value]
+        brackets = "[]"
+    body = f",\n{inner}".join(items)
+    return f"{brackets[0]}\n{inner}{body}\n{'  ' * depth}{brackets[1]}"
 
 
 def _pretty(doc: Mapping[str, Any]) -> bytes:

@@ -7,6 +7,7 @@ same stored state (as two processes would have).
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import json
 import os
@@ -17,14 +18,17 @@ import socket
 import stat
 import subprocess
 import sys
-import textwrap
+import tempfile
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from crmform.engine.codec import field_to_json, state_to_json
 from crmform.engine.errors import StateError, StateLockedError
 from crmform.engine.model import (
     STATE_VERSION,
@@ -264,35 +268,183 @@ def written(path: Path, objects: tuple[ObjectSchema, ...] = ()) -> State:
     return LocalState(path).write(State(lineage=LINEAGE, objects=objects))
 
 
-def test_the_state_file_is_indented_json_with_a_trailing_newline(state_path):
+def test_the_state_file_is_indented_json_with_one_field_per_line_and_a_trailing_newline(
+    state_path,
+):
     deal = ObjectSchema(
         ObjectKey("gong", 6286478263646, ObjectType.DEAL),
-        (Field("arr", "ARR (Région)", FieldType.CURRENCY, last_modified="2026-11-28T20:31:06Z"),),
+        (
+            Field("arr", "ARR (Région)", FieldType.CURRENCY, last_modified="2026-11-28T20:31:06Z"),
+            Field("stage", "Stage", FieldType.PICKLIST, ordered_value_list=("Open", "Won")),
+        ),
     )
-    written(state_path, (deal,))
+    lead = ObjectSchema(ObjectKey("gong", 6286478263646, ObjectType.LEAD), ())
+    written(state_path, (lead, deal))
 
-    assert state_path.read_text(encoding="utf-8") == textwrap.dedent(
-        f"""\
-        {{
-          "version": {STATE_VERSION},
-          "lineage": "{LINEAGE}",
-          "serial": 1,
-          "objects": {{
-            "gong/6286478263646/DEAL": {{
-              "fields": [
-                {{
-                  "uniqueName": "arr",
-                  "label": "ARR (Région)",
-                  "type": "CURRENCY",
-                  "protect": false,
-                  "lastModified": "2026-11-28T20:31:06Z"
-                }}
-              ]
-            }}
-          }}
-        }}
-        """
+    assert state_path.read_text(encoding="utf-8") == "\n".join(
+        [
+            "{",
+            f'  "version": {STATE_VERSION},',
+            f'  "lineage": "{LINEAGE}",',
+            '  "serial": 1,',
+            '  "objects": {',
+            '    "gong/6286478263646/DEAL": {',
+            '      "fields": [',
+            '        {"uniqueName": "arr", "label": "ARR (Région)", "type": "CURRENCY", '
+            '"protect": false, "lastModified": "2026-11-28T20:31:06Z"},',
+            '        {"uniqueName": "stage", "label": "Stage", "type": "PICKLIST", '
+            '"orderedValueList": ["Open", "Won"], "protect": false}',
+            "      ]",
+            "    },",
+            '    "gong/6286478263646/LEAD": {',
+            '      "fields": []',
+            "    }",
+            "  }",
+            "}",
+            "",
+        ]
     )
+
+
+def test_a_state_without_objects_is_written_with_an_empty_objects_object(state_path):
+    written(state_path)
+
+    assert state_path.read_text(encoding="utf-8") == (
+        f'{{\n  "version": {STATE_VERSION},\n  "lineage": "{LINEAGE}",\n  "serial": 1,\n'
+        '  "objects": {}\n}\n'
+    )
+
+
+AWKWARD_TEXT = [
+    'a "quoted" label',
+    "back\\slash",
+    "two\nlines\tand a tab",
+    '}, {"uniqueName": "not a field"}',
+    "Ärger 😀 \u2028 \u00a0",
+    "",
+]
+
+
+def awkward_objects() -> tuple[ObjectSchema, ...]:
+    fields = tuple(
+        Field(
+            f"f{i}{text}",
+            text,
+            FieldType.PICKLIST,
+            ordered_value_list=(text, "x"),
+            last_modified=text or None,
+        )
+        for i, text in enumerate(AWKWARD_TEXT)
+    )
+    return (ObjectSchema(ObjectKey("gong", BIG_ID, ObjectType.ACCOUNT), fields),)
+
+
+def test_each_field_line_is_that_field_as_json_even_with_awkward_text(state_path):
+    stored = written(state_path, awkward_objects())
+    text = state_path.read_text(encoding="utf-8")
+    # Lines as git sees them: str.splitlines() would also break at the raw U+2028.
+    field_lines = [line for line in text.split("\n") if line.startswith("        {")]
+
+    assert json.loads(text) == state_to_json(stored)
+    assert [json.loads(line.strip().rstrip(",")) for line in field_lines] == [
+        field_to_json(f) for f in awkward_objects()[0].fields
+    ]
+    assert "Ärger 😀" in text  # UTF-8, not \u escapes
+    assert LocalState(state_path).read() == stored
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.text(), st.text(), st.lists(st.text(), max_size=3)),
+        max_size=4,
+        unique_by=lambda t: t[0],
+    )
+)
+def test_any_text_reads_back_exactly_and_the_file_is_the_codecs_document(specs):
+    fields = tuple(
+        Field(name, label, FieldType.PICKLIST, ordered_value_list=tuple(values))
+        for name, label, values in specs
+    )
+    objects = (ObjectSchema(ObjectKey("gong", 1, ObjectType.DEAL), fields),)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "crmform.state.json"
+        stored = written(path, objects)
+        text = path.read_text(encoding="utf-8")
+
+        assert json.loads(text) == state_to_json(stored)
+        assert LocalState(path).read() == stored
+        assert stored.objects == objects
+
+
+def test_the_same_state_is_written_as_the_same_bytes_whatever_the_order_given(tmp_path):
+    first, second = tmp_path / "first.json", tmp_path / "second.json"
+    written(first, sample_objects())
+    written(second, tuple(reversed(sample_objects())))
+
+    assert first.read_bytes() == second.read_bytes()
+
+
+def test_a_write_returns_exactly_what_reading_the_file_gives(state_path):
+    account, deal = sample_objects()
+    from_files = (
+        dataclasses.replace(deal, source="schema/deal.yaml"),
+        dataclasses.replace(account, source="schema/account.yaml"),
+    )
+
+    stored = written(state_path, from_files)
+
+    assert stored == LocalState(state_path).read()
+    assert stored.objects == (account, deal)
+
+
+@pytest.mark.parametrize(
+    "key",
+    [ObjectKey("gong", -1, ObjectType.DEAL), ObjectKey("gong/eu", 1, ObjectType.DEAL)],
+    ids=["negative-id", "slash-in-provider"],
+)
+def test_an_object_type_whose_address_would_not_read_back_is_refused_before_writing(
+    state_path, key
+):
+    with pytest.raises(StateError) as caught:
+        written(state_path, (ObjectSchema(key, sample_objects()[0].fields),))
+
+    assert str(caught.value) == (
+        f"The state {state_path} cannot record the object type {key}: its provider must not "
+        "contain '/' and its integration id must be a non-negative integer. Nothing was "
+        "written; fix the integration id or provider, then run the command again."
+    )
+    assert list(state_path.parent.iterdir()) == []
+
+
+def test_a_handle_reads_a_file_rewritten_by_hand_since_its_last_write(state_path):
+    backend = LocalState(state_path)
+    stored = backend.write(State(lineage=LINEAGE, objects=sample_objects()))
+    edited = State(LINEAGE, stored.serial, sample_objects()[:1])
+    state_path.write_text(json.dumps(state_to_json(edited)), encoding="utf-8")
+
+    assert backend.read() == edited
+    assert backend.write(edited).objects == edited.objects
+
+
+def test_a_handle_refuses_to_write_over_a_file_corrupted_since_its_last_write(state_path):
+    backend = LocalState(state_path)
+    stored = backend.write(State(lineage=LINEAGE, objects=sample_objects()))
+    broken = state_to_json(stored)
+    broken["objects"]["gong/6286478263646/DEAL"]["fields"][0]["type"] = "MONEY"
+    content = json.dumps(broken).encode()
+    state_path.write_bytes(content)
+
+    with pytest.raises(StateError) as caught:
+        backend.write(stored)
+
+    assert str(caught.value) == (
+        f'The state file {state_path} has a malformed object "gong/6286478263646/DEAL" '
+        f"('MONEY' is not a valid FieldType). crmform did not modify it; restore it from "
+        f"{state_path}.backup or fix it by hand, then run the command again."
+    )
+    assert state_path.read_bytes() == content
+    assert not Path(f"{state_path}.backup").exists()
 
 
 def test_a_state_path_relative_to_the_working_directory_is_written_there(tmp_path, monkeypatch):
