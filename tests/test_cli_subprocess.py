@@ -161,3 +161,18 @@ def test_plan_does_not_import_httpx_deepdiff_or_jsonschema(tmp_path: Path):
         check=False,
     )
     assert "HEAVY [] 0" in result.stdout, result.stdout + result.stderr
+
+
+def test_sigterm_stops_the_emulator_cleanly(tmp_path: Path):
+    proc = subprocess.Popen(
+        [*CRMFORM, "emulator", "--port", "0", "--max-seconds", str(LIMIT)],
+        cwd=tmp_path,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stderr is not None
+    assert "listening on http://127.0.0.1:" in proc.stderr.readline()
+    proc.send_signal(signal.SIGTERM)
+    _, rest = proc.communicate(timeout=LIMIT)
+    assert proc.returncode == 0
+    assert rest == "Gong emulator stopped.\n"

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from crmform.cli import Terminated
 from crmform.console import EXIT_OK, err
 from crmform.engine.errors import CrmformError
 
@@ -108,7 +109,11 @@ def emulator(
     recreates a field (its data is lost), isDeleted removes one. Point crmform at it with
     GONG_BASE_URL=http://127.0.0.1:8765 and the credentials it was started with.
     """
+    import gc
+
     from crmform.providers.gong.emulator import GongEmulator, serve
+
+    gc.enable()  # main() turns it off for short runs; a server runs for long
 
     if (access_key is None) != (secret is None):
         raise click.UsageError("--access-key and --secret go together.")
@@ -139,5 +144,8 @@ def emulator(
         )
     except (ValueError, OSError) as error:
         raise CrmformError(f"Cannot start the emulator: {error}") from error
+    except Terminated:  # SIGTERM is how scripts and CI stop it: not an error
+        err("Gong emulator stopped.")
+        return EXIT_OK
     err(f"Gong emulator stopped after {handled} request(s).")
     return EXIT_OK
