@@ -1,0 +1,120 @@
+"""JSON documents in local files: parsed with a reason when unusable, encoded with a stable
+git-friendly layout, and replaced atomically and durably.
+
+The state file and its lock file share these; what each document must hold is checked by
+their own modules (local.py, lockfile.py).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Mapping
+from contextlib import suppress
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "NEW_FILE_MODE",
+    "Unreadable",
+    "atomic_write",
+    "fsync_dir",
+    "indented_bytes",
+    "kind",
+    "laid_out_bytes",
+    "parse_object",
+]
+
+NEW_FILE_MODE = 0o644
+# Without indent, json uses its C encoder; ensure_ascii=False keeps the file's text readable.
+_ONE_LINE = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": "))
+
+
+class Unreadable(Exception):
+    """A file that cannot be used; the argument completes "The file <path> ...", e.g. "is empty"."""
+
+
+def atomic_write(target: Path, data: bytes, mode: int) -> None:
+    """Replace `target` with `data` so that a crash leaves either the old or the new file."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            os.fchmod(out.fileno(), mode)
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        with suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def fsync_dir(directory: Path) -> None:
+    # Makes the renames themselves durable, not just the files' contents.
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def parse_object(raw: bytes) -> Mapping[str, Any]:
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise Unreadable(f"is not UTF-8 text (byte {exc.start})") from exc
+    if not text.strip():
+        raise Unreadable("is empty")
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise Unreadable(
+            f"is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
+        ) from exc
+    if not isinstance(doc, dict):
+        raise Unreadable(f"holds {kind(doc)} at the top level, not an object")
+    return doc
+
+
+def kind(value: object) -> str:
+    """What JSON value this is, with its article, for messages."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    names = {int: "an integer", float: "a number", str: "a string", list: "an array"}
+    return names.get(type(value), "an object")
+
+
+def laid_out_bytes(doc: Mapping[str, Any], expand_depth: int) -> bytes:
+    """`doc` as UTF-8 with a trailing newline, laid out like `json.dumps(indent=2)` down to
+    nesting depth `expand_depth` (the document itself is depth 0); each value nested one
+    level deeper goes on one line of its own, written by json's C encoder (`indent` forces
+    its pure-Python encoder, several times slower on large documents).
+    """
+    return (_laid_out(doc, 0, expand_depth) + "\n").encode("utf-8")
+
+
+def _laid_out(value: object, depth: int, expand_depth: int) -> str:
+    """`value` indented like json.dumps(indent=2) down to `expand_depth`, one line below."""
+    if depth > expand_depth or not value or not isinstance(value, dict | list):
+        return _ONE_LINE.encode(value)
+    inner = "  " * (depth + 1)
+    if isinstance(value, dict):
+        items = [
+            f"{_ONE_LINE.encode(k)}: {_laid_out(v, depth + 1, expand_depth)}"
+            for k, v in value.items()
+        ]
+        brackets = "{}"
+    else:
+        items = [_laid_out(v, depth + 1, expand_depth) for v in value]
+        brackets = "[]"
+    body = f",\n{inner}".join(items)
+    return f"{brackets[0]}\n{inner}{body}\n{'  ' * depth}{brackets[1]}"
+
+
+def indented_bytes(doc: Mapping[str, Any]) -> bytes:
+    # Indented, key order as built, one trailing newline: stable diffs when kept in git.
+    return (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
