@@ -142,6 +142,12 @@ def runtime() -> Runtime:
     return obj if isinstance(obj, Runtime) else Runtime()
 
 
+def operation() -> str:
+    """The command being run (e.g. `crmform apply`), recorded in the state lock so that a
+    user who finds the state locked sees what holds it."""
+    return click.get_current_context().command_path
+
+
 def err(message: str) -> None:
     click.echo(message, err=True)
 

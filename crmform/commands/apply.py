@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,6 +17,7 @@ from crmform.console import (
     local_backend,
     lock_timeout_option,
     no_color_option,
+    operation,
     read_text,
     render,
     runtime,
@@ -124,8 +124,7 @@ def apply(
         return EXIT_OK
     # Credentials are checked before the lock is taken or anyone is asked anything.
     provider = rt.provider_factory(rt.env, options)
-    operation = " ".join(["crmform", *sys.argv[1:]]) if sys.argv[1:] else "crmform apply"
-    with backend.lock(operation, lock_timeout):
+    with backend.lock(operation(), lock_timeout):
         state = backend.read()
         if saved is not None:
             planfile.check_current(saved, state_view(saved, state), str(target))

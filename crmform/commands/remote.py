@@ -6,7 +6,6 @@ the logic lives in engine/drift.py and engine/preflight.py.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,6 +21,7 @@ from crmform.console import (
     local_backend,
     lock_timeout_option,
     no_color_option,
+    operation,
     runtime,
     state_option,
     write_text,
@@ -35,10 +35,6 @@ if TYPE_CHECKING:
     from crmform.providers.base import Provider
 
 INT64_MAX = 2**63 - 1
-
-
-def _operation(default: str) -> str:
-    return " ".join(["crmform", *sys.argv[1:]]) if sys.argv[1:] else default
 
 
 def refreshed_plan(
@@ -122,7 +118,7 @@ def refresh(
             err(f"Warning: {warning}")
     provider = rt.provider_factory(rt.env, provider_options)
     backend = local_backend(state_path)
-    with backend.lock(_operation("crmform refresh"), lock_timeout):
+    with backend.lock(operation(), lock_timeout):
         state = backend.read()
         keys = drift.addresses(state, desired)
         if not keys:
@@ -212,7 +208,7 @@ def import_(
     provider = rt.provider_factory(rt.env, provider_options)
     backend = local_backend(state_path)
     wanted = ObjectType(object_type) if object_type is not None else None
-    with backend.lock(_operation("crmform import"), lock_timeout):
+    with backend.lock(operation(), lock_timeout):
         state = backend.read()
         answer = provider.read_schema(integration_id, wanted)
         adopted: list[ObjectSchema] = []
