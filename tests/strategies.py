@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from factories import fld
 from hypothesis import strategies as st
 
 from crmform.engine.model import (
@@ -30,16 +31,13 @@ KEYS = st.builds(
 @st.composite
 def fields(draw: st.DrawFn, name: str | None = None, stamped: bool = False) -> Field:
     kind = draw(st.sampled_from(list(FieldType)))
-    return Field(
-        unique_name=name if name is not None else draw(NAMES),
-        label=draw(LABELS),
-        type=kind,
-        reference_to=draw(st.sampled_from(REFERENCE_TARGETS))
-        if kind is FieldType.REFERENCE
-        else None,
-        ordered_value_list=tuple(draw(VALUES)) if kind is FieldType.PICKLIST else None,
-        protect=False,
-        last_modified=draw(STAMPS) if stamped else None,
+    return fld(
+        name if name is not None else draw(NAMES),
+        kind,
+        draw(LABELS),
+        ref=draw(st.sampled_from(REFERENCE_TARGETS)) if kind is FieldType.REFERENCE else None,
+        values=draw(VALUES) if kind is FieldType.PICKLIST else None,
+        stamp=draw(STAMPS) if stamped else None,
     )
 
 

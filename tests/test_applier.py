@@ -6,13 +6,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
+from factories import fld
 
 from crmform.engine import planner
 from crmform.engine.applier import Outcome, apply
 from crmform.engine.errors import ProviderError, StateError
 from crmform.engine.model import (
     Desired,
-    Field,
     FieldType,
     ObjectKey,
     ObjectSchema,
@@ -31,7 +31,7 @@ def key(object_type: str) -> ObjectKey:
 
 
 def obj(object_type: str, *names: str, kind: FieldType = FieldType.STRING) -> ObjectSchema:
-    return ObjectSchema(key(object_type), tuple(Field(n, n.title(), kind) for n in names))
+    return ObjectSchema(key(object_type), tuple(fld(n, kind) for n in names))
 
 
 class FakeProvider:
@@ -135,9 +135,7 @@ def test_deleted_fields_leave_state_once_their_tombstone_is_accepted(backend):
 
 def test_protect_only_change_writes_state_without_a_request(backend):
     assert run(Desired((obj("ACCOUNT", "a"),)), backend, FakeProvider()).ok
-    protected = Desired(
-        (ObjectSchema(key("ACCOUNT"), (Field("a", "A", FieldType.STRING, protect=True),)),)
-    )
+    protected = Desired((ObjectSchema(key("ACCOUNT"), (fld("a", protect=True),)),))
     provider = FakeProvider()
     result = run(protected, backend, provider)
     assert provider.sent == []

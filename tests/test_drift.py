@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from factories import ACCOUNT, fld
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from strategies import KEYS, desired_and_state, objects
@@ -15,7 +16,6 @@ from crmform.engine.model import (
     Action,
     Desired,
     DriftKind,
-    Field,
     FieldDrift,
     FieldType,
     ObjectKey,
@@ -30,28 +30,15 @@ from crmform.engine.render import plan_to_json
 from crmform.engine.render_text import render_text
 from crmform.providers.base import RemoteSchema
 
-KEY = ObjectKey("gong", 6286478263646, ObjectType.ACCOUNT)
 T = FieldType
 STAMP = "2025-03-01T12:00:00Z"
-
-
-def fld(name, type_=T.STRING, label=None, *, ref=None, values=None, protect=False, stamp=None):
-    return Field(
-        name,
-        label if label is not None else name.title(),
-        type_,
-        ref,
-        tuple(values) if values is not None else None,
-        protect,
-        stamp,
-    )
 
 
 def remote(*fields, object_type=ObjectType.ACCOUNT):
     return RemoteSchema(object_type, tuple(fields))
 
 
-def state_of(*fields, key=KEY):
+def state_of(*fields, key=ACCOUNT):
     return State("lineage-1", 4, (ObjectSchema(key, tuple(fields)),) if fields else ())
 
 
@@ -105,24 +92,24 @@ REF = fld("owner", T.REFERENCE, ref="USER", stamp=STAMP)
     ],
 )
 def test_compare_reports_only_what_the_remote_states(state_fields, remote_fields, expected):
-    found = drift.compare(KEY, state_of(*state_fields).get(KEY), remote(*remote_fields))
+    found = drift.compare(ACCOUNT, state_of(*state_fields).get(ACCOUNT), remote(*remote_fields))
     assert [(d.unique_name, d.kind.value, d.attributes) for d in found] == expected
 
 
 def test_compare_is_sorted_by_name_and_carries_both_sides():
     found = drift.compare(
-        KEY, ObjectSchema(KEY, (fld("zeta"), fld("mid"))), remote(fld("mid"), fld("alpha"))
+        ACCOUNT, ObjectSchema(ACCOUNT, (fld("zeta"), fld("mid"))), remote(fld("mid"), fld("alpha"))
     )
     assert found == (
-        FieldDrift(KEY, "alpha", DriftKind.ADDED, None, fld("alpha")),
-        FieldDrift(KEY, "zeta", DriftKind.REMOVED, fld("zeta"), None),
+        FieldDrift(ACCOUNT, "alpha", DriftKind.ADDED, None, fld("alpha")),
+        FieldDrift(ACCOUNT, "zeta", DriftKind.REMOVED, fld("zeta"), None),
     )
 
 
 def test_compare_all_covers_addresses_without_state():
     contact = ObjectKey("gong", 6286478263646, ObjectType.CONTACT)
     found = drift.compare_all(
-        State(), {contact: remote(fld("x"), object_type=ObjectType.CONTACT), KEY: remote()}
+        State(), {contact: remote(fld("x"), object_type=ObjectType.CONTACT), ACCOUNT: remote()}
     )
     assert [(d.key, d.unique_name, d.kind) for d in found] == [(contact, "x", DriftKind.ADDED)]
 
@@ -139,7 +126,7 @@ def test_refresh_keeps_what_the_remote_leaves_unknown_and_takes_what_it_states()
     after = drift.refreshed(
         state,
         {
-            KEY: remote(
+            ACCOUNT: remote(
                 fld("new", T.NUMBER, "New"),
                 fld("owner", T.REFERENCE, "Owner now", stamp="2026-01-01T00:00:00Z"),
                 fld("tier", T.PICKLIST, "Tier"),
@@ -148,7 +135,7 @@ def test_refresh_keeps_what_the_remote_leaves_unknown_and_takes_what_it_states()
     )
     assert after.lineage == "lineage-1"
     assert after.serial == 4
-    refreshed = after.get(KEY)
+    refreshed = after.get(ACCOUNT)
     assert refreshed is not None
     assert refreshed.fields == (
         fld("tier", T.PICKLIST, "Tier", values=["Gold"], protect=True, stamp=STAMP),
@@ -159,14 +146,14 @@ def test_refresh_keeps_what_the_remote_leaves_unknown_and_takes_what_it_states()
 
 def test_refresh_drops_values_that_do_not_fit_a_new_type():
     state = state_of(fld("tier", T.PICKLIST, values=["Gold"], stamp=STAMP))
-    after = drift.refreshed(state, {KEY: remote(fld("tier", T.STRING))})
-    refreshed = after.get(KEY)
+    after = drift.refreshed(state, {ACCOUNT: remote(fld("tier", T.STRING))})
+    refreshed = after.get(ACCOUNT)
     assert refreshed is not None
     assert refreshed.fields == (fld("tier", T.STRING, stamp=STAMP),)
 
 
 def test_refresh_of_an_emptied_remote_drops_the_address():
-    assert drift.refreshed(state_of(fld("a")), {KEY: remote()}).objects == ()
+    assert drift.refreshed(state_of(fld("a")), {ACCOUNT: remote()}).objects == ()
 
 
 @settings(max_examples=60, deadline=None)
@@ -210,13 +197,13 @@ def test_fingerprint_ignores_field_order_and_sees_every_attribute():
 
 # -- plans against the refreshed view ------------------------------------------------------
 
-DESIRED = Desired((ObjectSchema(KEY, (fld("a"), fld("b")), "schema/account.yaml"),))
+DESIRED = Desired((ObjectSchema(ACCOUNT, (fld("a"), fld("b")), "schema/account.yaml"),))
 
 
 @pytest.fixture
 def refreshed_plan() -> Plan:
     state = state_of(fld("a", stamp=STAMP), fld("gone", stamp=STAMP))
-    return drift.plan_refreshed(DESIRED, state, {KEY: remote(fld("a"), fld("region"))})
+    return drift.plan_refreshed(DESIRED, state, {ACCOUNT: remote(fld("a"), fld("region"))})
 
 
 def test_a_refreshed_plan_names_the_stored_state_and_plans_against_gong(refreshed_plan):
@@ -229,7 +216,7 @@ def test_a_refreshed_plan_names_the_stored_state_and_plans_against_gong(refreshe
         ("gone", DriftKind.REMOVED),
         ("region", DriftKind.ADDED),
     ]
-    assert [p.key for p in refreshed_plan.remote] == [KEY]
+    assert [p.key for p in refreshed_plan.remote] == [ACCOUNT]
 
 
 def test_plan_json_has_drift_only_when_gong_was_read(refreshed_plan):
@@ -246,7 +233,7 @@ def test_plan_json_has_drift_only_when_gong_was_read(refreshed_plan):
         "after": {"uniqueName": "region", "label": "Region", "type": "STRING"},
     }
     assert "drift" not in plan_to_json(plan(DESIRED, State()))
-    empty = drift.plan_refreshed(DESIRED, State(), {KEY: remote()})
+    empty = drift.plan_refreshed(DESIRED, State(), {ACCOUNT: remote()})
     assert plan_to_json(empty)["drift"] == []
 
 
@@ -267,7 +254,7 @@ def test_text_shows_drift_before_the_actions_and_warns_about_deleting_an_added_f
 
 def test_text_of_a_refreshed_plan_without_drift_or_changes():
     same = drift.plan_refreshed(
-        DESIRED, state_of(fld("a"), fld("b")), {KEY: remote(fld("a"), fld("b"))}
+        DESIRED, state_of(fld("a"), fld("b")), {ACCOUNT: remote(fld("a"), fld("b"))}
     )
     assert render_text(plan_to_json(same), color=False) == (
         "No changes outside crmform: Gong matches the state.\n\n"
@@ -278,10 +265,12 @@ def test_text_of_a_refreshed_plan_without_drift_or_changes():
 def test_changed_fields_say_what_changed_in_gong():
     state = state_of(fld("a"), fld("tier", T.PICKLIST, values=["Gold", "Silver"]))
     changed = drift.plan_refreshed(
-        Desired((ObjectSchema(KEY, (fld("a", T.NUMBER, "Amount"), state.objects[0].fields[1])),)),
+        Desired(
+            (ObjectSchema(ACCOUNT, (fld("a", T.NUMBER, "Amount"), state.objects[0].fields[1])),)
+        ),
         state,
         {
-            KEY: remote(
+            ACCOUNT: remote(
                 fld("a", T.NUMBER, "Amount"), fld("tier", T.PICKLIST, values=["Gold", "Iron"])
             )
         },
@@ -304,7 +293,7 @@ def test_drift_colours_only_with_color(refreshed_plan):
 def test_a_refreshed_plan_round_trips_with_its_drift_and_fingerprints(refreshed_plan):
     text = dumps(refreshed_plan)
     doc = json.loads(text)
-    assert doc["remote"] == {KEY.address: refreshed_plan.remote[0].sha256}
+    assert doc["remote"] == {ACCOUNT.address: refreshed_plan.remote[0].sha256}
     loaded = loads(text, "p.plan")
     assert loaded == refreshed_plan
     stored = state_of(fld("a", stamp=STAMP), fld("gone", stamp=STAMP))
@@ -323,7 +312,7 @@ def test_a_plan_saved_before_drift_existed_loads_as_not_refreshed():
 
 def test_the_checksum_covers_the_fingerprints(refreshed_plan):
     doc = json.loads(dumps(refreshed_plan))
-    doc["remote"][KEY.address] = "0" * 64
+    doc["remote"][ACCOUNT.address] = "0" * 64
     with pytest.raises(PlanError, match="was modified after crmform saved it"):
         loads(json.dumps(doc), "p.plan")
 
@@ -331,7 +320,7 @@ def test_the_checksum_covers_the_fingerprints(refreshed_plan):
 def test_addresses_are_the_union_of_state_and_files():
     other = ObjectKey("gong", 6286478263646, ObjectType.LEAD)
     state = State("l", 1, (ObjectSchema(other, (fld("x"),)),))
-    assert drift.addresses(state, DESIRED) == (KEY, other)
+    assert drift.addresses(state, DESIRED) == (ACCOUNT, other)
     assert drift.addresses(state) == (other,)
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 import re
 import threading
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 import pytest
+from factories import FakeTime
 
 from crmform.engine.errors import ProviderError
 from crmform.engine.model import REFERENCE_TARGETS, Field, FieldType, ObjectType
@@ -40,21 +40,8 @@ OWNER: FieldPayload = {
 }
 
 
-@dataclass
-class FakeTime:
-    now: float = 50.0
-    sleeps: list[float] = field(default_factory=list)
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-
 def client_for(emulator: GongEmulator, fake: FakeTime | None = None, **settings) -> GongClient:
-    fake = fake or FakeTime()
+    fake = fake or FakeTime(50.0)
     credentials = settings.pop("credentials", {"access_key": "k", "access_key_secret": "s"})
     return GongClient(
         GongSettings(base_url="http://gong.test", **credentials, **settings),
@@ -436,7 +423,7 @@ def test_client_with_wrong_token_gets_401_naming_its_credentials():
 
 
 def test_rate_limit_answers_429_with_retry_after_and_recovers():
-    fake = FakeTime()
+    fake = FakeTime(50.0)
     emulator = GongEmulator(rate_limit=2, clock=fake.clock)
     with raw(emulator) as http:
         params = {"integrationId": "1", "objectType": "LEAD"}
@@ -453,7 +440,7 @@ def test_rate_limit_answers_429_with_retry_after_and_recovers():
 
 
 def test_client_paced_faster_than_the_limit_recovers_through_retry_after():
-    fake = FakeTime()
+    fake = FakeTime(50.0)
     emulator = GongEmulator(rate_limit=3, clock=fake.clock)
     client = client_for(emulator, fake, rate=100.0)
     read = client.read_schema(ID)
@@ -464,7 +451,7 @@ def test_client_paced_faster_than_the_limit_recovers_through_retry_after():
 
 
 def test_client_at_gongs_rate_never_meets_the_limit():
-    fake = FakeTime()
+    fake = FakeTime(50.0)
     emulator = GongEmulator(rate_limit=3, clock=fake.clock)
     client = client_for(emulator, fake)
     for _ in range(3):
@@ -505,7 +492,7 @@ def test_ambiguous_failure_after_apply_is_safe_to_retry_with_the_same_body():
 
 
 def test_fault_with_retry_after_is_honoured_by_the_client():
-    fake = FakeTime()
+    fake = FakeTime(50.0)
     emulator = GongEmulator()
     emulator.fail_next(429, retry_after=3)
     client_for(emulator, fake).read_schema(ID, ObjectType.ACCOUNT)

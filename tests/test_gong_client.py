@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
+from factories import FakeTime
 
 from crmform import __version__
 from crmform.engine.errors import ProviderError
@@ -24,21 +25,6 @@ BIG_ID = 2271307570613351879  # a real integrationId, > 2**53: a float would cor
 INTEGRATION = 6286478263646
 
 Reply = httpx.Response | Exception | Callable[[httpx.Request], httpx.Response]
-
-
-@dataclass
-class FakeTime:
-    """A clock that only moves when the client sleeps (or a handler says so)."""
-
-    now: float = 1000.0
-    sleeps: list[float] = field(default_factory=list)
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 @dataclass

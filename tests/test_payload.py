@@ -2,26 +2,22 @@
 
 from __future__ import annotations
 
+from factories import ACCOUNT, fld
 from hypothesis import given, settings
 from strategies import desired_and_state
 
 from crmform.engine import planner
-from crmform.engine.model import Desired, Field, FieldType, ObjectKey, ObjectSchema, State
+from crmform.engine.model import Desired, FieldType, ObjectSchema, State
 from crmform.engine.payload import build, outcome, uploads
 
-KEY = ObjectKey("gong", 6286478263646, "ACCOUNT")
 NOW = "2026-11-28T12:00:00Z"
 OLD = "2026-01-01T00:00:00Z"
 
 
-def field(name: str, label: str = "L", kind: FieldType = FieldType.STRING, **kw: object) -> Field:
-    return Field(name, label, kind, **kw)  # type: ignore[arg-type]
-
-
 def test_unchanged_fields_keep_their_stored_timestamp_and_changed_ones_get_now():
-    state = ObjectSchema(KEY, (field("a", last_modified=OLD), field("b", last_modified=OLD)))
-    desired = ObjectSchema(KEY, (field("a"), field("b", label="New")))
-    upload = build(KEY, desired, state, NOW)
+    state = ObjectSchema(ACCOUNT, (fld("a", label="L", stamp=OLD), fld("b", label="L", stamp=OLD)))
+    desired = ObjectSchema(ACCOUNT, (fld("a", label="L"), fld("b", label="New")))
+    upload = build(ACCOUNT, desired, state, NOW)
     assert upload.body == (
         {"uniqueName": "a", "label": "L", "type": "STRING", "lastModified": OLD},
         {"uniqueName": "b", "label": "New", "type": "STRING", "lastModified": NOW},
@@ -30,8 +26,8 @@ def test_unchanged_fields_keep_their_stored_timestamp_and_changed_ones_get_now()
 
 
 def test_removed_field_is_sent_as_tombstone_without_picklist_values():
-    picklist = field("tier", "Tier", FieldType.PICKLIST, ordered_value_list=("Gold",))
-    upload = build(KEY, ObjectSchema(KEY, ()), ObjectSchema(KEY, (picklist,)), NOW)
+    picklist = fld("tier", FieldType.PICKLIST, values=("Gold",))
+    upload = build(ACCOUNT, ObjectSchema(ACCOUNT, ()), ObjectSchema(ACCOUNT, (picklist,)), NOW)
     assert upload.body == (
         {
             "uniqueName": "tier",
@@ -45,30 +41,30 @@ def test_removed_field_is_sent_as_tombstone_without_picklist_values():
 
 
 def test_type_change_is_sent_as_the_field_with_its_new_type():
-    state = ObjectSchema(KEY, (field("score", last_modified=OLD),))
-    desired = ObjectSchema(KEY, (field("score", kind=FieldType.NUMBER),))
-    (item,) = build(KEY, desired, state, NOW).body
+    state = ObjectSchema(ACCOUNT, (fld("score", label="L", stamp=OLD),))
+    desired = ObjectSchema(ACCOUNT, (fld("score", FieldType.NUMBER, "L"),))
+    (item,) = build(ACCOUNT, desired, state, NOW).body
     assert item == {"uniqueName": "score", "label": "L", "type": "NUMBER", "lastModified": NOW}
 
 
 def test_protect_only_change_sends_nothing_but_records_protect():
-    state = ObjectSchema(KEY, (field("a", last_modified=OLD),))
-    desired = ObjectSchema(KEY, (field("a", protect=True),))
-    upload = build(KEY, desired, state, NOW)
+    state = ObjectSchema(ACCOUNT, (fld("a", label="L", stamp=OLD),))
+    desired = ObjectSchema(ACCOUNT, (fld("a", label="L", protect=True),))
+    upload = build(ACCOUNT, desired, state, NOW)
     assert not upload.sends
     assert upload.body == ()
-    assert upload.after.fields == (field("a", protect=True, last_modified=OLD),)
+    assert upload.after.fields == (fld("a", label="L", protect=True, stamp=OLD),)
 
 
 def test_reference_and_picklist_attributes_are_sent():
     desired = ObjectSchema(
-        KEY,
+        ACCOUNT,
         (
-            field("parent", "Main Account", FieldType.REFERENCE, reference_to="ACCOUNT"),
-            field("cat", "Category", FieldType.PICKLIST, ordered_value_list=("A", "B")),
+            fld("parent", FieldType.REFERENCE, "Main Account", ref="ACCOUNT"),
+            fld("cat", FieldType.PICKLIST, "Category", values=("A", "B")),
         ),
     )
-    body = build(KEY, desired, None, NOW).body
+    body = build(ACCOUNT, desired, None, NOW).body
     assert body[0]["referenceTo"] == "ACCOUNT"
     assert body[1]["orderedValueList"] == ["A", "B"]
     assert all("protect" not in item for item in body)
@@ -100,7 +96,7 @@ def test_planning_again_after_the_outcome_gives_no_changes(case: tuple):
 
 
 def test_outcome_drops_an_address_whose_fields_are_all_deleted():
-    state = State("x", 1, (ObjectSchema(KEY, (field("a", last_modified=OLD),)),))
+    state = State("x", 1, (ObjectSchema(ACCOUNT, (fld("a", label="L", stamp=OLD),)),))
 
     after = outcome(planner.plan(Desired(()), state), state, NOW)
     assert after.objects == ()

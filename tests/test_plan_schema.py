@@ -7,6 +7,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from factories import ACCOUNT, CONTACT, DEAL
 from hypothesis import given, settings
 from strategies import desired_and_state
 from test_render import destroy_plan, empty_plan, mixed_plan, protect_plan
@@ -18,7 +19,6 @@ from crmform.engine.model import (
     REFERENCE_TARGETS,
     Action,
     FieldType,
-    ObjectKey,
     ObjectType,
     State,
 )
@@ -127,11 +127,6 @@ def test_the_schema_catches_a_broken_contract():
     assert errors(PLAN, unknown_key) == [
         "[]: Additional properties are not allowed ('extra' was unexpected)"
     ]
-
-
-ACCOUNT = ObjectKey("gong", 6286478263646, ObjectType.ACCOUNT)
-CONTACT = ObjectKey("gong", 6286478263646, ObjectType.CONTACT)
-DEAL = ObjectKey("gong", 6286478263646, ObjectType.DEAL)
 
 
 def test_apply_result_json_validates_for_every_outcome():

@@ -6,11 +6,11 @@ import hashlib
 import json
 
 import pytest
+from factories import fld
 
 from crmform.engine.errors import PlanError, StalePlanError
 from crmform.engine.model import (
     Desired,
-    Field,
     FieldType,
     ObjectKey,
     ObjectSchema,
@@ -28,10 +28,6 @@ FILE = "plans/release.plan"
 RERUN = "Run `crmform plan` again and review the new plan."
 
 
-def f(name, type_=FieldType.STRING, label="L", **kw):
-    return Field(name, label, type_, **kw)
-
-
 STATE = State(
     "0b6c-lineage",
     3,
@@ -39,12 +35,12 @@ STATE = State(
         ObjectSchema(
             BIG,
             (
-                f("amount", last_modified="2025-01-01T00:00:00Z"),
-                f("gone", FieldType.ID, last_modified="2025-01-01T00:00:00Z"),
-                f("tier", FieldType.PICKLIST, ordered_value_list=("A", "B")),
+                fld("amount", label="L", stamp="2025-01-01T00:00:00Z"),
+                fld("gone", FieldType.ID, "L", stamp="2025-01-01T00:00:00Z"),
+                fld("tier", FieldType.PICKLIST, "L", values=("A", "B")),
             ),
         ),
-        ObjectSchema(LEAD, (f("score", FieldType.NUMBER),)),
+        ObjectSchema(LEAD, (fld("score", FieldType.NUMBER, "L"),)),
     ),
 )
 DESIRED = Desired(
@@ -52,13 +48,13 @@ DESIRED = Desired(
         ObjectSchema(
             BIG,
             (
-                f("amount", FieldType.NUMBER, "Amount"),
-                f("tier", FieldType.PICKLIST, "Tier", ordered_value_list=("B", "C")),
-                f("owner", FieldType.REFERENCE, "Owner", reference_to="USER", protect=True),
+                fld("amount", FieldType.NUMBER),
+                fld("tier", FieldType.PICKLIST, values=("B", "C")),
+                fld("owner", FieldType.REFERENCE, ref="USER", protect=True),
             ),
             "schema/accounts.yaml",
         ),
-        ObjectSchema(DEAL, (f("stage", label="Stage ✓"),), "schema/deals.yaml"),
+        ObjectSchema(DEAL, (fld("stage", label="Stage ✓"),), "schema/deals.yaml"),
         ObjectSchema(LEAD, (), None),
     )
 )

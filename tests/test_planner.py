@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from factories import ACCOUNT, CONTACT, fld
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -10,7 +11,6 @@ from crmform.engine.errors import PlanError, ProtectedFieldError
 from crmform.engine.model import (
     Action,
     Desired,
-    Field,
     FieldType,
     ObjectKey,
     ObjectSchema,
@@ -20,21 +20,7 @@ from crmform.engine.model import (
 )
 from crmform.engine.planner import plan, values_diff
 
-ACCOUNT = ObjectKey("gong", 6286478263646, ObjectType.ACCOUNT)
-CONTACT = ObjectKey("gong", 6286478263646, ObjectType.CONTACT)
 S, N, P, R = FieldType.STRING, FieldType.NUMBER, FieldType.PICKLIST, FieldType.REFERENCE
-
-
-def fld(name, type_=S, label=None, *, values=None, ref=None, protect=False, modified=None):
-    return Field(
-        unique_name=name,
-        label=label if label is not None else name.title(),
-        type=type_,
-        reference_to=ref,
-        ordered_value_list=tuple(values) if values is not None else None,
-        protect=protect,
-        last_modified=modified,
-    )
 
 
 def desired(*fields, key=ACCOUNT, source="accounts.yaml"):
@@ -55,7 +41,7 @@ CASES = [
     ("no-op", [fld("name")], [fld("name")], []),
     (
         "no-op ignores lastModified",
-        [fld("name", modified="2024-01-01T00:00:00Z")],
+        [fld("name", stamp="2024-01-01T00:00:00Z")],
         [fld("name")],
         [],
     ),
@@ -167,8 +153,8 @@ def test_plan_classifies_each_field(before, after, expected):
 
 
 def test_changes_carry_before_and_after_as_documented():
-    old = fld("old", modified="2024-01-01T00:00:00Z")
-    kept_before = fld("kept", label="A", modified="2024-01-01T00:00:00Z")
+    old = fld("old", stamp="2024-01-01T00:00:00Z")
+    kept_before = fld("kept", label="A", stamp="2024-01-01T00:00:00Z")
     kept_after = fld("kept", label="B")
     new = fld("new")
     p = plan(desired(kept_after, new), state(old, kept_before))

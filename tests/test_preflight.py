@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import pytest
+from factories import ACCOUNT, CONTACT, fld
+from factories import INTEGRATION as ID
 
 from crmform.engine import drift
 from crmform.engine.errors import PlanError, ProviderError, StalePlanError
 from crmform.engine.model import (
     Desired,
-    Field,
     FieldType,
-    ObjectKey,
     ObjectSchema,
     ObjectType,
     State,
@@ -20,14 +20,7 @@ from crmform.engine.planner import plan
 from crmform.engine.preflight import ConflictKind, RemoteGuard, conflicts, read_remote
 from crmform.providers.base import RemoteSchema
 
-ID = 6286478263646
-ACCOUNT = ObjectKey("gong", ID, ObjectType.ACCOUNT)
-CONTACT = ObjectKey("gong", ID, ObjectType.CONTACT)
 T = FieldType
-
-
-def fld(name, type_=T.STRING):
-    return Field(name, name.title(), type_)
 
 
 def obj(key, *fields):
@@ -163,7 +156,7 @@ def test_the_hook_alone_checks_its_own_address():
 
 
 def test_addresses_with_only_protect_changes_are_not_read():
-    protected = Desired((obj(ACCOUNT, Field("a", "A", T.STRING, protect=True)),))
+    protected = Desired((obj(ACCOUNT, fld("a", protect=True)),))
     state = State("l", 1, (obj(ACCOUNT, fld("a")),))
     gong = FakeGong({})
     assert RemoteGuard(gong, plan(protected, state), state, directory=".").check_all() == 0
@@ -192,7 +185,7 @@ def test_a_refreshed_plan_passes_while_gong_is_unchanged_and_is_refused_once_it_
 
 
 def test_a_remote_that_only_restates_details_is_still_named():
-    stamped = Field("a", "A", T.STRING, last_modified="2026-01-01T00:00:00Z")
+    stamped = fld("a", stamp="2026-01-01T00:00:00Z")
     remotes = {ACCOUNT: RemoteSchema(ObjectType.ACCOUNT, (fld("a"),))}
     state = State("l", 1, (obj(ACCOUNT, fld("a")),))
     made = drift.plan_refreshed(Desired((obj(ACCOUNT, fld("a"), fld("b")),)), state, remotes)

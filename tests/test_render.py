@@ -17,6 +17,7 @@ import re
 from pathlib import Path
 
 import pytest
+from factories import ACCOUNT, CONTACT, DEAL, fld
 
 from crmform.engine.model import (
     Desired,
@@ -35,23 +36,8 @@ from crmform.engine.render_text import render_text, summary_line
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("CRMFORM_UPDATE_GOLDEN") == "1"
 
-ACCOUNT = ObjectKey("gong", 6286478263646, ObjectType.ACCOUNT)
-CONTACT = ObjectKey("gong", 6286478263646, ObjectType.CONTACT)
-DEAL = ObjectKey("gong", 6286478263646, ObjectType.DEAL)
 T = FieldType
 APPLIED = "2025-03-01T12:00:00Z"
-
-
-def fld(name, type_=T.STRING, label=None, *, values=None, ref=None, protect=False, applied=False):
-    return Field(
-        name,
-        label if label is not None else name.title(),
-        type_,
-        ref,
-        tuple(values) if values is not None else None,
-        protect,
-        APPLIED if applied else None,
-    )
 
 
 def mixed_plan() -> Plan:
@@ -62,14 +48,14 @@ def mixed_plan() -> Plan:
             ObjectSchema(
                 ACCOUNT,
                 (
-                    fld("category", T.PICKLIST, values=["A", "B"], applied=True),
-                    fld("industry", label="Industry", applied=True),
-                    fld("legacyId", T.ID, "Legacy ID", applied=True),
-                    fld("region", applied=True),
-                    fld("tier", T.PICKLIST, values=["Bronze", "Silver"], applied=True),
+                    fld("category", T.PICKLIST, values=["A", "B"], stamp=APPLIED),
+                    fld("industry", label="Industry", stamp=APPLIED),
+                    fld("legacyId", T.ID, "Legacy ID", stamp=APPLIED),
+                    fld("region", stamp=APPLIED),
+                    fld("tier", T.PICKLIST, values=["Bronze", "Silver"], stamp=APPLIED),
                 ),
             ),
-            ObjectSchema(CONTACT, (fld("owner", T.REFERENCE, ref="ACCOUNT", applied=True),)),
+            ObjectSchema(CONTACT, (fld("owner", T.REFERENCE, ref="ACCOUNT", stamp=APPLIED),)),
         ),
     )
     desired = Desired(
@@ -104,8 +90,8 @@ def destroy_plan() -> Plan:
         "6f1c1d2e-lineage",
         8,
         (
-            ObjectSchema(ACCOUNT, (fld("amount", applied=True), fld("keep", applied=True))),
-            ObjectSchema(DEAL, (fld("stageNote", applied=True),)),
+            ObjectSchema(ACCOUNT, (fld("amount", stamp=APPLIED), fld("keep", stamp=APPLIED))),
+            ObjectSchema(DEAL, (fld("stageNote", stamp=APPLIED),)),
         ),
     )
     desired = Desired((ObjectSchema(ACCOUNT, (fld("amount", T.NUMBER), fld("keep")), "a.yaml"),))

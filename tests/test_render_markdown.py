@@ -16,10 +16,11 @@ import re
 from pathlib import Path
 
 import pytest
+from factories import ACCOUNT, CONTACT, fld
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from strategies import desired_and_state
-from test_render import ACCOUNT, CONTACT, T, destroy_plan, empty_plan, fld, mixed_plan, protect_plan
+from test_render import T, destroy_plan, empty_plan, mixed_plan, protect_plan
 
 from crmform.engine.errors import ProtectedFieldError
 from crmform.engine.model import Desired, Field, ObjectKey, ObjectSchema, ObjectType, State

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from factories import ACCOUNT
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -22,7 +23,6 @@ from crmform.engine.model import (
 )
 from crmform.engine.writer import file_name, missing_details, object_yaml, yaml_string
 
-KEY = ObjectKey("gong", 6286478263646, ObjectType.ACCOUNT)
 T = FieldType
 
 
@@ -38,7 +38,7 @@ def load_back(obj: ObjectSchema) -> tuple[Field, ...]:
 
 def test_a_written_file_is_readable_and_in_the_documented_format():
     obj = ObjectSchema(
-        KEY,
+        ACCOUNT,
         (
             Field("tier", "Tier", T.PICKLIST, ordered_value_list=("Gold", "yes")),
             Field("owner", "Account Owner", T.REFERENCE, reference_to="USER", protect=True),
@@ -79,7 +79,7 @@ def test_a_written_file_is_readable_and_in_the_documented_format():
 
 def test_missing_picklist_values_and_targets_become_todo_comments_that_validation_reports():
     obj = ObjectSchema(
-        KEY,
+        ACCOUNT,
         (
             Field("tier", "Tier", T.PICKLIST),
             Field("owner", "Owner", T.REFERENCE),
@@ -106,8 +106,8 @@ def test_missing_picklist_values_and_targets_become_todo_comments_that_validatio
 
 
 def test_an_object_without_fields_writes_an_empty_list():
-    assert object_yaml(ObjectSchema(KEY, ())).endswith("fields: []\n")
-    assert load_back(ObjectSchema(KEY, ())) == ()
+    assert object_yaml(ObjectSchema(ACCOUNT, ())).endswith("fields: []\n")
+    assert load_back(ObjectSchema(ACCOUNT, ())) == ()
 
 
 def test_ids_above_2_53_are_quoted_so_no_tool_rounds_them():
