@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import os
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,6 +17,7 @@ from crmform.engine.errors import CrmformError
 from crmform.engine.md_fit import DEFAULT_MAX_CHARS, MIN_MAX_CHARS
 
 if TYPE_CHECKING:
+    from crmform.engine.model import Desired
     from crmform.providers.base import Provider
     from crmform.state.local import LocalState
 
@@ -194,6 +195,16 @@ def local_backend(state_path: Path) -> LocalState:
 def excluded(state_path: Path, *others: Path | None) -> tuple[Path, ...]:
     derived = (state_path, Path(f"{state_path}.backup"), Path(f"{state_path}.lock"))
     return derived + tuple(p for p in others if p is not None)
+
+
+def load_desired(directory: Path, exclude: Sequence[Path] = ()) -> Desired:
+    """The schema files of `directory`, validated; their warnings go to stderr."""
+    from crmform.engine import config
+
+    desired = config.load(directory, runtime().env, exclude)
+    for warning in config.warnings(desired):
+        err(f"Warning: {warning}")
+    return desired
 
 
 def render(

@@ -14,6 +14,7 @@ from crmform.console import (
     err,
     excluded,
     gong_options,
+    load_desired,
     local_backend,
     lock_timeout_option,
     no_color_option,
@@ -100,7 +101,7 @@ def apply(
     GONG_ACCESS_KEY and GONG_ACCESS_KEY_SECRET, or GONG_BEARER_TOKEN.
     """
     from crmform.commands.remote import check_remote
-    from crmform.engine import applier, config, planfile, planner
+    from crmform.engine import applier, planfile, planner
     from crmform.engine.drift import state_view
     from crmform.engine.payload import timestamp
 
@@ -109,9 +110,7 @@ def apply(
     saved = planfile.loads(read_text(target), str(target)) if target.is_file() else None
     desired = None
     if saved is None:
-        desired = config.load(target, rt.env, excluded(state_path))
-        for warning in config.warnings(desired):
-            err(f"Warning: {warning}")
+        desired = load_desired(target, excluded(state_path))
     backend = local_backend(state_path)
     color = rt.color(no_color)
     options = provider_options

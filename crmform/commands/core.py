@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,6 +16,7 @@ from crmform.console import (
     excluded,
     format_option,
     gong_options,
+    load_desired,
     local_backend,
     max_chars_option,
     no_color_option,
@@ -28,18 +28,14 @@ from crmform.console import (
 )
 
 if TYPE_CHECKING:
-    from crmform.engine.model import Plan, State
+    pass
 
 
 @click.command()
 @dir_argument
 def validate(directory: Path) -> int:
     """Check the schema files in DIR and report every problem at once."""
-    from crmform.engine import config
-
-    desired = config.load(directory, runtime().env)
-    for warning in config.warnings(desired):
-        err(f"Warning: {warning}")
+    desired = load_desired(directory)
     fields = sum(len(o.fields) for o in desired.objects)
     click.echo(
         f"Success: {len(desired.objects)} object type(s) with {fields} field(s) in "
@@ -67,15 +63,6 @@ def schema(kind: str) -> int:
 
         click.echo(output_schema_text(kind), nl=False)
     return EXIT_OK
-
-
-def _make_plan(directory: Path, state: State, exclude: Sequence[Path]) -> Plan:
-    from crmform.engine import config, planner
-
-    desired = config.load(directory, runtime().env, exclude)
-    for warning in config.warnings(desired):
-        err(f"Warning: {warning}")
-    return planner.plan(desired, state)
 
 
 @click.command()
@@ -133,7 +120,9 @@ def plan(
         exclude = excluded(state_path, out)
         the_plan = refreshed_plan(directory, state, exclude, provider_options)
     else:
-        the_plan = _make_plan(directory, state, excluded(state_path, out))
+        from crmform.engine import planner
+
+        the_plan = planner.plan(load_desired(directory, excluded(state_path, out)), state)
     color = runtime().color(no_color)
     click.echo(render(plan_to_json(the_plan), fmt, color, max_chars), nl=False)
     if out is not None:

@@ -18,6 +18,7 @@ from crmform.console import (
     err,
     excluded,
     gong_options,
+    load_desired,
     local_backend,
     lock_timeout_option,
     no_color_option,
@@ -27,14 +28,18 @@ from crmform.console import (
     write_text,
 )
 from crmform.engine.errors import CrmformError
-from crmform.engine.model import DEFAULT_PROVIDER, ObjectKey, ObjectSchema, ObjectType
+from crmform.engine.model import (
+    DEFAULT_PROVIDER,
+    INTEGRATION_ID_MAX,
+    ObjectKey,
+    ObjectSchema,
+    ObjectType,
+)
 
 if TYPE_CHECKING:
     from crmform.engine.model import FieldDrift, Plan, State
     from crmform.engine.preflight import RemoteGuard
     from crmform.providers.base import Provider
-
-INT64_MAX = 2**63 - 1
 
 
 def refreshed_plan(
@@ -42,13 +47,11 @@ def refreshed_plan(
 ) -> Plan:
     """`plan --refresh`: validate the files, read the remote of every address in the state
     or the files (one GET each), and plan against the refreshed view. Writes nothing."""
-    from crmform.engine import config, drift
+    from crmform.engine import drift
     from crmform.engine.preflight import read_remote
 
     rt = runtime()
-    desired = config.load(directory, rt.env, exclude)
-    for warning in config.warnings(desired):
-        err(f"Warning: {warning}")
+    desired = load_desired(directory, exclude)
     provider = rt.provider_factory(rt.env, options)
     remotes = read_remote(provider, drift.addresses(state, desired))
     return drift.plan_refreshed(desired, state, remotes)
@@ -105,7 +108,7 @@ def refresh(
     changed in Gong, and writes the state once. Only reads are sent to Gong; the schema files
     are not changed. Run `crmform plan DIR` afterwards to see what apply would do now.
     """
-    from crmform.engine import config, drift
+    from crmform.engine import drift
     from crmform.engine.preflight import read_remote
     from crmform.engine.render import drift_to_json
     from crmform.engine.render_drift import drift_lines
@@ -113,9 +116,7 @@ def refresh(
     rt = runtime()
     desired = None
     if directory is not None:
-        desired = config.load(directory, rt.env, excluded(state_path))
-        for warning in config.warnings(desired):
-            err(f"Warning: {warning}")
+        desired = load_desired(directory, excluded(state_path))
     provider = rt.provider_factory(rt.env, provider_options)
     backend = local_backend(state_path)
     with backend.lock(operation(), lock_timeout):
@@ -154,7 +155,7 @@ def _counts(found: Sequence[FieldDrift]) -> str:
 @click.option(
     "--integration-id",
     required=True,
-    type=click.IntRange(1, INT64_MAX),
+    type=click.IntRange(1, INTEGRATION_ID_MAX),
     envvar="CRMFORM_IMPORT_INTEGRATION_ID",
     show_envvar=True,
     help="The id of your Gong CRM integration.",
