@@ -23,10 +23,11 @@ from typing import Any
 
 from crmform.engine.config_messages import Problem, describe, display_path, explain, split_path
 from crmform.engine.config_parse import ParseError, parse_json, parse_yaml
-from crmform.engine.config_schema import FIELD_KEYS, FIELD_TYPES, INT64_MAX, TOP_KEYS, schema_text
+from crmform.engine.config_schema import FIELD_KEYS, FIELD_TYPES, TOP_KEYS, schema_text
 from crmform.engine.errors import ConfigError, Diagnostic
 from crmform.engine.model import (
     DEFAULT_PROVIDER,
+    INTEGRATION_ID_MAX,
     REFERENCE_TARGETS,
     Desired,
     Field,
@@ -42,7 +43,7 @@ from crmform.engine.positions import json_tree as _json_tree
 
 __all__ = [
     "FIELD_KEYS",
-    "INT64_MAX",
+    "INTEGRATION_ID_MAX",
     "STATE_FILE_PATTERN",
     "SUFFIXES",
     "TOP_KEYS",
@@ -233,7 +234,7 @@ def _quick_check(doc: dict[Any, Any]) -> tuple[bool, list[int]]:
         and all(k in doc for k in _TOP_REQUIRED)
         and provider == DEFAULT_PROVIDER
         and (
-            (type(iid) is int and 1 <= iid <= INT64_MAX)
+            (type(iid) is int and 1 <= iid <= INTEGRATION_ID_MAX)
             or (type(iid) is str and bool(_DIGITS.fullmatch(iid) or _ENV_REF.fullmatch(iid)))
         )
         and type(object_type) is str
@@ -298,7 +299,7 @@ def _integration_id(value: Any, env: Mapping[str, str], problems: list[Problem])
     """The id as an int, or None; adds the problems that the schema cannot see."""
     at: Loc = ("integrationId",)
     if type(value) is int:
-        return value if 1 <= value <= INT64_MAX else None
+        return value if 1 <= value <= INTEGRATION_ID_MAX else None
     if type(value) is not str or any(p.owner == at for p in problems):
         return None
     ref = _ENV_REF.fullmatch(value)
@@ -318,8 +319,10 @@ def _integration_id(value: Any, env: Mapping[str, str], problems: list[Problem])
     if not _DIGITS.fullmatch(text):
         problems.append(Problem(at, at, f"{what} must hold the integration id in digits only"))
         return None
-    if not 1 <= int(text) <= INT64_MAX:
-        message = f"{what} is out of range; a Gong integration id is between 1 and {INT64_MAX}"
+    if not 1 <= int(text) <= INTEGRATION_ID_MAX:
+        message = (
+            f"{what} is out of range; a Gong integration id is between 1 and {INTEGRATION_ID_MAX}"
+        )
         problems.append(Problem(at, at, message))
         return None
     return int(text)

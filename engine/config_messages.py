@@ -12,8 +12,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from crmform.engine.config_schema import FIELD_KEYS, FIELD_TYPES, INT64_MAX, TOP_KEYS
-from crmform.engine.model import REFERENCE_TARGETS, FieldType, ObjectType
+from crmform.engine.config_schema import FIELD_KEYS, FIELD_TYPES, TOP_KEYS
+from crmform.engine.model import INTEGRATION_ID_MAX, REFERENCE_TARGETS, FieldType, ObjectType
 from crmform.engine.positions import Loc
 
 # Keys that only one field type takes, and the type that needs them.
@@ -125,7 +125,9 @@ def _id_message(value: Any) -> str:
             "point or exponent, as decimals lose digits of ids above 2**53"
         )
     if isinstance(value, int):
-        return f"{value} is out of range; a Gong integration id is between 1 and {INT64_MAX}"
+        return (
+            f"{value} is out of range; a Gong integration id is between 1 and {INTEGRATION_ID_MAX}"
+        )
     return (
         f'{value!r} is neither a string of digits nor exactly "${{NAME}}" naming an '
         "environment variable"

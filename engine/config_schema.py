@@ -8,7 +8,6 @@ import functools
 
 from crmform.engine.model import FieldType
 
-INT64_MAX = 2**63 - 1
 # In schema.json's order, which messages list them in (a test keeps the two equal).
 TOP_KEYS = ("provider", "integrationId", "objectType", "fields")
 FIELD_KEYS = ("uniqueName", "label", "type", "referenceTo", "orderedValueList", "protect")

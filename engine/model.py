@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 DEFAULT_PROVIDER = "gong"
+# Gong integration ids are int64; real ones exceed 2**53, so they never pass through a float.
+INTEGRATION_ID_MAX = 2**63 - 1
 
 
 class ObjectType(StrEnum):

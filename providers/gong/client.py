@@ -18,7 +18,7 @@ import httpx
 
 from crmform import __version__
 from crmform.engine.errors import ProviderError
-from crmform.engine.model import ObjectType
+from crmform.engine.model import INTEGRATION_ID_MAX, ObjectType
 from crmform.providers.base import FieldPayload, RemoteSchema, WriteResult
 from crmform.providers.gong.parse import (
     error_details,
@@ -39,7 +39,6 @@ __all__ = [
 
 BACKOFF_BASE = 0.5
 BACKOFF_MAX = 30.0
-INT64_MAX = 2**63 - 1
 
 log = logging.getLogger("crmform.providers.gong")
 
@@ -344,7 +343,7 @@ class GongClient:
 def _checked_id(integration_id: int) -> int:
     if isinstance(integration_id, bool) or not isinstance(integration_id, int):
         raise ProviderError(f"A Gong integrationId must be an integer; got {integration_id!r}.")
-    if not 0 < integration_id <= INT64_MAX:
+    if not 0 < integration_id <= INTEGRATION_ID_MAX:
         raise ProviderError(
             f"A Gong integrationId must be a positive 64-bit integer; got {integration_id}."
         )
