@@ -115,11 +115,11 @@ def apply(
     color = rt.color(no_color)
     options = provider_options
     if dry_run:
-        # A plan made with --refresh was made against the state updated from Gong.
-        state = state_view(saved, backend.read()) if saved is not None else backend.read()
+        state = backend.read()
         the_plan = saved if saved is not None else planner.plan(_given(desired), state)
         base_url = options.base_url or rt.env.get("GONG_BASE_URL")
-        _print_requests(the_plan, state, base_url, timestamp(rt.now()))
+        # A plan made with --refresh was made against the state updated from Gong.
+        _print_requests(the_plan, state_view(the_plan, state), base_url, timestamp(rt.now()))
         return EXIT_OK
     # Credentials are checked before the lock is taken or anyone is asked anything.
     provider = rt.provider_factory(rt.env, options)

@@ -110,7 +110,6 @@ def plan(
 
     Offline unless --refresh; the Gong connection options apply only with --refresh.
     """
-    from crmform.engine import planfile
     from crmform.engine.render import plan_to_json
 
     state = local_backend(state_path).read()
@@ -126,6 +125,8 @@ def plan(
     color = runtime().color(no_color)
     click.echo(render(plan_to_json(the_plan), fmt, color, max_chars), nl=False)
     if out is not None:
+        from crmform.engine import planfile
+
         write_text(out, planfile.dumps(the_plan))
         err(f"Saved the plan to {out}. To apply exactly this plan, run: crmform apply {out}")
     if detailed_exitcode and not the_plan.is_empty:
