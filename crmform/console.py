@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING
 import click
 
 from crmform.engine.errors import CrmformError
-from crmform.engine.md_fit import DEFAULT_MAX_CHARS, MIN_MAX_CHARS
+from crmform.engine.render.fit import DEFAULT_MAX_CHARS, MIN_MAX_CHARS
 
 if TYPE_CHECKING:
     from crmform.engine.model import Desired
-    from crmform.providers.base import Provider
+    from crmform.engine.ports import Provider
     from crmform.state.local import LocalState
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
@@ -199,7 +199,7 @@ def excluded(state_path: Path, *others: Path | None) -> tuple[Path, ...]:
 
 def load_desired(directory: Path, exclude: Sequence[Path] = ()) -> Desired:
     """The schema files of `directory`, validated; their warnings go to stderr."""
-    from crmform.engine import config
+    from crmform.engine.config import loader as config
 
     desired = config.load(directory, runtime().env, exclude)
     for warning in config.warnings(desired):
@@ -215,10 +215,10 @@ def render(
 
         return json.dumps(plan_json, indent=2) + "\n"
     if fmt == "markdown":
-        from crmform.engine.render_markdown import render_markdown
+        from crmform.engine.render.markdown import render_markdown
 
         return render_markdown(plan_json, max_chars=max_chars or DEFAULT_MAX_CHARS) + "\n"
-    from crmform.engine.render_text import render_text
+    from crmform.engine.render.text import render_text
 
     return render_text(plan_json, color=color) + "\n"
 

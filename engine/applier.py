@@ -16,8 +16,7 @@ from time import monotonic
 from crmform.engine.errors import CrmformError, StateError
 from crmform.engine.model import Action, ObjectKey, Plan, State
 from crmform.engine.payload import Upload, uploads
-from crmform.providers.base import Provider
-from crmform.state.backend import StateBackend
+from crmform.engine.ports import Provider, StateBackend
 
 
 class Outcome(StrEnum):

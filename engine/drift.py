@@ -31,7 +31,7 @@ from crmform.engine.model import (
     State,
 )
 from crmform.engine.planner import plan as make_plan
-from crmform.providers.base import RemoteSchema
+from crmform.engine.ports import RemoteSchema
 
 __all__ = [
     "ATTRIBUTES",

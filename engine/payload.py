@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from crmform.engine.model import Field, ObjectKey, ObjectSchema, Plan, State
-from crmform.providers.base import FieldPayload
+from crmform.engine.ports import FieldPayload
 
 _Item = dict[str, "str | bool | list[str]"]
 

@@ -19,11 +19,11 @@ from enum import StrEnum
 
 from crmform.engine import drift as drift_logic
 from crmform.engine.errors import PlanError, ProviderError, StalePlanError
+from crmform.engine.formats.plan_json import drift_to_json
 from crmform.engine.model import Field, FieldType, ObjectKey, ObjectSchema, Plan, State
 from crmform.engine.payload import Upload
-from crmform.engine.render import drift_to_json
-from crmform.engine.render_drift import describe
-from crmform.providers.base import Provider, RemoteSchema
+from crmform.engine.ports import Provider, RemoteSchema
+from crmform.engine.render.drift import describe
 
 __all__ = ["Conflict", "ConflictKind", "RemoteGuard", "conflicts", "read_remote"]
 

@@ -29,10 +29,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from crmform.engine.codec import objects_from_json, state_to_json
 from crmform.engine.errors import StateError
+from crmform.engine.formats.codec import objects_from_json, state_to_json
 from crmform.engine.model import STATE_VERSION, ObjectKey, ObjectSchema, State
-from crmform.state.backend import LockInfo
+from crmform.engine.ports import LockInfo
 from crmform.state.jsonfile import (
     NEW_FILE_MODE,
     Unreadable,

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from crmform.engine.errors import StateError, StateLockedError
-from crmform.state.backend import LockInfo
+from crmform.engine.ports import LockInfo
 from crmform.state.jsonfile import NEW_FILE_MODE, Unreadable, indented_bytes, kind, parse_object
 
 __all__ = ["LockFile"]

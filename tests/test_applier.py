@@ -19,7 +19,7 @@ from crmform.engine.model import (
     ObjectType,
     State,
 )
-from crmform.providers.base import FieldPayload, RemoteSchema, WriteResult
+from crmform.engine.ports import FieldPayload, RemoteSchema, WriteResult
 from crmform.state.local import LocalState
 
 NOW = "2026-11-28T12:00:00Z"

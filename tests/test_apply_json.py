@@ -11,7 +11,7 @@ import jsonschema
 import pytest
 from emulated import ID, Gong
 
-from crmform.engine.output_schema import output_schema_text
+from crmform.engine.formats.schemas import output_schema_text
 
 RESULT = jsonschema.Draft202012Validator(json.loads(output_schema_text("apply-result")))
 

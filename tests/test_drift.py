@@ -12,6 +12,8 @@ from strategies import KEYS, desired_and_state, objects
 
 from crmform.engine import drift
 from crmform.engine.errors import PlanError
+from crmform.engine.formats.plan_json import plan_to_json
+from crmform.engine.formats.planfile import check_current, dumps, loads
 from crmform.engine.model import (
     Action,
     Desired,
@@ -24,11 +26,9 @@ from crmform.engine.model import (
     Plan,
     State,
 )
-from crmform.engine.planfile import check_current, dumps, loads
 from crmform.engine.planner import plan
-from crmform.engine.render import plan_to_json
-from crmform.engine.render_text import render_text
-from crmform.providers.base import RemoteSchema
+from crmform.engine.ports import RemoteSchema
+from crmform.engine.render.text import render_text
 
 T = FieldType
 STAMP = "2025-03-01T12:00:00Z"

@@ -17,8 +17,8 @@ from crmform.engine.model import (
 )
 from crmform.engine.payload import build
 from crmform.engine.planner import plan
+from crmform.engine.ports import RemoteSchema
 from crmform.engine.preflight import ConflictKind, RemoteGuard, conflicts, read_remote
-from crmform.providers.base import RemoteSchema
 
 T = FieldType
 

@@ -28,8 +28,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crmform.engine.codec import field_to_json, state_to_json
 from crmform.engine.errors import StateError, StateLockedError
+from crmform.engine.formats.codec import field_to_json, state_to_json
 from crmform.engine.model import (
     STATE_VERSION,
     Field,
@@ -39,7 +39,7 @@ from crmform.engine.model import (
     ObjectType,
     State,
 )
-from crmform.state.backend import StateBackend
+from crmform.engine.ports import StateBackend
 from crmform.state.local import LocalState
 
 MakeBackend = Callable[[Path], StateBackend]

@@ -101,8 +101,9 @@ def apply(
     GONG_ACCESS_KEY and GONG_ACCESS_KEY_SECRET, or GONG_BEARER_TOKEN.
     """
     from crmform.commands.remote import check_remote
-    from crmform.engine import applier, planfile, planner
+    from crmform.engine import applier, planner
     from crmform.engine.drift import state_view
+    from crmform.engine.formats import planfile
     from crmform.engine.payload import timestamp
 
     rt = runtime()
@@ -156,7 +157,7 @@ def _given(desired: Desired | None) -> Desired:
 
 
 def _show_plan(the_plan: Plan, color: bool, *, to_stderr: bool = False) -> None:
-    from crmform.engine.render import plan_to_json
+    from crmform.engine.formats.plan_json import plan_to_json
 
     # With --format json, stdout holds the result document alone; the plan goes to stderr.
     click.echo(render(plan_to_json(the_plan), "text", color), nl=False, err=to_stderr)
@@ -240,7 +241,7 @@ def _report(result: ApplyResult, as_json: bool = False) -> int:
     if as_json:
         import json
 
-        from crmform.engine.render_apply import apply_result_to_json
+        from crmform.engine.formats.apply_json import apply_result_to_json
 
         click.echo(json.dumps(apply_result_to_json(result), indent=2))
     if not result.results:  # nothing to do; the plan said so

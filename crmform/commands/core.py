@@ -55,11 +55,11 @@ def schema(kind: str) -> int:
     JSON plan; `apply-result` for the JSON result of `apply --format json`.
     """
     if kind == "files":
-        from crmform.engine import config
+        from crmform.engine.config import loader as config
 
         click.echo(config.schema_text(), nl=False)
     else:
-        from crmform.engine.output_schema import output_schema_text
+        from crmform.engine.formats.schemas import output_schema_text
 
         click.echo(output_schema_text(kind), nl=False)
     return EXIT_OK
@@ -110,7 +110,7 @@ def plan(
 
     Offline unless --refresh; the Gong connection options apply only with --refresh.
     """
-    from crmform.engine.render import plan_to_json
+    from crmform.engine.formats.plan_json import plan_to_json
 
     state = local_backend(state_path).read()
     if refresh:
@@ -125,7 +125,7 @@ def plan(
     color = runtime().color(no_color)
     click.echo(render(plan_to_json(the_plan), fmt, color, max_chars), nl=False)
     if out is not None:
-        from crmform.engine import planfile
+        from crmform.engine.formats import planfile
 
         write_text(out, planfile.dumps(the_plan))
         err(f"Saved the plan to {out}. To apply exactly this plan, run: crmform apply {out}")
@@ -143,8 +143,8 @@ def plan(
 @no_color_option
 def show(planfile_path: Path, fmt: str, max_chars: int, no_color: bool) -> int:
     """Render a plan saved with `crmform plan --out`."""
-    from crmform.engine import planfile
-    from crmform.engine.render import plan_to_json
+    from crmform.engine.formats import planfile
+    from crmform.engine.formats.plan_json import plan_to_json
 
     saved = planfile.loads(read_text(planfile_path), str(planfile_path))
     color = runtime().color(no_color)

@@ -38,8 +38,8 @@ from crmform.engine.model import (
 
 if TYPE_CHECKING:
     from crmform.engine.model import FieldDrift, Plan, State
+    from crmform.engine.ports import Provider
     from crmform.engine.preflight import RemoteGuard
-    from crmform.providers.base import Provider
 
 
 def refreshed_plan(
@@ -109,9 +109,9 @@ def refresh(
     are not changed. Run `crmform plan DIR` afterwards to see what apply would do now.
     """
     from crmform.engine import drift
+    from crmform.engine.formats.plan_json import drift_to_json
     from crmform.engine.preflight import read_remote
-    from crmform.engine.render import drift_to_json
-    from crmform.engine.render_drift import drift_lines
+    from crmform.engine.render.drift import drift_lines
 
     rt = runtime()
     desired = None
@@ -203,7 +203,7 @@ def import_(
     in a comment, and validation asks you to fill them in.
     """
     from crmform.engine import drift
-    from crmform.engine.writer import file_name
+    from crmform.engine.config.writer import file_name
 
     rt = runtime()
     provider = rt.provider_factory(rt.env, provider_options)
@@ -256,7 +256,7 @@ def import_(
 
 
 def _write_files(directory: Path, files: Sequence[tuple[Path, ObjectSchema]]) -> None:
-    from crmform.engine.writer import missing_details, object_yaml
+    from crmform.engine.config.writer import missing_details, object_yaml
 
     directory.mkdir(parents=True, exist_ok=True)
     todo = 0

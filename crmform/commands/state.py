@@ -35,7 +35,7 @@ def state_show(address: str | None, state_path: Path) -> int:
     """Print the fields recorded for ADDRESS (all addresses when omitted) as JSON."""
     import json
 
-    from crmform.engine.codec import objects_to_json, state_to_json
+    from crmform.engine.formats.codec import objects_to_json, state_to_json
 
     current = local_backend(state_path).read()
     if address is None:

@@ -56,7 +56,7 @@ docs/plan-json.md.
 
 from __future__ import annotations
 
-from crmform.engine.codec import JsonDict, field_to_json
+from crmform.engine.formats.codec import JsonDict, field_to_json
 from crmform.engine.model import Action, Change, FieldDrift, Plan
 from crmform.engine.planner import values_diff
 

@@ -32,8 +32,8 @@ keys may be added within a version; consumers ignore keys they do not know.
 from __future__ import annotations
 
 from crmform.engine.applier import AddressResult, ApplyResult, Outcome
-from crmform.engine.codec import JsonDict
 from crmform.engine.errors import ProviderError
+from crmform.engine.formats.codec import JsonDict
 from crmform.engine.model import Action
 
 __all__ = ["APPLY_FORMAT_VERSION", "apply_result_to_json"]

@@ -19,8 +19,9 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from crmform.engine.codec import JsonDict, field_from_json, field_to_json
 from crmform.engine.errors import PlanError, StalePlanError
+from crmform.engine.formats.codec import JsonDict, field_from_json, field_to_json
+from crmform.engine.formats.plan_json import FORMAT_VERSION, plan_to_json
 from crmform.engine.model import (
     Action,
     Change,
@@ -34,7 +35,6 @@ from crmform.engine.model import (
     State,
 )
 from crmform.engine.planner import plan as make_plan
-from crmform.engine.render import FORMAT_VERSION, plan_to_json
 
 __all__ = ["check_current", "desired_to_json", "dumps", "loads"]
 

@@ -15,5 +15,5 @@ OUTPUT_SCHEMAS = {"plan": "plan.schema.json", "apply-result": "apply-result.sche
 
 def output_schema_text(name: str) -> str:
     """The schema's JSON text; raises KeyError for a name not in OUTPUT_SCHEMAS."""
-    package = resources.files("crmform.engine")
+    package = resources.files("crmform.engine.formats")
     return package.joinpath(OUTPUT_SCHEMAS[name]).read_text(encoding="utf-8")
