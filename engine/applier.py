@@ -63,7 +63,6 @@ Progress = Callable[[AddressResult], None]
 
 def apply(
     plan: Plan,
-    state: State,
     provider: Provider,
     backend: StateBackend,
     *,
@@ -71,13 +70,15 @@ def apply(
     preflight: PreflightCheck | None = None,
     progress: Progress | None = None,
 ) -> ApplyResult:
-    """Apply `plan` (made against `state`, which the caller holds locked) address by address.
+    """Apply `plan` address by address; the caller holds the lock of the state the plan was
+    made against (`plan.prior`, which the state written after each upload builds on).
 
     Stops at the first failure; the remaining addresses are reported as not attempted.
     """
     results: list[AddressResult] = []
     failed = False
-    for upload in uploads(plan, state, now):
+    state = plan.prior
+    for upload in uploads(plan, now):
         if failed:
             result = AddressResult(upload.key, Outcome.NOT_ATTEMPTED)
         else:

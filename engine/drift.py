@@ -45,7 +45,6 @@ __all__ = [
     "plan_refreshed",
     "refreshed",
     "refreshed_object",
-    "state_view",
 ]
 
 # The attributes a drift can name, in Gong's key names and in this (reporting) order.
@@ -207,12 +206,6 @@ def apply_drift(state: State, drift: Iterable[FieldDrift]) -> State:
     return state
 
 
-def state_view(plan: Plan, state: State) -> State:
-    """The state `plan` was computed against: the stored one, or for a plan made with
-    `--refresh`, the stored one updated with the drift the plan recorded."""
-    return apply_drift(state, plan.drift) if plan.drift else state
-
-
 def fingerprint(remote: RemoteSchema) -> str:
     """sha256 (hex) of a canonical form of everything the remote said about its fields.
 
@@ -251,8 +244,9 @@ def plan_refreshed(
 ) -> Plan:
     """plan(desired, refreshed state), carrying the drift and a fingerprint per address read.
 
-    The plan names the stored state's lineage and serial (refreshing does not write state).
+    The plan's prior is the refreshed state (same lineage and serial: refreshing does not
+    write state) and its prev_run the stored one.
     """
     made = make_plan(desired, refreshed(state, remotes))
     prints = tuple(RemoteFingerprint(k, fingerprint(remotes[k])) for k in sorted(remotes))
-    return replace(made, drift=compare_all(state, remotes), remote=prints)
+    return replace(made, drift=compare_all(state, remotes), remote=prints, prev_run=state)

@@ -60,6 +60,18 @@ class Action(StrEnum):
 DESTRUCTIVE_ACTIONS = frozenset({Action.REPLACE, Action.DELETE})
 
 
+class Reason(StrEnum):
+    """Why a change is planned (Terraform's ActionReason). Control flow reads this, never
+    prose; the words for people are engine/words.py's."""
+
+    NEW_FIELD = "new-field"  # create
+    NOT_IN_FILES = "not-in-files"  # delete: its entry left the object's file
+    OBJECT_REMOVED = "object-removed"  # delete: the object's whole file is gone
+    TYPE_CHANGED = "type-changed"  # replace
+    ATTRIBUTES_CHANGED = "attributes-changed"  # update: label, values or referenceTo
+    PROTECT_CHANGED = "protect-changed"  # protect: only crmform's own flag
+
+
 @dataclass(frozen=True, slots=True)
 class Field:
     """One custom field, as desired in a file or as last applied (in state).
@@ -182,7 +194,7 @@ class Change:
       replace  before=state field,      after=desired field (type differs; old data deleted)
       delete   before=state field,      after=None (sent as an isDeleted tombstone)
       protect  before=state field,      after=desired field (only `protect` differs)
-    `reason` is a short human phrase saying why, e.g. "type STRING -> NUMBER".
+    `reason` says why, as an enum; engine/words.py words it for people.
     """
 
     key: ObjectKey
@@ -190,7 +202,7 @@ class Change:
     action: Action
     before: Field | None
     after: Field | None
-    reason: str = ""
+    reason: Reason
 
     @property
     def destroys_data(self) -> bool:
@@ -199,6 +211,30 @@ class Change:
     @property
     def touches_remote(self) -> bool:
         return self.action is not Action.PROTECT
+
+
+@dataclass(frozen=True, slots=True)
+class ValuesDiff:
+    """How a picklist's orderedValueList changed. `reordered` compares the kept values only."""
+
+    added: tuple[str, ...]
+    removed: tuple[str, ...]
+    reordered: bool
+
+
+def values_diff(before: tuple[str, ...] | None, after: tuple[str, ...] | None) -> ValuesDiff:
+    """How a picklist's values changed: added values in their new order, removed values in
+    their old order."""
+    old = before or ()
+    new = after or ()
+    old_set, new_set = set(old), set(new)
+    kept_old = [v for v in old if v in new_set]
+    kept_new = [v for v in new if v in old_set]
+    return ValuesDiff(
+        added=tuple(v for v in new if v not in old_set),
+        removed=tuple(v for v in old if v not in new_set),
+        reordered=kept_old != kept_new,
+    )
 
 
 class DriftKind(StrEnum):
@@ -254,20 +290,37 @@ class Summary:
 class Plan:
     """The changes that would make the remote (and state) match the desired files.
 
-    `changes` are sorted by (address, uniqueName). `state_lineage`/`state_serial` name the
-    state the plan was computed against, so a saved plan can refuse a moved state.
-    A plan made with `--refresh` (engine/drift.py) was computed against the state updated
-    from the remote: `drift` lists what changed outside crmform (None: the remote was not
-    read) and `remote` fingerprints every remote schema read, so applying it later can
-    refuse a remote that moved since.
+    `changes` are sorted by (address, uniqueName). The plan carries the states it was
+    made against (Terraform's PriorState and PrevRunState), so apply, dry-run and show use
+    exactly the snapshot that was planned and nobody rebuilds it:
+      prior     the state the changes were computed against;
+      prev_run  the stored state as read, when it differs from `prior`: a plan made with
+                `--refresh` (engine/drift.py) is computed against the stored state updated
+                from the remote. None means the same as `prior`.
+    `drift` lists what changed outside crmform (None: the remote was not read) and
+    `remote` fingerprints every remote schema read, so applying it later can refuse a
+    remote that moved since.
     """
 
     changes: tuple[Change, ...]
     desired: Desired
-    state_lineage: str = ""
-    state_serial: int = 0
+    prior: State
     drift: tuple[FieldDrift, ...] | None = None
     remote: tuple[RemoteFingerprint, ...] = ()
+    prev_run: State | None = None
+
+    @property
+    def stored(self) -> State:
+        """The stored state this plan was made from (before any refresh)."""
+        return self.prev_run if self.prev_run is not None else self.prior
+
+    @property
+    def state_lineage(self) -> str:
+        return self.prior.lineage
+
+    @property
+    def state_serial(self) -> int:
+        return self.prior.serial
 
     @property
     def summary(self) -> Summary:

@@ -20,7 +20,7 @@ from enum import StrEnum
 from crmform.engine import drift as drift_logic
 from crmform.engine.errors import PlanError, ProviderError, StalePlanError
 from crmform.engine.formats.plan_json import drift_to_json
-from crmform.engine.model import Field, FieldType, ObjectKey, ObjectSchema, Plan, State
+from crmform.engine.model import Field, FieldType, ObjectKey, ObjectSchema, Plan
 from crmform.engine.payload import Upload
 from crmform.engine.ports import Provider, RemoteSchema
 from crmform.engine.render.drift import describe
@@ -114,12 +114,10 @@ class RemoteGuard:
     was checked, reading it if a caller skipped `check_all`.
     """
 
-    def __init__(
-        self, provider: Provider, plan: Plan, state: State, *, directory: str, source: str = ""
-    ) -> None:
+    def __init__(self, provider: Provider, plan: Plan, *, directory: str, source: str = "") -> None:
         self._provider = provider
         self._plan = plan
-        self._state = state  # as stored, before any drift the plan recorded
+        self._state = plan.stored  # as stored, before any drift the plan recorded
         self._directory = directory
         self._source = source  # the saved plan's file, for messages
         self._checked: set[ObjectKey] = set()

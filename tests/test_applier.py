@@ -65,7 +65,7 @@ def backend(tmp_path: Path) -> LocalState:
 
 def run(desired: Desired, backend: LocalState, provider: FakeProvider):
     state = backend.read()
-    return apply(planner.plan(desired, state), state, provider, backend, now=NOW)
+    return apply(planner.plan(desired, state), provider, backend, now=NOW)
 
 
 def test_one_request_per_changed_object_type_and_none_for_unchanged(backend):
@@ -152,7 +152,7 @@ def test_preflight_failure_stops_before_sending(backend):
     state = backend.read()
     provider = FakeProvider()
     the_plan = planner.plan(Desired((obj("ACCOUNT", "a"),)), state)
-    result = apply(the_plan, state, provider, backend, now=NOW, preflight=refuse)
+    result = apply(the_plan, provider, backend, now=NOW, preflight=refuse)
     assert provider.sent == []
     assert str(result.results[0].error) == "drift in gong/6286478263646/ACCOUNT"
     assert backend.read() == State()

@@ -210,7 +210,7 @@ def test_a_plan_with_real_drift_items_validates():
             ("label", "orderedValueList"),
         ),
     )
-    refreshed = Plan(base.changes, base.desired, base.state_lineage, base.state_serial, drift)
+    refreshed = Plan(base.changes, base.desired, base.prior, drift)
     doc = plan_to_json(refreshed)
     assert [d["kind"] for d in doc["drift"]] == ["removed", "added", "changed"]
     assert errors(PLAN, doc) == []

@@ -7,6 +7,7 @@ from factories import ACCOUNT, CONTACT, fld
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from crmform.engine import words
 from crmform.engine.errors import PlanError, ProtectedFieldError
 from crmform.engine.model import (
     Action,
@@ -17,8 +18,9 @@ from crmform.engine.model import (
     ObjectType,
     Plan,
     State,
+    values_diff,
 )
-from crmform.engine.planner import plan, values_diff
+from crmform.engine.planner import plan
 
 S, N, P, R = FieldType.STRING, FieldType.NUMBER, FieldType.PICKLIST, FieldType.REFERENCE
 
@@ -32,7 +34,7 @@ def state(*fields, key=ACCOUNT, serial=3):
 
 
 def summary_of(p: Plan):
-    return [(c.action.value, c.unique_name, c.reason) for c in p.changes]
+    return [(c.action.value, c.unique_name, words.reason(c)) for c in p.changes]
 
 
 # --- every action and combination, one table -----------------------------------------------
@@ -493,11 +495,11 @@ def test_planning_against_a_state_equal_to_the_files_is_empty(want):
 @given(objects_st(), objects_st())
 def test_replanning_after_the_applied_outcome_is_empty(want, have):
     # engine/payload.py (the lead's) computes the state after a successful apply.
-    from crmform.engine.payload import outcome as applied_outcome
+    from factories import applied
 
     before = State("l", 1, have)
     p = outcome(Desired(want), before)
     if not isinstance(p, Plan):
         return
-    after = applied_outcome(p, before, "2025-01-02T03:04:05Z")
+    after = applied(p, "2025-01-02T03:04:05Z")
     assert plan(Desired(want), after).changes == ()

@@ -29,7 +29,7 @@ from crmform.engine.model import Action
 
 if TYPE_CHECKING:
     from crmform.engine.applier import AddressResult, ApplyResult
-    from crmform.engine.model import Desired, Plan, State
+    from crmform.engine.model import Desired, Plan
 
 
 _result_format_option = click.option(
@@ -102,7 +102,6 @@ def apply(
     """
     from crmform.commands.remote import check_remote
     from crmform.engine import applier, planner
-    from crmform.engine.drift import state_view
     from crmform.engine.formats import planfile
     from crmform.engine.payload import timestamp
 
@@ -119,28 +118,26 @@ def apply(
         state = backend.read()
         the_plan = saved if saved is not None else planner.plan(_given(desired), state)
         base_url = options.base_url or rt.env.get("GONG_BASE_URL")
-        # A plan made with --refresh was made against the state updated from Gong.
-        _print_requests(the_plan, state_view(the_plan, state), base_url, timestamp(rt.now()))
+        _print_requests(the_plan, base_url, timestamp(rt.now()))
         return EXIT_OK
     # Credentials are checked before the lock is taken or anyone is asked anything.
     provider = rt.provider_factory(rt.env, options)
     with backend.lock(operation(), lock_timeout):
         state = backend.read()
         if saved is not None:
-            planfile.check_current(saved, state_view(saved, state), str(target))
+            planfile.check_current(saved, state, str(target))
             the_plan = saved
         else:
             the_plan = planner.plan(_given(desired), state)
         _show_plan(the_plan, color, to_stderr=as_json)
         if the_plan.is_empty:
-            return _report(applier.ApplyResult((), state, the_plan), as_json)
+            return _report(applier.ApplyResult((), the_plan.prior, the_plan), as_json)
         _approve(the_plan, auto_approve, allow_destroy, rt.interactive)
         # One GET per address to write, all before the first POST (see engine/preflight.py).
         is_saved = saved is not None
-        guard = None if no_refresh else check_remote(provider, the_plan, state, target, is_saved)
+        guard = None if no_refresh else check_remote(provider, the_plan, target, is_saved)
         result = applier.apply(
             the_plan,
-            state_view(the_plan, state),
             provider,
             backend,
             now=timestamp(rt.now()),
@@ -261,14 +258,14 @@ def _report(result: ApplyResult, as_json: bool = False) -> int:
     return EXIT_ERROR
 
 
-def _print_requests(the_plan: Plan, state: State, base_url: str | None, now: str) -> None:
+def _print_requests(the_plan: Plan, base_url: str | None, now: str) -> None:
     import json
 
     from crmform.engine.payload import uploads
     from crmform.providers.gong.settings import schema_url
 
     sent = 0
-    for upload in uploads(the_plan, state, now):
+    for upload in uploads(the_plan, now):
         if not upload.sends:
             continue
         sent += 1

@@ -57,16 +57,14 @@ def refreshed_plan(
     return drift.plan_refreshed(desired, state, remotes)
 
 
-def check_remote(
-    provider: Provider, plan: Plan, state: State, target: Path, saved: bool
-) -> RemoteGuard:
+def check_remote(provider: Provider, plan: Plan, target: Path, saved: bool) -> RemoteGuard:
     """apply's check before the first POST: raises if Gong changed outside crmform (or, for
     a plan saved with --refresh, since the plan). Returns the applier's preflight hook."""
     from crmform.engine.preflight import RemoteGuard
 
     directory = _directory_hint(plan, target, saved)
     source = str(target) if saved else ""
-    guard = RemoteGuard(provider, plan, state, directory=directory, source=source)
+    guard = RemoteGuard(provider, plan, directory=directory, source=source)
     count = guard.check_all()
     if count and plan.drift is not None:
         err(f"Read Gong's schema of {count} object type(s): unchanged since the plan was made.")

@@ -56,9 +56,9 @@ docs/plan-json.md.
 
 from __future__ import annotations
 
+from crmform.engine import words
 from crmform.engine.formats.codec import JsonDict, field_to_json
-from crmform.engine.model import Action, Change, FieldDrift, Plan
-from crmform.engine.planner import values_diff
+from crmform.engine.model import Action, Change, FieldDrift, Plan, values_diff
 
 __all__ = ["FORMAT_VERSION", "change_to_json", "drift_to_json", "plan_to_json"]
 
@@ -113,7 +113,7 @@ def change_to_json(change: Change) -> JsonDict:
         "before": field_to_json(change.before) if change.before else None,
         "after": field_to_json(change.after) if change.after else None,
         "destroysData": change.destroys_data,
-        "reason": change.reason,
+        "reason": words.reason(change),
     }
     before, after = change.before, change.after
     if (

@@ -1,0 +1,96 @@
+"""The one wording of what crmform plans and finds: typed values in, text for people out.
+
+Everything a user reads about a change, a drift or a conflict is phrased here, so the JSON
+plan's "reason", the terminal, a pull-request comment and an error message cannot disagree.
+Pure: no I/O. Callers escape for their medium (terminal, Markdown) where they print.
+"""
+
+from __future__ import annotations
+
+from crmform.engine.model import Action, Change, Field, Reason, ValuesDiff, values_diff
+
+__all__ = ["count", "protected_violation", "reason", "values_phrase"]
+
+
+def count(n: int, noun: str, plural: str | None = None) -> str:
+    """`1 field`, `2 fields`, `0 object types` (never `field(s)`)."""
+    return f"{n} {noun if n == 1 else (plural or noun + 's')}"
+
+
+def reason(change: Change) -> str:
+    """Why the change is planned, as a short phrase (the JSON plan's "reason")."""
+    before, after = change.before, change.after
+    if change.reason is Reason.NEW_FIELD:
+        return "new field"
+    if change.reason is Reason.NOT_IN_FILES:
+        return "not in the schema files"
+    if change.reason is Reason.OBJECT_REMOVED:
+        return "object file removed"
+    if before is None or after is None:  # every other reason has both sides
+        raise ValueError(f"a {change.reason} change needs before and after")
+    if change.reason is Reason.TYPE_CHANGED:
+        return f"type {before.type} -> {after.type}"
+    if change.reason is Reason.PROTECT_CHANGED:
+        return _protect_phrase(before, after)
+    return _update_reason(before, after)
+
+
+def _update_reason(before: Field, after: Field) -> str:
+    parts: list[str] = []
+    if before.label != after.label:
+        parts.append(f"label '{before.label}' -> '{after.label}'")
+    if before.ordered_value_list != after.ordered_value_list:
+        parts.append(
+            values_phrase(values_diff(before.ordered_value_list, after.ordered_value_list))
+        )
+    if before.reference_to != after.reference_to:
+        parts.append(
+            f"referenceTo {before.reference_to or '(unset)'} -> {after.reference_to or '(unset)'}"
+        )
+    # The state records protect along with the update, so the reason says so too.
+    if before.protect != after.protect:
+        parts.append(_protect_phrase(before, after))
+    return "; ".join(parts)
+
+
+def values_phrase(diff: ValuesDiff) -> str:
+    """`values +a -b, reordered`: added in their new order, removed in their old order."""
+    words = " ".join([f"+{_word(v)}" for v in diff.added] + [f"-{_word(v)}" for v in diff.removed])
+    if diff.reordered:
+        words = f"{words}, reordered" if words else "reordered"
+    # Empty only when duplicates (or None against an empty list) differ.
+    return f"values {words}" if words else "values changed"
+
+
+def _word(value: str) -> str:
+    """A picklist value as a word; quoted when blanks would make `+a b -c` ambiguous."""
+    if value and not any(ch.isspace() for ch in value):
+        return value
+    return f"'{value}'"
+
+
+def _protect_phrase(before: Field, after: Field) -> str:
+    return f"protect {str(before.protect).lower()} -> {str(after.protect).lower()}"
+
+
+def protected_violation(change: Change, source: str | None) -> str:
+    """Why a protected field stops the plan, and the way out."""
+    where = f"{change.key.address} {change.unique_name}"
+    in_file = f" in {source}" if source else ""
+    why = reason(change)
+    if change.action is Action.REPLACE:
+        return (
+            f"{where}: the plan would replace it ({why}) but it is protected. "
+            f"Set `protect: false` on the field{in_file} (keeping its current type) and "
+            "apply that first, then make the change."
+        )
+    if change.reason is Reason.OBJECT_REMOVED:
+        return (
+            f"{where}: the plan would delete it ({why}) but it is protected. "
+            "Put the object's file back with `protect: false` on this field, apply that "
+            "first, then remove it."
+        )
+    return (
+        f"{where}: the plan would delete it ({why}) but it is protected. "
+        f"Put the entry back{in_file} with `protect: false`, apply that first, then remove it."
+    )
