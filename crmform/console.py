@@ -17,7 +17,7 @@ from crmform.engine.errors import CrmformError
 from crmform.engine.render.fit import DEFAULT_MAX_CHARS, MIN_MAX_CHARS
 
 if TYPE_CHECKING:
-    from crmform.engine.model import Desired
+    from crmform.engine.model import Desired, Plan
     from crmform.engine.ports import Provider
     from crmform.state.local import LocalState
 
@@ -207,20 +207,20 @@ def load_desired(directory: Path, exclude: Sequence[Path] = ()) -> Desired:
     return desired
 
 
-def render(
-    plan_json: Mapping[str, object], fmt: str, color: bool, max_chars: int | None = None
-) -> str:
+def render(plan: Plan, fmt: str, color: bool, max_chars: int | None = None) -> str:
     if fmt == "json":
         import json
 
-        return json.dumps(plan_json, indent=2) + "\n"
+        from crmform.engine.formats.plan_json import plan_to_json
+
+        return json.dumps(plan_to_json(plan), indent=2) + "\n"
     if fmt == "markdown":
         from crmform.engine.render.markdown import render_markdown
 
-        return render_markdown(plan_json, max_chars=max_chars or DEFAULT_MAX_CHARS) + "\n"
+        return render_markdown(plan, max_chars=max_chars or DEFAULT_MAX_CHARS) + "\n"
     from crmform.engine.render.text import render_text
 
-    return render_text(plan_json, color=color) + "\n"
+    return render_text(plan, color=color) + "\n"
 
 
 format_option = click.option(

@@ -14,11 +14,13 @@ from __future__ import annotations
 import json
 import os
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from factories import ACCOUNT, CONTACT, DEAL, fld
 
+from crmform.engine.formats import planfile
 from crmform.engine.formats.plan_json import plan_to_json
 from crmform.engine.model import (
     Desired,
@@ -29,6 +31,7 @@ from crmform.engine.model import (
     ObjectType,
     Plan,
     State,
+    Summary,
 )
 from crmform.engine.planner import plan
 from crmform.engine.render.text import render_text, summary_line
@@ -123,7 +126,7 @@ PLANS = {"mixed": mixed_plan, "destroy": destroy_plan, "empty": empty_plan, "pro
 
 @pytest.mark.parametrize("name", sorted(PLANS))
 def test_text_matches_golden_file(name):
-    check_golden(f"plan_{name}.txt", render_text(plan_to_json(PLANS[name]()), color=False) + "\n")
+    check_golden(f"plan_{name}.txt", render_text(PLANS[name](), color=False) + "\n")
 
 
 @pytest.mark.parametrize("name", sorted(PLANS))
@@ -133,21 +136,19 @@ def test_json_matches_golden_file(name):
 
 
 def test_empty_plan_says_so_and_nothing_else():
-    assert render_text(plan_to_json(empty_plan()), color=False) == (
-        "No changes. The schema matches the state."
-    )
+    assert render_text(empty_plan(), color=False) == "No changes. The schema matches the state."
 
 
 def test_summary_line_wording():
-    counts = {"create": 2, "update": 1, "replace": 1, "delete": 1, "protect": 0}
+    counts = Summary(create=2, update=1, replace=1, delete=1)
     assert summary_line(counts) == "Plan: 2 to create, 1 to update, 1 to replace, 1 to delete."
-    one = summary_line({**counts, "protect": 1})
+    one = summary_line(replace(counts, protect=1))
     assert one.endswith("1 to delete, 1 protection change (state only).")
-    assert summary_line({**counts, "protect": 3}).endswith(", 3 protection changes (state only).")
+    assert summary_line(replace(counts, protect=3)).endswith(", 3 protection changes (state only).")
 
 
 def test_warning_comes_before_the_details_and_lists_every_destroyed_field():
-    text = render_text(plan_to_json(destroy_plan()), color=False)
+    text = render_text(destroy_plan(), color=False)
     warning = text.index("WARNING:")
     assert warning < text.index("# gong/")
     block = text[warning : text.index("# gong/")]
@@ -157,13 +158,13 @@ def test_warning_comes_before_the_details_and_lists_every_destroyed_field():
 
 
 def test_no_warning_without_destruction():
-    assert "WARNING" not in render_text(plan_to_json(protect_plan()), color=False)
+    assert "WARNING" not in render_text(protect_plan(), color=False)
 
 
 def test_colour_codes_appear_only_with_color_true():
-    doc = plan_to_json(mixed_plan())
-    plain = render_text(doc, color=False)
-    coloured = render_text(doc, color=True)
+    the_plan = mixed_plan()
+    plain = render_text(the_plan, color=False)
+    coloured = render_text(the_plan, color=True)
     assert "\x1b" not in plain
     assert "\x1b[1;31mWARNING:" in coloured
     assert "\x1b[32m  +\x1b[0m name" in coloured
@@ -176,15 +177,15 @@ def test_colour_codes_appear_only_with_color_true():
 def test_escape_sequences_in_names_and_labels_never_reach_the_terminal():
     hostile = Field("x\x1b[2J", "\x1b[31mred", T.STRING)
     p = plan(Desired((ObjectSchema(ACCOUNT, (hostile,), "a.yaml"),)), State())
-    text = render_text(plan_to_json(p), color=False)
+    text = render_text(p, color=False)
     assert "\x1b" not in text
     assert '  + x\\u001b[2J (STRING) "\\u001b[31mred"' in text
 
 
-def test_text_renders_the_same_from_a_saved_json_document():
-    doc = plan_to_json(mixed_plan())
-    reloaded = json.loads(json.dumps(doc))
-    assert render_text(reloaded, color=False) == render_text(doc, color=False)
+def test_a_saved_plan_renders_exactly_as_planned():
+    planned = mixed_plan()
+    saved = planfile.loads(planfile.dumps(planned), "p.plan")
+    assert render_text(saved, color=False) == render_text(planned, color=False)
 
 
 def test_integration_id_is_a_string_and_big_ids_stay_exact():

@@ -154,10 +154,8 @@ def _given(desired: Desired | None) -> Desired:
 
 
 def _show_plan(the_plan: Plan, color: bool, *, to_stderr: bool = False) -> None:
-    from crmform.engine.formats.plan_json import plan_to_json
-
     # With --format json, stdout holds the result document alone; the plan goes to stderr.
-    click.echo(render(plan_to_json(the_plan), "text", color), nl=False, err=to_stderr)
+    click.echo(render(the_plan, "text", color), nl=False, err=to_stderr)
 
 
 def _approve(the_plan: Plan, auto_approve: bool, allow_destroy: bool, interactive: bool) -> None:

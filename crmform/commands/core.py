@@ -110,8 +110,6 @@ def plan(
 
     Offline unless --refresh; the Gong connection options apply only with --refresh.
     """
-    from crmform.engine.formats.plan_json import plan_to_json
-
     state = local_backend(state_path).read()
     if refresh:
         from crmform.commands.remote import refreshed_plan
@@ -123,7 +121,7 @@ def plan(
 
         the_plan = planner.plan(load_desired(directory, excluded(state_path, out)), state)
     color = runtime().color(no_color)
-    click.echo(render(plan_to_json(the_plan), fmt, color, max_chars), nl=False)
+    click.echo(render(the_plan, fmt, color, max_chars), nl=False)
     if out is not None:
         from crmform.engine.formats import planfile
 
@@ -144,9 +142,8 @@ def plan(
 def show(planfile_path: Path, fmt: str, max_chars: int, no_color: bool) -> int:
     """Render a plan saved with `crmform plan --out`."""
     from crmform.engine.formats import planfile
-    from crmform.engine.formats.plan_json import plan_to_json
 
     saved = planfile.loads(read_text(planfile_path), str(planfile_path))
     color = runtime().color(no_color)
-    click.echo(render(plan_to_json(saved), fmt, color, max_chars), nl=False)
+    click.echo(render(saved, fmt, color, max_chars), nl=False)
     return EXIT_OK

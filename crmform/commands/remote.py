@@ -107,7 +107,6 @@ def refresh(
     are not changed. Run `crmform plan DIR` afterwards to see what apply would do now.
     """
     from crmform.engine import drift
-    from crmform.engine.formats.plan_json import drift_to_json
     from crmform.engine.preflight import read_remote
     from crmform.engine.render.drift import drift_lines
 
@@ -129,8 +128,7 @@ def refresh(
             return EXIT_OK
         remotes = read_remote(provider, keys)
         found = drift.compare_all(state, remotes)
-        items = [drift_to_json(d) for d in found]
-        click.echo("\n".join(drift_lines(items, color=rt.color(no_color))))
+        click.echo("\n".join(drift_lines(found, color=rt.color(no_color))))
         updated = drift.refreshed(state, remotes)
         if updated.objects == state.objects:
             click.echo(f"The state {backend.location} was not changed (serial {state.serial}).")

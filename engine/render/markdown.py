@@ -1,13 +1,13 @@
-"""A plan as a pull-request comment: GitHub-flavoured Markdown rendered from the plan JSON.
+"""A plan as a pull-request comment: GitHub-flavoured Markdown rendered from a typed Plan.
 
-Like render_text, it renders the JSON document (engine/render.py), so a saved plan shows
-exactly as planned, and it is pure: the same document gives byte-identical text.
+Like render_text it is pure: the same plan gives byte-identical text, and a saved plan
+(which loads back into the same Plan) shows exactly as planned.
 
 Layout: a marker comment (CI finds and updates its earlier comment by it), a title with the
 counts, a CAUTION alert listing every field whose data would be deleted, a summary table
-per object type, the "Changed outside crmform" section when the document has a "drift"
-list, then one table per object type (collapsed in <details> past COLLAPSE_ROWS rows).
-Rows follow (address, uniqueName) order whatever the document's order.
+per object type, the "Changed outside crmform" section when Gong was read for the plan,
+then one table per object type (collapsed in <details> past COLLAPSE_ROWS rows). Rows
+follow (address, uniqueName) order whatever the plan's order.
 
 Size: GitHub refuses comments over 65,536 characters. The text, plus the newline the CLI
 prints after it, never exceeds `max_chars`: past it the title, summary and warning are kept
@@ -15,18 +15,20 @@ whole, rows are dropped from the end, and a note says how many changes were left
 if the warning alone does not fit are its last lines replaced by "... and N more".
 
 Every string from the files (names, labels, values, reasons) is escaped for Markdown and
-HTML (see md_escape), so a label like `a|b` or `<script>` cannot break the layout,
+HTML (see escape.py), so a label like `a|b` or `<script>` cannot break the layout,
 inject markup or @-mention anyone.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
+from crmform.engine import words
+from crmform.engine.model import Action, Change, Field, FieldDrift, ObjectKey, Plan, Summary
+from crmform.engine.model import values_diff as _values_diff
 from crmform.engine.render.escape import code, text
 from crmform.engine.render.fit import DEFAULT_MAX_CHARS, MIN_MAX_CHARS, Section, fit, size
-from crmform.engine.render.md_drift import drift_items, drift_rows
+from crmform.engine.render.md_drift import drift_rows
 
 __all__ = [
     "COLLAPSE_ROWS",
@@ -39,13 +41,13 @@ __all__ = [
 MARKER = "<!-- crmform:plan -->"
 COLLAPSE_ROWS = 10
 
-_ACTIONS = ("create", "update", "replace", "delete", "protect")
+_ACTIONS = tuple(Action)
 _LABELS = {
-    "create": "create",
-    "update": "update",
-    "replace": "**replace** (data deleted)",
-    "delete": "**delete** (data deleted)",
-    "protect": "protect (state only)",
+    Action.CREATE: "create",
+    Action.UPDATE: "update",
+    Action.REPLACE: "**replace** (data deleted)",
+    Action.DELETE: "**delete** (data deleted)",
+    Action.PROTECT: "protect (state only)",
 }
 _TABLE_HEAD = ("| Field | Action | Before → After |", "| --- | --- | --- |")
 # Only tables with a picklist change get the values column.
@@ -55,18 +57,18 @@ _VALUES_HEAD = (
 )
 _DRIFT_HEAD = ("| Object type | Field | Kind | Detail |", "| --- | --- | --- | --- |")
 
-_Json = Mapping[str, Any]
 
-
-def render_markdown(plan_json: _Json, *, max_chars: int = DEFAULT_MAX_CHARS) -> str:
+def render_markdown(plan: Plan, *, max_chars: int = DEFAULT_MAX_CHARS) -> str:
     """The comment text, without a trailing newline; len(text) + 1 <= max_chars."""
     if max_chars < MIN_MAX_CHARS:
         raise ValueError(f"max_chars must be at least {MIN_MAX_CHARS}, not {max_chars}")
-    changes = sorted(plan_json["changes"], key=lambda c: (str(c["address"]), str(c["uniqueName"])))
-    drift = drift_items(plan_json.get("drift"))
-    title = _title(plan_json, changes)
-    summary = _summary(plan_json, changes, drift)
-    destructive = [c for c in changes if c["destroysData"]]
+    changes = sorted(plan.changes, key=lambda c: (c.key.address, c.unique_name))
+    drift = None
+    if plan.drift is not None:
+        drift = sorted(plan.drift, key=lambda d: (d.key.address, d.unique_name, d.kind))
+    title = _title(plan.summary, changes)
+    summary = _summary(plan, changes, drift)
+    destructive = [c for c in changes if c.destroys_data]
     sections = [_drift_section(drift, changes)] if drift else []
     sections += _change_sections(changes)
     warning = _warning_lines(destructive, None)
@@ -104,21 +106,20 @@ def _note(changes_left: int, drift_left: int, limit: int) -> list[str]:
 # --- the fixed part: title, summary, warning ---------------------------------------------
 
 
-def _title(plan_json: _Json, changes: Sequence[_Json]) -> list[str]:
+def _title(summary: Summary, changes: Sequence[Change]) -> list[str]:
     if not changes:
         return [MARKER, "## crmform plan: no changes"]
-    return [MARKER, f"## crmform plan: {_counts(plan_json['summary'])}"]
+    return [MARKER, f"## crmform plan: {_counts(summary)}"]
 
 
 def _summary(
-    plan_json: _Json, changes: Sequence[_Json], drift: Sequence[_Json] | None
+    plan: Plan, changes: Sequence[Change], drift: Sequence[FieldDrift] | None
 ) -> list[str]:
-    state = plan_json.get("state") or {}
-    lineage = state.get("lineage") or ""
-    against = f"state serial {text(state.get('serial', '?'))}"
+    lineage, serial = plan.state_lineage, plan.state_serial
+    against = f"state serial {serial}"
     if lineage:
         against += f" (lineage {code(lineage)})."
-    elif not state.get("serial"):
+    elif not serial:
         against = "an empty state (nothing applied yet)."
     else:
         against += "."
@@ -132,21 +133,22 @@ def _summary(
         "| Object type | Create | Update | Replace | Delete | Protect |",
         "| --- |" + " ---: |" * len(_ACTIONS),
     ]
-    for address, group in _by_address(changes):
-        counts = [sum(1 for c in group if c["action"] == a) for a in _ACTIONS]
-        lines.append(f"| {code(address)} | " + " | ".join(map(str, counts)) + " |")
+    for key, group in _by_key(changes):
+        counts = [sum(1 for c in group if c.action is a) for a in _ACTIONS]
+        lines.append(f"| {code(key.address)} | " + " | ".join(map(str, counts)) + " |")
     return [*lines, "", f"Planned against {against}"]
 
 
-def _counts(summary: _Json) -> str:
-    words = [f"{summary[a]} to {a}" for a in _ACTIONS if a != "protect"]
-    protect = summary.get("protect", 0)
-    if protect:
-        words.append(f"{protect} protection change{'s' if protect != 1 else ''} (state only)")
-    return ", ".join(words)
+def _counts(summary: Summary) -> str:
+    counts = (summary.create, summary.update, summary.replace, summary.delete)
+    parts = [f"{n} to {a}" for n, a in zip(counts, _ACTIONS, strict=False)]
+    if summary.protect:
+        protect = summary.protect
+        parts.append(f"{protect} protection change{'s' if protect != 1 else ''} (state only)")
+    return ", ".join(parts)
 
 
-def _warning_lines(destructive: Sequence[_Json], shown: int | None) -> list[str]:
+def _warning_lines(destructive: Sequence[Change], shown: int | None) -> list[str]:
     """The CAUTION alert; with `shown`, only that many fields and a line for the rest."""
     if not destructive:
         return []
@@ -167,10 +169,10 @@ def _warning_lines(destructive: Sequence[_Json], shown: int | None) -> list[str]
     return lines
 
 
-def _warning_item(change: _Json) -> str:
+def _warning_item(change: Change) -> str:
     return (
-        f"> - {code(change['address'])} {code(change['uniqueName'])}: "
-        f"**{text(change['action'])}** ({text(change['reason'])})"
+        f"> - {code(change.key.address)} {code(change.unique_name)}: "
+        f"**{change.action}** ({text(words.reason(change))})"
     )
 
 
@@ -181,27 +183,29 @@ def _more_line(count: int) -> str:
 # --- the details: one table per object type, and drift ---------------------------------
 
 
-def _by_address(changes: Sequence[_Json]) -> list[tuple[str, list[_Json]]]:
-    groups: dict[str, list[_Json]] = {}
+def _by_key(changes: Sequence[Change]) -> list[tuple[ObjectKey, list[Change]]]:
+    groups: dict[ObjectKey, list[Change]] = {}
     for change in changes:
-        groups.setdefault(str(change["address"]), []).append(change)
+        groups.setdefault(change.key, []).append(change)
     return list(groups.items())
 
 
-def _change_sections(changes: Sequence[_Json]) -> list[Section]:
+def _change_sections(changes: Sequence[Change]) -> list[Section]:
     sections = []
-    for address, group in _by_address(changes):
-        values = [_values(c, c.get("after")) for c in group]
+    for key, group in _by_key(changes):
+        values = [_values(c) for c in group]
         head = _VALUES_HEAD if any(values) else _TABLE_HEAD
         rows = tuple(
             _row(c, v if any(values) else None) for c, v in zip(group, values, strict=True)
         )
         noun = f"{len(rows)} change{'s' if len(rows) != 1 else ''}"
-        sections.append(_section(f"### {code(address)}: {noun}", noun, rows, head, is_drift=False))
+        sections.append(
+            _section(f"### {code(key.address)}: {noun}", noun, rows, head, is_drift=False)
+        )
     return sections
 
 
-def _drift_section(items: Sequence[_Json], changes: Sequence[_Json]) -> Section:
+def _drift_section(items: Sequence[FieldDrift], changes: Sequence[Change]) -> Section:
     count = len(items)
     noun = f"{count} difference{'s' if count != 1 else ''}"
     heading = (
@@ -222,69 +226,69 @@ def _section(
     return Section(("", heading, "", *head), rows, (), counter, plural)
 
 
-def _row(change: _Json, values: str | None) -> str:
-    action = str(change["action"])
-    label = _LABELS.get(action, text(action))
-    before: _Json | None = change.get("before")
-    after: _Json | None = change.get("after")
-    row = f"| {code(change['uniqueName'])} | {label} | {_before_after(change, before, after)} |"
+def _row(change: Change, values: str | None) -> str:
+    row = f"| {code(change.unique_name)} | {_LABELS[change.action]} | {_before_after(change)} |"
     return row if values is None else f"{row} {values} |"
 
 
-def _before_after(change: _Json, before: _Json | None, after: _Json | None) -> str:
-    action = change["action"]
+def _before_after(change: Change) -> str:
+    before, after = change.before, change.after
     if before is None and after is not None:
         return f"new {_describe(after)}"
     if after is None and before is not None:
         return f"{_describe(before)} → deleted"
-    if before is None or after is None:  # only a hand-made document gets here
-        return text(change.get("reason", ""))
+    if before is None or after is None:  # every change has a side
+        raise ValueError(f"a {change.action} change needs a before or an after")
     parts: list[str] = []
-    if before.get("type") != after.get("type"):
-        parts.append(f"type {code(before.get('type'))} → {code(after.get('type'))}")
-    if before.get("label") != after.get("label"):
-        parts.append(f"label {_quoted(before.get('label'))} → {_quoted(after.get('label'))}")
-    if before.get("referenceTo") != after.get("referenceTo"):
-        parts.append(
-            f"referenceTo {_ref(before.get('referenceTo'))} → {_ref(after.get('referenceTo'))}"
-        )
-    if bool(before.get("protect")) != bool(after.get("protect")):
-        old, new = (str(bool(f.get("protect"))).lower() for f in (before, after))
+    if before.type != after.type:
+        parts.append(f"type {code(before.type)} → {code(after.type)}")
+    if before.label != after.label:
+        parts.append(f"label {_quoted(before.label)} → {_quoted(after.label)}")
+    if before.reference_to != after.reference_to:
+        parts.append(f"referenceTo {_ref(before.reference_to)} → {_ref(after.reference_to)}")
+    if before.protect != after.protect:
+        old, new = (str(f.protect).lower() for f in (before, after))
         parts.append(f"protect {old} → {new}")
     if parts:
         return "<br>".join(parts)
-    return "picklist values" if action == "update" else text(change.get("reason", ""))
+    return "picklist values" if change.action is Action.UPDATE else text(words.reason(change))
 
 
-def _describe(field: _Json) -> str:
-    kind = code(field.get("type"))
-    if field.get("referenceTo"):
-        kind += f" to {code(field['referenceTo'])}"
-    protected = " (protected)" if field.get("protect") else ""
-    return f"{kind} {_quoted(field.get('label'))}{protected}"
+def _describe(field: Field) -> str:
+    kind = code(field.type)
+    if field.reference_to:
+        kind += f" to {code(field.reference_to)}"
+    protected = " (protected)" if field.protect else ""
+    return f"{kind} {_quoted(field.label)}{protected}"
 
 
-def _values(change: _Json, after: _Json | None) -> str:
-    diff = change.get("values")
-    if isinstance(diff, Mapping):
+def _values(change: Change) -> str:
+    before, after = change.before, change.after
+    if (
+        change.action is Action.UPDATE
+        and before is not None
+        and after is not None
+        and before.ordered_value_list != after.ordered_value_list
+    ):
+        diff = _values_diff(before.ordered_value_list, after.ordered_value_list)
         parts = []
-        if diff.get("added"):
-            parts.append("added " + ", ".join(code(v) for v in diff["added"]))
-        if diff.get("removed"):
-            parts.append("removed " + ", ".join(code(v) for v in diff["removed"]))
-        if diff.get("reordered"):
+        if diff.added:
+            parts.append("added " + ", ".join(code(v) for v in diff.added))
+        if diff.removed:
+            parts.append("removed " + ", ".join(code(v) for v in diff.removed))
+        if diff.reordered:
             parts.append("reordered")
         return "<br>".join(parts) or "changed"
-    if change["action"] in ("create", "replace") and after is not None:
-        values = after.get("orderedValueList")
+    if change.action in (Action.CREATE, Action.REPLACE) and after is not None:
+        values = after.ordered_value_list
         if values is not None:
             return ", ".join(code(v) for v in values) or "(none)"
     return ""
 
 
-def _quoted(label: object) -> str:
+def _quoted(label: str) -> str:
     return f'"{text(label)}"'
 
 
-def _ref(target: object) -> str:
+def _ref(target: str | None) -> str:
     return code(target) if target else "(unset)"

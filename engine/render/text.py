@@ -1,16 +1,16 @@
-"""A plan for people: Terraform-like text rendered from the plan's JSON document.
+"""A plan for people: Terraform-like text rendered from a typed Plan.
 
-Rendering from the JSON (see engine/render.py), not from model objects, lets a saved plan be
-shown exactly as it was planned. Pure string building: no click, no terminal detection;
-the caller decides `color`. The result has no trailing newline.
+A saved plan loads back into the same Plan (engine/formats/planfile.py), so `show` prints it
+exactly as it was planned. Pure string building: no click, no terminal detection; the
+caller decides `color`. The result has no trailing newline.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
-from typing import Any
 
+from crmform.engine import words
+from crmform.engine.model import Action, Change, Field, Plan, Summary, values_diff
 from crmform.engine.render.drift import drift_lines
 
 __all__ = ["EMPTY_PLAN_TEXT", "render_text", "summary_line"]
@@ -26,21 +26,19 @@ _YELLOW = "\x1b[33m"
 _CYAN = "\x1b[36m"
 
 # Symbols are right-aligned in three columns so "-/+" lines up with the others.
-_SYMBOLS: dict[str, tuple[str, str]] = {
-    "create": ("+", _GREEN),
-    "update": ("~", _YELLOW),
-    "replace": ("-/+", _RED),
-    "delete": ("-", _RED),
-    "protect": ("*", _CYAN),
+_SYMBOLS: dict[Action, tuple[str, str]] = {
+    Action.CREATE: ("+", _GREEN),
+    Action.UPDATE: ("~", _YELLOW),
+    Action.REPLACE: ("-/+", _RED),
+    Action.DELETE: ("-", _RED),
+    Action.PROTECT: ("*", _CYAN),
 }
 
-_Json = Mapping[str, Any]
 
-
-def render_text(plan_json: _Json, *, color: bool) -> str:
-    changes: Sequence[_Json] = plan_json["changes"]
+def render_text(plan: Plan, *, color: bool) -> str:
+    changes = plan.changes
     # A plan made with --refresh says what changed outside crmform before what it will do.
-    drift = plan_json.get("drift")
+    drift = plan.drift
     lines: list[str] = [] if drift is None else [*drift_lines(drift, changes, color=color), ""]
     if not changes:
         return "\n".join([*lines, EMPTY_PLAN_TEXT])
@@ -48,7 +46,7 @@ def render_text(plan_json: _Json, *, color: bool) -> str:
     def paint(text: str, code: str) -> str:
         return f"{code}{text}{_RESET}" if color else text
 
-    destructive = [c for c in changes if c["destroysData"]]
+    destructive = [c for c in changes if c.destroys_data]
     if destructive:
         count = len(destructive)
         noun = "this field" if count == 1 else f"these {count} fields"
@@ -62,94 +60,92 @@ def render_text(plan_json: _Json, *, color: bool) -> str:
         for c in destructive:
             lines.append(
                 paint(
-                    f"  - {_clean(c['address'])} {_clean(c['uniqueName'])}: {c['action']} "
-                    f"({_clean(c['reason'])})",
+                    f"  - {_clean(c.key.address)} {_clean(c.unique_name)}: {c.action} "
+                    f"({_clean(words.reason(c))})",
                     _RED,
                 )
             )
         lines.append("")
 
-    address = None
+    key = None
     for c in changes:
-        if c["address"] != address:
-            if address is not None:
+        if c.key != key:
+            if key is not None:
                 lines.append("")
-            address = c["address"]
-            lines.append(paint(f"# {_clean(c['address'])}", _BOLD))
-        symbol, code = _SYMBOLS[c["action"]]
+            key = c.key
+            lines.append(paint(f"# {_clean(key.address)}", _BOLD))
+        symbol, code = _SYMBOLS[c.action]
         lines.append(f"{paint(symbol.rjust(3), code)} {_describe(c)}")
 
     lines.append("")
-    lines.append(summary_line(plan_json["summary"]))
+    lines.append(summary_line(plan.summary))
     return "\n".join(lines)
 
 
-def summary_line(summary: _Json) -> str:
+def summary_line(summary: Summary) -> str:
     """`Plan: 2 to create, 1 to update, 1 to replace, 1 to delete.` (+ protection changes)."""
     text = (
-        f"Plan: {summary['create']} to create, {summary['update']} to update, "
-        f"{summary['replace']} to replace, {summary['delete']} to delete"
+        f"Plan: {summary.create} to create, {summary.update} to update, "
+        f"{summary.replace} to replace, {summary.delete} to delete"
     )
-    protect = summary["protect"]
+    protect = summary.protect
     if protect:
         text += f", {protect} protection change{'s' if protect != 1 else ''} (state only)"
     return text + "."
 
 
-def _describe(change: _Json) -> str:
-    name = _clean(change["uniqueName"])
-    before: _Json | None = change["before"]
-    after: _Json | None = change["after"]
-    action = change["action"]
-    if action == "create" and after is not None:
+def _describe(change: Change) -> str:
+    name = _clean(change.unique_name)
+    before, after = change.before, change.after
+    if change.action is Action.CREATE and after is not None:
         return _describe_new(name, after)
-    if action == "delete" and before is not None:
-        return f"{name} ({before['type']}) (data deleted)"
-    if before is None or after is None:  # only a hand-made document gets here
-        return f"{name}: {_clean(change['reason'])}"
-    if action == "replace":
-        return f"{name}: type {before['type']} -> {after['type']} (data deleted)"
-    if action == "protect":
+    if change.action is Action.DELETE and before is not None:
+        return f"{name} ({before.type}) (data deleted)"
+    if before is None or after is None:  # every other action has both sides
+        raise ValueError(f"a {change.action} change needs before and after")
+    if change.action is Action.REPLACE:
+        return f"{name}: type {before.type} -> {after.type} (data deleted)"
+    if change.action is Action.PROTECT:
         return f"{name}: {_protect(before, after)} (state only)"
     return f"{name}: {'; '.join(_differences(change, before, after))}"
 
 
-def _describe_new(name: str, field: _Json) -> str:
-    kind = field["type"]
-    if field.get("referenceTo"):
-        kind = f"{kind} to {field['referenceTo']}"
-    text = f"{name} ({kind}) {_quote(field['label'])}"
-    values = field.get("orderedValueList")
+def _describe_new(name: str, field: Field) -> str:
+    kind: str = field.type
+    if field.reference_to:
+        kind = f"{kind} to {field.reference_to}"
+    text = f"{name} ({kind}) {_quote(field.label)}"
+    values = field.ordered_value_list
     if values is not None:
         text += " values: " + (", ".join(_quote(v) for v in values) or "(none)")
-    if field.get("protect"):
+    if field.protect:
         text += " [protected]"
     return text
 
 
-def _differences(change: _Json, before: _Json, after: _Json) -> list[str]:
+def _differences(change: Change, before: Field, after: Field) -> list[str]:
     parts: list[str] = []
-    if before["label"] != after["label"]:
-        parts.append(f"label {_quote(before['label'])} -> {_quote(after['label'])}")
-    values = change.get("values")
-    if values is not None:
-        words = [f"+{_quote(v)}" for v in values["added"]]
-        words += [f"-{_quote(v)}" for v in values["removed"]]
-        if values["reordered"]:
-            words.append("reordered")
-        parts.append("values " + (" ".join(words) or "changed"))
-    if before.get("referenceTo") != after.get("referenceTo"):
-        old = before.get("referenceTo") or "(unset)"
-        new = after.get("referenceTo") or "(unset)"
+    if before.label != after.label:
+        parts.append(f"label {_quote(before.label)} -> {_quote(after.label)}")
+    if before.ordered_value_list != after.ordered_value_list:
+        diff = values_diff(before.ordered_value_list, after.ordered_value_list)
+        value_words = [f"+{_quote(v)}" for v in diff.added]
+        value_words += [f"-{_quote(v)}" for v in diff.removed]
+        if diff.reordered:
+            value_words.append("reordered")
+        parts.append("values " + (" ".join(value_words) or "changed"))
+    if before.reference_to != after.reference_to:
+        old = before.reference_to or "(unset)"
+        new = after.reference_to or "(unset)"
         parts.append(f"referenceTo {old} -> {new}")
-    if bool(before.get("protect")) != bool(after.get("protect")):
+    if before.protect != after.protect:
         parts.append(_protect(before, after))
-    return parts or [_clean(change["reason"])]
+    return parts or [_clean(words.reason(change))]
 
 
-def _protect(before: _Json, after: _Json) -> str:
-    old = "true" if before.get("protect") else "false"
-    new = "true" if after.get("protect") else "false"
+def _protect(before: Field, after: Field) -> str:
+    old = "true" if before.protect else "false"
+    new = "true" if after.protect else "false"
     return f"protect {old} -> {new}"
 
 
