@@ -15,7 +15,9 @@ from __future__ import annotations
 import json
 import re
 
-__all__ = ["code", "text"]
+from crmform.engine.words import Style
+
+__all__ = ["MARKDOWN", "code", "text"]
 
 _REFERENCES = {
     "&": "&amp;",
@@ -57,3 +59,11 @@ def _printable(value: object) -> str:
         return ""
     shown = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
     return shown if shown.isprintable() else json.dumps(shown, ensure_ascii=False)[1:-1]
+
+
+def _label(value: str) -> str:
+    return f'"{text(value)}"'
+
+
+# The words module's phrases as a pull-request comment shows them.
+MARKDOWN = Style(name=code, label=_label, value=code, arrow=" → ", join="<br>")

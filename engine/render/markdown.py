@@ -24,9 +24,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from crmform.engine import words
-from crmform.engine.model import Action, Change, Field, FieldDrift, ObjectKey, Plan, Summary
-from crmform.engine.model import values_diff as _values_diff
-from crmform.engine.render.escape import code, text
+from crmform.engine.model import Action, Change, Field, FieldDrift, ObjectKey, Plan, values_diff
+from crmform.engine.render.escape import MARKDOWN, code, text
 from crmform.engine.render.fit import DEFAULT_MAX_CHARS, MIN_MAX_CHARS, Section, fit, size
 from crmform.engine.render.md_drift import drift_rows
 
@@ -66,7 +65,7 @@ def render_markdown(plan: Plan, *, max_chars: int = DEFAULT_MAX_CHARS) -> str:
     drift = None
     if plan.drift is not None:
         drift = sorted(plan.drift, key=lambda d: (d.key.address, d.unique_name, d.kind))
-    title = _title(plan.summary, changes)
+    title = [MARKER, f"## crmform plan: {words.summary(plan.summary) if changes else 'no changes'}"]
     summary = _summary(plan, changes, drift)
     destructive = [c for c in changes if c.destroys_data]
     sections = [_drift_section(drift, changes)] if drift else []
@@ -91,9 +90,9 @@ def render_markdown(plan: Plan, *, max_chars: int = DEFAULT_MAX_CHARS) -> str:
 def _note(changes_left: int, drift_left: int, limit: int) -> list[str]:
     left = []
     if changes_left:
-        left.append(f"{changes_left} change{'s' if changes_left != 1 else ''}")
+        left.append(words.count(changes_left, "change"))
     if drift_left:
-        left.append(f"{drift_left} difference{'s' if drift_left != 1 else ''} made outside crmform")
+        left.append(f"{words.count(drift_left, 'difference')} made outside crmform")
     not_shown = f": {' and '.join(left)} not shown here" if left else ""
     return [
         "",
@@ -104,12 +103,6 @@ def _note(changes_left: int, drift_left: int, limit: int) -> list[str]:
 
 
 # --- the fixed part: title, summary, warning ---------------------------------------------
-
-
-def _title(summary: Summary, changes: Sequence[Change]) -> list[str]:
-    if not changes:
-        return [MARKER, "## crmform plan: no changes"]
-    return [MARKER, f"## crmform plan: {_counts(summary)}"]
 
 
 def _summary(
@@ -139,28 +132,13 @@ def _summary(
     return [*lines, "", f"Planned against {against}"]
 
 
-def _counts(summary: Summary) -> str:
-    counts = (summary.create, summary.update, summary.replace, summary.delete)
-    parts = [f"{n} to {a}" for n, a in zip(counts, _ACTIONS, strict=False)]
-    if summary.protect:
-        protect = summary.protect
-        parts.append(f"{protect} protection change{'s' if protect != 1 else ''} (state only)")
-    return ", ".join(parts)
-
-
 def _warning_lines(destructive: Sequence[Change], shown: int | None) -> list[str]:
     """The CAUTION alert; with `shown`, only that many fields and a line for the rest."""
     if not destructive:
         return []
     count = len(destructive)
-    noun = "this field" if count == 1 else f"these {count} fields"
-    lines = [
-        "",
-        "> [!CAUTION]",
-        "> **Applying this plan deletes data in Gong, and it cannot be undone.**",
-        f"> The stored values of {noun} will be deleted from every record:",
-        ">",
-    ]
+    headline, lead = words.destroy_warning(count)
+    lines = ["", "> [!CAUTION]", f"> **{headline}**", f"> {lead}", ">"]
     listed = destructive if shown is None else destructive[:shown]
     lines += [_warning_item(c) for c in listed]
     if len(listed) < count:
@@ -198,7 +176,7 @@ def _change_sections(changes: Sequence[Change]) -> list[Section]:
         rows = tuple(
             _row(c, v if any(values) else None) for c, v in zip(group, values, strict=True)
         )
-        noun = f"{len(rows)} change{'s' if len(rows) != 1 else ''}"
+        noun = words.count(len(rows), "change")
         sections.append(
             _section(f"### {code(key.address)}: {noun}", noun, rows, head, is_drift=False)
         )
@@ -206,8 +184,7 @@ def _change_sections(changes: Sequence[Change]) -> list[Section]:
 
 
 def _drift_section(items: Sequence[FieldDrift], changes: Sequence[Change]) -> Section:
-    count = len(items)
-    noun = f"{count} difference{'s' if count != 1 else ''}"
+    noun = words.count(len(items), "difference")
     heading = (
         "### Changed outside crmform\n\n"
         f"Gong differs from what crmform last applied ({noun}). Review these before applying."
@@ -239,27 +216,16 @@ def _before_after(change: Change) -> str:
         return f"{_describe(before)} → deleted"
     if before is None or after is None:  # every change has a side
         raise ValueError(f"a {change.action} change needs a before or an after")
-    parts: list[str] = []
-    if before.type != after.type:
-        parts.append(f"type {code(before.type)} → {code(after.type)}")
-    if before.label != after.label:
-        parts.append(f"label {_quoted(before.label)} → {_quoted(after.label)}")
-    if before.reference_to != after.reference_to:
-        parts.append(f"referenceTo {_ref(before.reference_to)} → {_ref(after.reference_to)}")
-    if before.protect != after.protect:
-        old, new = (str(f.protect).lower() for f in (before, after))
-        parts.append(f"protect {old} → {new}")
-    if parts:
-        return "<br>".join(parts)
+    # The values have a column of their own.
+    shown = [a for a in words.changed_attributes(before, after) if a != "orderedValueList"]
+    if shown:
+        return MARKDOWN.join.join(words.differences(before, after, MARKDOWN, shown))
     return "picklist values" if change.action is Action.UPDATE else text(words.reason(change))
 
 
 def _describe(field: Field) -> str:
-    kind = code(field.type)
-    if field.reference_to:
-        kind += f" to {code(field.reference_to)}"
     protected = " (protected)" if field.protect else ""
-    return f"{kind} {_quoted(field.label)}{protected}"
+    return f"{words.kind(field, MARKDOWN)} {MARKDOWN.label(field.label)}{protected}"
 
 
 def _values(change: Change) -> str:
@@ -270,7 +236,7 @@ def _values(change: Change) -> str:
         and after is not None
         and before.ordered_value_list != after.ordered_value_list
     ):
-        diff = _values_diff(before.ordered_value_list, after.ordered_value_list)
+        diff = values_diff(before.ordered_value_list, after.ordered_value_list)
         parts = []
         if diff.added:
             parts.append("added " + ", ".join(code(v) for v in diff.added))
@@ -279,16 +245,7 @@ def _values(change: Change) -> str:
         if diff.reordered:
             parts.append("reordered")
         return "<br>".join(parts) or "changed"
-    if change.action in (Action.CREATE, Action.REPLACE) and after is not None:
-        values = after.ordered_value_list
-        if values is not None:
-            return ", ".join(code(v) for v in values) or "(none)"
+    shows_values = change.action in (Action.CREATE, Action.REPLACE)
+    if shows_values and after is not None and after.ordered_value_list is not None:
+        return words.value_list(after.ordered_value_list, MARKDOWN)
     return ""
-
-
-def _quoted(label: str) -> str:
-    return f'"{text(label)}"'
-
-
-def _ref(target: str | None) -> str:
-    return code(target) if target else "(unset)"

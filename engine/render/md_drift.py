@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from crmform.engine import words
 from crmform.engine.model import Action, Change, DriftKind, Field, FieldDrift
-from crmform.engine.render.escape import code, text
+from crmform.engine.render.escape import MARKDOWN, code
 
 __all__ = ["drift_rows"]
 
@@ -26,34 +27,22 @@ def drift_rows(items: Sequence[FieldDrift], changes: Sequence[Change]) -> tuple[
 
 
 def _detail(item: FieldDrift) -> str:
-    before, after = item.before, item.after
-    if item.kind is DriftKind.ADDED and after is not None:
-        return f"added in Gong: {_field(after)}"
-    if item.kind is DriftKind.REMOVED and before is not None:
-        return f"deleted in Gong (was {_field(before)})"
-    if before is None or after is None:  # a changed drift has both sides
-        raise ValueError(f"a {item.kind} drift needs before and after")
+    if item.kind is DriftKind.ADDED and item.after is not None:
+        return f"{words.ADDED_IN_GONG}: {_field(item.after)}"
+    if item.kind is DriftKind.REMOVED and item.before is not None:
+        return f"{words.DELETED_IN_GONG} (was {_field(item.before)})"
+    before, after = words.drift_sides(item)
     parts = []
     for attribute in item.attributes:
-        if attribute == "label":
-            parts.append(f'label "{text(before.label)}" → "{text(after.label)}"')
-        elif attribute == "orderedValueList":
+        if attribute == "orderedValueList":
             parts.append(_values(before.ordered_value_list or (), after.ordered_value_list or ()))
-        elif attribute == "type":
-            parts.append(f"type {code(before.type)} → {code(after.type)}")
-        elif attribute == "referenceTo":
-            parts.append(
-                f"referenceTo {_code_or_unset(before.reference_to)} → "
-                f"{_code_or_unset(after.reference_to)}"
-            )
-    return "<br>".join(parts) or "changed in Gong"
+        else:
+            parts += words.differences(before, after, MARKDOWN, (attribute,))
+    return MARKDOWN.join.join(parts) or "changed in Gong"
 
 
 def _field(field: Field) -> str:
-    kind = code(field.type)
-    if field.reference_to:
-        kind += f" to {code(field.reference_to)}"
-    return f'{kind} "{text(field.label)}"'
+    return f"{words.kind(field, MARKDOWN)} {MARKDOWN.label(field.label)}"
 
 
 def _values(before: Sequence[str], after: Sequence[str]) -> str:
@@ -65,7 +54,3 @@ def _values(before: Sequence[str], after: Sequence[str]) -> str:
     if removed:
         parts.append("values removed " + ", ".join(code(v) for v in removed))
     return "<br>".join(parts) or "values reordered"
-
-
-def _code_or_unset(value: str | None) -> str:
-    return code(value) if value else "(unset)"

@@ -7,10 +7,8 @@ caller decides `color`. The result has no trailing newline.
 
 from __future__ import annotations
 
-import json
-
 from crmform.engine import words
-from crmform.engine.model import Action, Change, Field, Plan, Summary, values_diff
+from crmform.engine.model import Action, Plan, Summary
 from crmform.engine.render.drift import drift_lines
 
 __all__ = ["EMPTY_PLAN_TEXT", "render_text", "summary_line"]
@@ -27,11 +25,11 @@ _CYAN = "\x1b[36m"
 
 # Symbols are right-aligned in three columns so "-/+" lines up with the others.
 _SYMBOLS: dict[Action, tuple[str, str]] = {
-    Action.CREATE: ("+", _GREEN),
-    Action.UPDATE: ("~", _YELLOW),
+    Action.CREATE: ("  +", _GREEN),
+    Action.UPDATE: ("  ~", _YELLOW),
     Action.REPLACE: ("-/+", _RED),
-    Action.DELETE: ("-", _RED),
-    Action.PROTECT: ("*", _CYAN),
+    Action.DELETE: ("  -", _RED),
+    Action.PROTECT: ("  *", _CYAN),
 }
 
 
@@ -46,25 +44,15 @@ def render_text(plan: Plan, *, color: bool) -> str:
     def paint(text: str, code: str) -> str:
         return f"{code}{text}{_RESET}" if color else text
 
-    destructive = [c for c in changes if c.destroys_data]
+    destructive = plan.destructive
     if destructive:
-        count = len(destructive)
-        noun = "this field" if count == 1 else f"these {count} fields"
-        lines.append(
-            paint(
-                "WARNING: applying this plan deletes data in Gong, and it cannot be undone.",
-                _BOLD_RED,
-            )
-        )
-        lines.append(paint(f"The stored values of {noun} will be deleted from every record:", _RED))
+        headline, lead = words.destroy_warning(len(destructive))
+        lines.append(paint(f"WARNING: {headline[:1].lower()}{headline[1:]}", _BOLD_RED))
+        lines.append(paint(lead, _RED))
+        name = words.PLAIN.name
         for c in destructive:
-            lines.append(
-                paint(
-                    f"  - {_clean(c.key.address)} {_clean(c.unique_name)}: {c.action} "
-                    f"({_clean(words.reason(c))})",
-                    _RED,
-                )
-            )
+            where = f"{name(c.key.address)} {name(c.unique_name)}"
+            lines.append(paint(f"  - {where}: {c.action} ({words.reason(c)})", _RED))
         lines.append("")
 
     key = None
@@ -73,9 +61,9 @@ def render_text(plan: Plan, *, color: bool) -> str:
             if key is not None:
                 lines.append("")
             key = c.key
-            lines.append(paint(f"# {_clean(key.address)}", _BOLD))
+            lines.append(paint(f"# {words.PLAIN.name(key.address)}", _BOLD))
         symbol, code = _SYMBOLS[c.action]
-        lines.append(f"{paint(symbol.rjust(3), code)} {_describe(c)}")
+        lines.append(f"{paint(symbol, code)} {words.change(c)}")
 
     lines.append("")
     lines.append(summary_line(plan.summary))
@@ -84,76 +72,4 @@ def render_text(plan: Plan, *, color: bool) -> str:
 
 def summary_line(summary: Summary) -> str:
     """`Plan: 2 to create, 1 to update, 1 to replace, 1 to delete.` (+ protection changes)."""
-    text = (
-        f"Plan: {summary.create} to create, {summary.update} to update, "
-        f"{summary.replace} to replace, {summary.delete} to delete"
-    )
-    protect = summary.protect
-    if protect:
-        text += f", {protect} protection change{'s' if protect != 1 else ''} (state only)"
-    return text + "."
-
-
-def _describe(change: Change) -> str:
-    name = _clean(change.unique_name)
-    before, after = change.before, change.after
-    if change.action is Action.CREATE and after is not None:
-        return _describe_new(name, after)
-    if change.action is Action.DELETE and before is not None:
-        return f"{name} ({before.type}) (data deleted)"
-    if before is None or after is None:  # every other action has both sides
-        raise ValueError(f"a {change.action} change needs before and after")
-    if change.action is Action.REPLACE:
-        return f"{name}: type {before.type} -> {after.type} (data deleted)"
-    if change.action is Action.PROTECT:
-        return f"{name}: {_protect(before, after)} (state only)"
-    return f"{name}: {'; '.join(_differences(change, before, after))}"
-
-
-def _describe_new(name: str, field: Field) -> str:
-    kind: str = field.type
-    if field.reference_to:
-        kind = f"{kind} to {field.reference_to}"
-    text = f"{name} ({kind}) {_quote(field.label)}"
-    values = field.ordered_value_list
-    if values is not None:
-        text += " values: " + (", ".join(_quote(v) for v in values) or "(none)")
-    if field.protect:
-        text += " [protected]"
-    return text
-
-
-def _differences(change: Change, before: Field, after: Field) -> list[str]:
-    parts: list[str] = []
-    if before.label != after.label:
-        parts.append(f"label {_quote(before.label)} -> {_quote(after.label)}")
-    if before.ordered_value_list != after.ordered_value_list:
-        diff = values_diff(before.ordered_value_list, after.ordered_value_list)
-        value_words = [f"+{_quote(v)}" for v in diff.added]
-        value_words += [f"-{_quote(v)}" for v in diff.removed]
-        if diff.reordered:
-            value_words.append("reordered")
-        parts.append("values " + (" ".join(value_words) or "changed"))
-    if before.reference_to != after.reference_to:
-        old = before.reference_to or "(unset)"
-        new = after.reference_to or "(unset)"
-        parts.append(f"referenceTo {old} -> {new}")
-    if before.protect != after.protect:
-        parts.append(_protect(before, after))
-    return parts or [_clean(words.reason(change))]
-
-
-def _protect(before: Field, after: Field) -> str:
-    old = "true" if before.protect else "false"
-    new = "true" if after.protect else "false"
-    return f"protect {old} -> {new}"
-
-
-def _quote(text: str) -> str:
-    # JSON quoting: escapes quotes and control characters a label could smuggle in.
-    return json.dumps(text, ensure_ascii=False)
-
-
-def _clean(text: str) -> str:
-    """Names and reasons as printed; escape sequences in them must not reach the terminal."""
-    return text if text.isprintable() else json.dumps(text, ensure_ascii=False)[1:-1]
+    return f"Plan: {words.summary(summary)}."
