@@ -131,15 +131,18 @@ def value_list(values: Sequence[str], style: Style = PLAIN) -> str:
 def values(
     before: tuple[str, ...] | None, after: tuple[str, ...] | None, style: Style = PLAIN
 ) -> str:
-    """How a picklist's values changed: `+"a" -"b"`, added in their new order, removed in
-    their old order (engine.model.values_diff)."""
+    """How a picklist's values changed (engine.model.values_diff): `+"a" -"b"`, added in
+    their new order, removed in their old order; when the kept values changed order, the
+    whole new order: `+"c", reordered to "b", "a", "c"` (or `reordered to "b", "a"`)."""
     diff = values_diff(before, after)
     parts = [f"+{style.value(v)}" for v in diff.added]
     parts += [f"-{style.value(v)}" for v in diff.removed]
+    text = " ".join(parts)
     if diff.reordered:
-        parts.append("reordered")
+        order = f"reordered to {value_list(after or (), style)}"
+        text = f"{text}, {order}" if text else order
     # Empty only when duplicates (or None against an empty list) differ.
-    return " ".join(parts) or "changed"
+    return text or "changed"
 
 
 def _type(before: Field, after: Field, style: Style) -> str:
@@ -208,8 +211,9 @@ def _sides(change: Change) -> tuple[Field, Field]:
     return change.before, change.after
 
 
-def reason(change: Change) -> str:
-    """Why the change is planned, as a short phrase (the JSON plan's "reason")."""
+def reason(change: Change, style: Style = PLAIN) -> str:
+    """Why the change is planned, as a short phrase: the JSON plan's "reason", the warning's
+    list of fields that lose data, and (for an update) the plan line itself."""
     if change.reason is Reason.NEW_FIELD:
         return "new field"
     if change.reason is Reason.NOT_IN_FILES:
@@ -218,37 +222,11 @@ def reason(change: Change) -> str:
         return "object file removed"
     before, after = _sides(change)
     if change.reason is Reason.TYPE_CHANGED:
-        return f"type {before.type} -> {after.type}"
+        return _type(before, after, style)
     if change.reason is Reason.PROTECT_CHANGED:
-        return _protect(before, after, PLAIN)
-    return _update_reason(before, after)
-
-
-def _update_reason(before: Field, after: Field) -> str:
-    parts: list[str] = []
-    if before.label != after.label:
-        parts.append(f"label '{before.label}' -> '{after.label}'")
-    if before.ordered_value_list != after.ordered_value_list:
-        diff = values_diff(before.ordered_value_list, after.ordered_value_list)
-        value_words = " ".join(
-            [f"+{_word(v)}" for v in diff.added] + [f"-{_word(v)}" for v in diff.removed]
-        )
-        if diff.reordered:
-            value_words = f"{value_words}, reordered" if value_words else "reordered"
-        parts.append(f"values {value_words}" if value_words else "values changed")
-    if before.reference_to != after.reference_to:
-        parts.append(f"referenceTo {before.reference_to or UNSET} -> {after.reference_to or UNSET}")
-    # The state records protect along with the update, so the reason says so too.
-    if before.protect != after.protect:
-        parts.append(_protect(before, after, PLAIN))
-    return "; ".join(parts)
-
-
-def _word(value: str) -> str:
-    """A picklist value as a word; quoted when blanks would make `+a b -c` ambiguous."""
-    if value and not any(ch.isspace() for ch in value):
-        return value
-    return f"'{value}'"
+        return _protect(before, after, style)
+    # The state records protect along with the update, so the phrases say so too.
+    return style.join.join(differences(before, after, style))
 
 
 def change(change: Change, style: Style = PLAIN) -> str:
@@ -264,7 +242,7 @@ def change(change: Change, style: Style = PLAIN) -> str:
         return f"{name}: {_type(before, after, style)} (data deleted)"
     if action is Action.PROTECT:
         return f"{name}: {_protect(before, after, style)} (state only)"
-    return f"{name}: {style.join.join(differences(before, after, style))}"
+    return f"{name}: {reason(change, style)}"
 
 
 def _new_field(name: str, field: Field, style: Style) -> str:
@@ -301,7 +279,10 @@ def protected_violation(change: Change, source: str | None) -> str:
 
 # --- drift ------------------------------------------------------------------------------------
 
-KEEP_HINT = "not in the schema files, so this plan deletes it; add it to the files to keep it"
+# Said of a field added in Gong that the plan deletes: the one drift a reader must not miss.
+KEEP_HINT = (
+    "not in the schema files, so this plan deletes it and its data; add it to the files to keep it"
+)
 
 
 def drift(item: FieldDrift, style: Style = PLAIN) -> str:

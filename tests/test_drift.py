@@ -246,7 +246,7 @@ def test_text_shows_drift_before_the_actions_and_warns_about_deleting_an_added_f
         "# gong/6286478263646/ACCOUNT",
         "  - gone (STRING): deleted in Gong",
         '  + region (STRING) "Region": added in Gong; not in the schema files, so this plan '
-        "deletes it; add it to the files to keep it",
+        "deletes it and its data; add it to the files to keep it",
         "",
     ]
     assert text.index("Changed outside crmform:") < text.index("WARNING")

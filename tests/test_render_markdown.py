@@ -131,7 +131,7 @@ def test_caution_comes_first_and_lists_every_field_that_loses_data():
     block = text[caution : text.index("| Object type |")]
     assert "> The stored values of these 2 fields will be deleted from every record:" in block
     assert (
-        "> - `gong/6286478263646/ACCOUNT` `amount`: **replace** (type STRING -&gt; NUMBER)" in block
+        "> - `gong/6286478263646/ACCOUNT` `amount`: **replace** (type `STRING` → `NUMBER`)" in block
     )
     assert "> - `gong/6286478263646/DEAL` `stageNote`: **delete** (object file removed)" in block
     assert "`keep`" not in block
@@ -146,20 +146,20 @@ def test_no_caution_without_data_loss():
 
 def test_rows_show_before_and_after_and_picklist_values():
     text = md(mixed_plan())
-    assert (
-        '| `tier` | update | label "Tier" → "Tier level" | added `Gold`<br>removed `Bronze` |'
-        in text
-    )
+    assert '| `tier` | update | label "Tier" → "Tier level" | +`Gold` -`Bronze` |' in text
     assert "| `category` | **replace** (data deleted) | type `PICKLIST` → `STRING` |  |" in text
     assert '| `segment` | create | new `PICKLIST` "Segment" | `SMB`, `Enterprise` |' in text
     assert "| `owner` | update | referenceTo `ACCOUNT` → `USER`<br>protect false → true |" in text
 
 
-def test_reordered_picklist_says_so():
+def test_reordered_picklist_shows_the_new_order():
     state = State("l", 1, (ObjectSchema(ACCOUNT, (fld("t", T.PICKLIST, values=["A", "B"]),)),))
     desired = Desired((ObjectSchema(ACCOUNT, (fld("t", T.PICKLIST, values=["B", "A"]),)),))
     text = md(plan(desired, state))
-    assert "| `t` | update | picklist values | reordered |" in text
+    assert "| `t` | update | picklist values | reordered to `B`, `A` |" in text
+    desired = Desired((ObjectSchema(ACCOUNT, (fld("t", T.PICKLIST, values=["B", "A", "C"]),)),))
+    text = md(plan(desired, state))
+    assert "| `t` | update | picklist values | +`C`, reordered to `B`, `A`, `C` |" in text
 
 
 def test_same_plan_in_any_order_gives_identical_text():
@@ -269,9 +269,10 @@ def test_drift_section_shows_what_changed_outside_crmform_and_flags_deletes():
     assert text.index("### Changed outside crmform") < text.index("### `gong/")
     assert (
         '| `gong/6286478263646/ACCOUNT` | `legacyId` | added | added in Gong: `ID` "Legacy ID"; '
-        "**not in the schema files: this plan deletes it and its data** |"
+        "**not in the schema files, so this plan deletes it and its data; add it to the files "
+        "to keep it** |"
     ) in text
-    assert '| `tier` | changed | label "Tier" → "Tier (old)"<br>values added `Gold` |' in text
+    assert '| `tier` | changed | label "Tier" → "Tier (old)"<br>values +`Gold` |' in text
     assert "Gong was read for this plan: see below." in text
 
 

@@ -2,20 +2,29 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from factories import ACCOUNT, fld
 
 from crmform.engine import words
+from crmform.engine.formats.plan_json import plan_to_json
 from crmform.engine.model import (
     Action,
     Change,
+    Desired,
     DriftKind,
     FieldDrift,
     FieldType,
+    ObjectSchema,
     Reason,
+    State,
     Summary,
 )
+from crmform.engine.planner import plan
 from crmform.engine.render.escape import MARKDOWN
+from crmform.engine.render.markdown import render_markdown
+from crmform.engine.render.text import render_text
 
 T = FieldType
 # Every part of a phrase goes through the style: brackets show which callable made what.
@@ -133,3 +142,24 @@ def test_a_change_without_the_sides_its_reason_needs_is_a_bug():
 def test_names_with_escape_sequences_are_shown_escaped():
     hostile = FieldDrift(ACCOUNT, "x\x1b[2J", DriftKind.REMOVED, fld("x\x1b[2J"), None)
     assert words.drift(hostile) == "x\\u001b[2J (STRING): deleted in Gong"
+
+
+def test_a_picklist_change_is_worded_alike_in_every_output():
+    """Issue 13's case: a reorder shows the new order, the same way in the JSON reason, the
+    text plan, the Markdown plan, and both drift sections."""
+    before = fld("t", T.PICKLIST, values=["B", "A"])
+    after = fld("t", T.PICKLIST, values=["A", "B", "Omitted"])
+    the_plan = plan(
+        Desired((ObjectSchema(ACCOUNT, (after,), "a.yaml"),)),
+        State("l", 1, (ObjectSchema(ACCOUNT, (before,)),)),
+    )
+    plain = '+"Omitted", reordered to "A", "B", "Omitted"'
+    marked = "+`Omitted`, reordered to `A`, `B`, `Omitted`"
+    assert plan_to_json(the_plan)["changes"][0]["reason"] == f"values {plain}"
+    assert f"  ~ t: values {plain}\n" in render_text(the_plan, color=False)
+    assert f"| `t` | update | picklist values | {marked} |" in render_markdown(the_plan)
+
+    changed = FieldDrift(ACCOUNT, "t", DriftKind.CHANGED, before, after, ("orderedValueList",))
+    drifted = replace(the_plan, drift=(changed,))
+    assert f"  ~ t: values {plain} in Gong\n" in render_text(drifted, color=False)
+    assert f"| `t` | changed | values {marked} |" in render_markdown(drifted)

@@ -24,8 +24,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from crmform.engine import words
-from crmform.engine.model import Action, Change, Field, FieldDrift, ObjectKey, Plan, values_diff
-from crmform.engine.render.escape import MARKDOWN, code, text
+from crmform.engine.model import Action, Change, Field, FieldDrift, ObjectKey, Plan
+from crmform.engine.render.escape import MARKDOWN, code
 from crmform.engine.render.fit import DEFAULT_MAX_CHARS, MIN_MAX_CHARS, Section, fit, size
 from crmform.engine.render.md_drift import drift_rows
 
@@ -150,7 +150,7 @@ def _warning_lines(destructive: Sequence[Change], shown: int | None) -> list[str
 def _warning_item(change: Change) -> str:
     return (
         f"> - {code(change.key.address)} {code(change.unique_name)}: "
-        f"**{change.action}** ({text(words.reason(change))})"
+        f"**{change.action}** ({words.reason(change, MARKDOWN)})"
     )
 
 
@@ -220,7 +220,7 @@ def _before_after(change: Change) -> str:
     shown = [a for a in words.changed_attributes(before, after) if a != "orderedValueList"]
     if shown:
         return MARKDOWN.join.join(words.differences(before, after, MARKDOWN, shown))
-    return "picklist values" if change.action is Action.UPDATE else text(words.reason(change))
+    return "picklist values" if change.action is Action.UPDATE else words.reason(change, MARKDOWN)
 
 
 def _describe(field: Field) -> str:
@@ -236,15 +236,7 @@ def _values(change: Change) -> str:
         and after is not None
         and before.ordered_value_list != after.ordered_value_list
     ):
-        diff = values_diff(before.ordered_value_list, after.ordered_value_list)
-        parts = []
-        if diff.added:
-            parts.append("added " + ", ".join(code(v) for v in diff.added))
-        if diff.removed:
-            parts.append("removed " + ", ".join(code(v) for v in diff.removed))
-        if diff.reordered:
-            parts.append("reordered")
-        return "<br>".join(parts) or "changed"
+        return words.values(before.ordered_value_list, after.ordered_value_list, MARKDOWN)
     shows_values = change.action in (Action.CREATE, Action.REPLACE)
     if shows_values and after is not None and after.ordered_value_list is not None:
         return words.value_list(after.ordered_value_list, MARKDOWN)

@@ -19,7 +19,7 @@ def drift_rows(items: Sequence[FieldDrift], changes: Sequence[Change]) -> tuple[
         detail = _detail(item)
         if item.kind is DriftKind.ADDED and (item.key, item.unique_name) in deleted:
             # Someone created it in Gong; the files do not have it, so applying deletes it.
-            detail += "; **not in the schema files: this plan deletes it and its data**"
+            detail += f"; **{words.KEEP_HINT}**"
         rows.append(
             f"| {code(item.key.address)} | {code(item.unique_name)} | {item.kind} | {detail} |"
         )
@@ -32,25 +32,9 @@ def _detail(item: FieldDrift) -> str:
     if item.kind is DriftKind.REMOVED and item.before is not None:
         return f"{words.DELETED_IN_GONG} (was {_field(item.before)})"
     before, after = words.drift_sides(item)
-    parts = []
-    for attribute in item.attributes:
-        if attribute == "orderedValueList":
-            parts.append(_values(before.ordered_value_list or (), after.ordered_value_list or ()))
-        else:
-            parts += words.differences(before, after, MARKDOWN, (attribute,))
-    return MARKDOWN.join.join(parts) or "changed in Gong"
+    found = words.differences(before, after, MARKDOWN, item.attributes)
+    return MARKDOWN.join.join(found) or "changed in Gong"
 
 
 def _field(field: Field) -> str:
     return f"{words.kind(field, MARKDOWN)} {MARKDOWN.label(field.label)}"
-
-
-def _values(before: Sequence[str], after: Sequence[str]) -> str:
-    added = [v for v in after if v not in before]
-    removed = [v for v in before if v not in after]
-    parts = []
-    if added:
-        parts.append("values added " + ", ".join(code(v) for v in added))
-    if removed:
-        parts.append("values removed " + ", ".join(code(v) for v in removed))
-    return "<br>".join(parts) or "values reordered"
