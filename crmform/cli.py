@@ -1,4 +1,4 @@
-"""The `crmform` command line: parse, call the engine, render, pick the exit code.
+"""The `crmform` command line: a lazy command group and the one error boundary.
 
 This is the only place where errors become text and exit codes:
 0 success (no changes with --detailed-exitcode), 1 any error, 2 changes present with
@@ -24,11 +24,10 @@ import click
 
 from crmform import __version__
 from crmform.engine.errors import CrmformError
+from crmform.exits import EXIT_ERROR, EXIT_OK, Terminated
 
 if TYPE_CHECKING:
-    from crmform.console import Runtime
-
-EXIT_OK, EXIT_ERROR = 0, 1
+    from crmform.runtime import Runtime
 
 # name -> (module:attribute, one-line help). Commands are imported only when they run, so
 # `crmform --help` costs little more than importing click; tests/test_cli_lazy.py checks
@@ -106,10 +105,6 @@ def cli() -> None:
     Every flag can also be set with a CRMFORM_* environment variable, shown in each
     command's --help (see docs/automation.md).
     """
-
-
-class Terminated(BaseException):
-    """SIGTERM (a cancelled CI job): unwinds like Ctrl-C so locks are released."""
 
 
 def err(message: str) -> None:

@@ -15,7 +15,7 @@ import pytest
 from emulated import Gong
 
 from crmform.cli import cli
-from crmform.console import ProviderOptions
+from crmform.runtime import ProviderOptions
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "automation.md"
 # Flags whose variable the Gong provider reads itself; the CLI only overrides it.

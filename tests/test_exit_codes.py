@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from emulated import Gong
 
-from crmform.cli import Terminated
+from crmform.exits import Terminated
 
 
 @pytest.mark.parametrize(

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import click
 
-from crmform.cli import Terminated
-from crmform.console import EXIT_OK, err
 from crmform.engine.errors import CrmformError
+from crmform.exits import EXIT_OK, Terminated
+from crmform.views import err
 
 
 @click.command()

@@ -6,12 +6,10 @@ from pathlib import Path
 
 import click
 
-from crmform.console import (
-    EXIT_OK,
-    local_backend,
-    state_option,
-)
 from crmform.engine.errors import CrmformError
+from crmform.exits import EXIT_OK
+from crmform.options import state_option
+from crmform.runtime import local_backend
 
 
 @click.group()

@@ -1,0 +1,122 @@
+"""What apply shows and asks: the plan, the approval prompt, the check of Gong, progress per
+object type, the closing summary (or JSON result), and the requests of a dry run."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import click
+
+from crmform.engine.applier import AddressResult, ApplyResult, Outcome
+from crmform.engine.errors import ApprovalRequired
+from crmform.engine.model import Action, Plan
+from crmform.engine.payload import Upload
+from crmform.views import echo, err
+from crmform.views.plan import render
+
+__all__ = ["ApplyView", "print_requests", "report"]
+
+
+@dataclass(frozen=True)
+class ApplyView:
+    """The hooks of `operations.apply` for a terminal (engine.operations.ApplyHooks)."""
+
+    color: bool
+    auto_approve: bool
+    allow_destroy: bool
+    interactive: bool
+    as_json: bool  # stdout carries the JSON result: the plan goes to stderr
+
+    def planned(self, plan: Plan) -> None:
+        click.echo(render(plan, "text", self.color), nl=False, err=self.as_json)
+
+    def approve(self, plan: Plan) -> None:
+        destructive = plan.destructive
+        names = ", ".join(f"{c.key} {c.unique_name}" for c in destructive)
+        if self.auto_approve:
+            if destructive and not self.allow_destroy:
+                raise ApprovalRequired(
+                    f"The plan deletes the data of {len(destructive)} field(s): {names}. "
+                    "Nothing was sent. Review the plan and rerun with --allow-destroy to allow it."
+                )
+            return
+        if not self.interactive:
+            raise ApprovalRequired(
+                "Cannot ask for approval: this is not an interactive terminal. Nothing was "
+                "sent. Review the plan and rerun with --auto-approve (and --allow-destroy if "
+                "it deletes data)."
+            )
+        echo("")
+        if destructive:
+            which = "this field" if len(destructive) == 1 else f"these {len(destructive)} fields"
+            echo(f"The data of {which} will be DELETED in Gong:")
+            for change in destructive:
+                echo(f"  - {change.key} {change.unique_name} ({change.action.value})")
+            echo("")
+        echo("Do you want to perform these actions? Only 'yes' will be accepted to approve.")
+        answer = click.prompt("Enter a value", default="", show_default=False, prompt_suffix=": ")
+        if answer.strip() != "yes":
+            raise ApprovalRequired("Apply cancelled: the answer was not 'yes'. Nothing was sent.")
+
+    def checked(self, count: int, since_plan: bool) -> None:
+        if since_plan:
+            err(f"Read Gong's schema of {count} object type(s): unchanged since the plan was made.")
+        else:
+            err(f"Read Gong's schema of {count} object type(s): nothing changed outside crmform.")
+
+    def progress(self, result: AddressResult) -> None:
+        if result.outcome is Outcome.NOT_ATTEMPTED:
+            err(f"{result.key}: not attempted (an earlier object type failed)")
+            return
+        took = f"{result.seconds:.1f}s"
+        if result.outcome is Outcome.FAILED:
+            err(f"{result.key}: FAILED after {took}: {result.error}")
+        elif result.outcome is Outcome.STATE_ONLY:
+            err(f"{result.key}: state updated in {took} (nothing to send)")
+        else:
+            rid = f", requestId {result.request_id}" if result.request_id else ""
+            err(f"{result.key}: applied in {took}{rid}")
+
+
+_PAST = {
+    Action.CREATE: "created",
+    Action.UPDATE: "updated",
+    Action.REPLACE: "replaced",
+    Action.DELETE: "deleted",
+    Action.PROTECT: "protection changed",
+}
+
+
+def report(result: ApplyResult, as_json: bool) -> None:
+    """The closing summary on stderr (and with --format json the result on stdout)."""
+    if as_json:
+        from crmform.engine.formats.apply_json import apply_result_to_json
+
+        echo(json.dumps(apply_result_to_json(result), indent=2))
+    if not result.results:  # nothing to do; the plan said so
+        return
+    counts = result.counts()
+    done = ", ".join(
+        f"{counts[a]} {word}" for a, word in _PAST.items() if a is not Action.PROTECT or counts[a]
+    )
+    if result.ok:
+        err(f"Apply complete: {done}.")
+        return
+    failed = [r for r in result.results if r.outcome is Outcome.FAILED]
+    skipped = [str(r.key) for r in result.results if r.outcome is Outcome.NOT_ATTEMPTED]
+    err(f"Apply failed at {failed[0].key}. Done before the failure: {done}.")
+    if skipped:
+        err(f"Not attempted: {', '.join(skipped)}. Run `crmform apply` again once fixed.")
+
+
+def print_requests(sent: tuple[Upload, ...], base_url: str | None) -> None:
+    """The exact requests of a dry run, then a line saying nothing was sent."""
+    from crmform.providers.gong.settings import schema_url
+
+    for upload in sent:
+        key = upload.key
+        echo(f"POST {schema_url(base_url, key.integration_id, key.object_type)}")
+        echo(json.dumps(list(upload.body), indent=2))
+        echo("")
+    err(f"Dry run: {len(sent)} request(s) shown, nothing sent, state not changed.")
