@@ -1,6 +1,6 @@
 """The StateBackend protocol: where crmform keeps what it last applied.
 
-Every backend must pass the conformance tests in tests/test_state_backends.py: read, write
+Every backend must pass the conformance suite in state/conformance.py: read, write
 (atomic, compare-and-swap on serial), lock (exclusive, with holder info) and force-unlock.
 """
 
@@ -62,6 +62,10 @@ class StateBackend(Protocol):
         """
         ...
 
-    def force_unlock(self, lock_id: str) -> LockInfo:
-        """Remove a lock left behind by a crashed process; the id must match the holder's."""
+    def force_unlock(self, lock_id: str, *, force: bool = False) -> LockInfo:
+        """Remove a lock left behind by a crashed process; the id must match the holder's.
+
+        Refused while the holder is known to be running (on this host), unless `force`:
+        its late writes could undo those of whoever takes the lock next.
+        """
         ...

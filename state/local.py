@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 from crmform.engine.errors import StateError
@@ -40,7 +40,10 @@ from crmform.state.document import (
     next_state,
 )
 from crmform.state.jsonfile import NEW_FILE_MODE, atomic_write, fsync_dir
-from crmform.state.lockfile import LockFile
+from crmform.state.lockfile import HAVE_FLOCK, LockFile
+
+if HAVE_FLOCK:
+    import fcntl
 
 __all__ = ["LocalState"]
 
@@ -48,7 +51,8 @@ __all__ = ["LocalState"]
 class LocalState:
     """State in a local JSON file (the default `crmform.state.json`).
 
-    `clock` and `sleep` pace the wait for a taken lock; tests inject fakes.
+    `clock` and `sleep` pace the wait for a taken lock; tests inject fakes. `flock=False`
+    keeps the lock file alone as the lock, as on an OS without flock (see lockfile.py).
     """
 
     def __init__(
@@ -57,12 +61,14 @@ class LocalState:
         *,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        flock: bool = HAVE_FLOCK,
     ) -> None:
         self.path = Path(path)
         self.backup_path = self.path.with_name(self.path.name + ".backup")
         self.lock_path = self.path.with_name(self.path.name + ".lock")
+        self._flock = flock
         self._lock_file = LockFile(
-            self.lock_path, location=str(self.path), clock=clock, sleep=sleep
+            self.lock_path, location=str(self.path), clock=clock, sleep=sleep, flock=flock
         )
         # The bytes this handle last read or wrote, and the state they hold (see above).
         self._known: tuple[bytes, Document] | None = None
@@ -78,6 +84,32 @@ class LocalState:
         return self._document_of(raw).state if raw is not None else State()
 
     def write(self, state: State) -> State:
+        with self._writing():
+            return self._write(state)
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """Make the read, check and replace of `write` one step for other processes.
+
+        With flock, an exclusive flock on the state file's folder (no extra file, and
+        os.replace swaps the state file's own inode); without it, compare-and-swap holds
+        only among commands that hold the state lock, as apply does.
+        """
+        if not self._flock:
+            yield
+            return
+        try:
+            fd = os.open(self.path.parent, os.O_RDONLY)
+        except OSError:
+            yield  # a missing folder: the write itself reports it
+            return
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)
+
+    def _write(self, state: State) -> State:
         raw = self._read_bytes()
         stored = self._document_of(raw) if raw is not None else None
         check_expected(self.location, stored.state if stored is not None else None, state)
@@ -143,5 +175,5 @@ class LocalState:
     def lock(self, operation: str, timeout: float = 0.0) -> AbstractContextManager[LockInfo]:
         return self._lock_file.hold(operation, timeout)
 
-    def force_unlock(self, lock_id: str) -> LockInfo:
-        return self._lock_file.force_unlock(lock_id)
+    def force_unlock(self, lock_id: str, *, force: bool = False) -> LockInfo:
+        return self._lock_file.force_unlock(lock_id, force=force)
