@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextlib import suppress
 from pathlib import Path
 from typing import Any
@@ -60,7 +60,10 @@ def fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
-def parse_object(raw: bytes) -> Mapping[str, Any]:
+def parse_object(
+    raw: bytes, object_pairs_hook: Callable[[list[tuple[str, Any]]], Any] | None = None
+) -> Mapping[str, Any]:
+    """The JSON object in `raw`; `object_pairs_hook` as json.loads takes it (it may raise)."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -68,7 +71,7 @@ def parse_object(raw: bytes) -> Mapping[str, Any]:
     if not text.strip():
         raise Unreadable("is empty")
     try:
-        doc = json.loads(text)
+        doc = json.loads(text, object_pairs_hook=object_pairs_hook)
     except json.JSONDecodeError as exc:
         raise Unreadable(
             f"is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
