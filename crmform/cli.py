@@ -118,8 +118,13 @@ def run(argv: Sequence[str] | None = None, runtime: Runtime | None = None) -> in
     """Run the CLI and return its exit code; every failure becomes 1 with one clear line."""
     try:
         result = cli.main(args=argv, prog_name="crmform", standalone_mode=False, obj=runtime)
-    except click.exceptions.Abort:
-        err("Aborted. Nothing further was sent.")
+    except click.exceptions.Abort as error:
+        # click turns Ctrl-C (and SIGTERM, a KeyboardInterrupt) into Abort, after ending the
+        # current line; apply reports an interrupted run itself and never gets here.
+        if isinstance(error.__cause__, KeyboardInterrupt):
+            err("Interrupted; no upload was in flight.")
+        else:
+            err("Aborted. Nothing was sent.")
         return EXIT_ERROR
     except click.ClickException as error:
         error.show()
@@ -127,8 +132,8 @@ def run(argv: Sequence[str] | None = None, runtime: Runtime | None = None) -> in
     except CrmformError as error:
         err(f"Error: {error}")
         return EXIT_ERROR
-    except (KeyboardInterrupt, Terminated):
-        err("Interrupted. The state holds every upload that Gong accepted before this point.")
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM outside a command
+        err("Interrupted; no upload was in flight.")
         return EXIT_ERROR
     except Exception as error:
         if os.environ.get("CRMFORM_DEBUG"):

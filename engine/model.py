@@ -160,15 +160,34 @@ STATE_VERSION = 1
 
 
 @dataclass(frozen=True, slots=True)
+class PendingUpload:
+    """An upload crmform sent (or was about to send) whose outcome is not known yet.
+
+    It is recorded in the state, durably, before the POST, and cleared once Gong's answer
+    is a definite success or a definite rejection. One that survives (a timeout, a dropped
+    connection, a 5xx, a kill) is settled by the next command that touches `key`, by
+    reading Gong: `after` is the object the state records once Gong shows it, `digest` the
+    sha256 of the exact body, `started` when it was sent (Gong's timestamp form).
+    """
+
+    key: ObjectKey
+    digest: str
+    started: str
+    after: ObjectSchema
+
+
+@dataclass(frozen=True, slots=True)
 class State:
     """What crmform last applied. `lineage` is fixed at creation; `serial` grows per write.
 
-    A state that was never written has `serial == 0` and an empty `lineage`.
+    A state that was never written has `serial == 0` and an empty `lineage`. `pending`
+    holds the uploads whose outcome is not known yet, one per address at most.
     """
 
     lineage: str = ""
     serial: int = 0
     objects: tuple[ObjectSchema, ...] = ()
+    pending: tuple[PendingUpload, ...] = ()
 
     def get(self, key: ObjectKey) -> ObjectSchema | None:
         for obj in self.objects:
@@ -181,7 +200,24 @@ class State:
         kept = [o for o in self.objects if o.key != obj.key]
         if obj.fields:
             kept.append(obj)
-        return State(self.lineage, self.serial, tuple(sorted(kept, key=lambda o: o.key)))
+        objects = tuple(sorted(kept, key=lambda o: o.key))
+        return State(self.lineage, self.serial, objects, self.pending)
+
+    def pending_for(self, key: ObjectKey) -> PendingUpload | None:
+        for record in self.pending:
+            if record.key == key:
+                return record
+        return None
+
+    def with_pending(self, record: PendingUpload) -> State:
+        """A copy recording `record` (replacing any earlier one for its address)."""
+        kept = [p for p in self.pending if p.key != record.key]
+        pending = tuple(sorted([*kept, record], key=lambda p: p.key))
+        return State(self.lineage, self.serial, self.objects, pending)
+
+    def without_pending(self, key: ObjectKey) -> State:
+        pending = tuple(p for p in self.pending if p.key != key)
+        return State(self.lineage, self.serial, self.objects, pending)
 
 
 @dataclass(frozen=True, slots=True)

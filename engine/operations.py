@@ -16,7 +16,7 @@ from typing import Protocol
 
 from crmform.engine import applier, drift, planner
 from crmform.engine.applier import AddressResult, ApplyResult
-from crmform.engine.errors import CrmformError
+from crmform.engine.errors import CrmformError, PendingUploadError
 from crmform.engine.model import (
     DEFAULT_PROVIDER,
     Desired,
@@ -30,6 +30,8 @@ from crmform.engine.model import (
 from crmform.engine.payload import Upload, uploads
 from crmform.engine.ports import Provider, StateBackend
 from crmform.engine.preflight import RemoteGuard, read_remote
+from crmform.engine.settle import Settled, Settlement, body_digest, settle
+from crmform.engine.words import pending_refusal
 
 __all__ = [
     "ApplyHooks",
@@ -74,6 +76,13 @@ def plan(desired: Desired, backend: StateBackend, provider: Provider | None = No
     if provider is None:
         return planner.plan(desired, state)
     remotes = read_remote(provider, drift.addresses(state, desired))
+    # An upload of unknown outcome that Gong shows is crmform's own, not drift.
+    for record in state.pending:
+        remote = remotes.get(record.key)
+        if remote is not None and settle(record, state.get(record.key), remote).outcome is (
+            Settled.APPLIED
+        ):
+            state = state.with_object(record.after).without_pending(record.key)
     return drift.plan_refreshed(desired, state, remotes)
 
 
@@ -90,6 +99,8 @@ class ApplyRequest:
     saved_from: str = ""
     directory: str = "."
     check_remote: bool = True  # read Gong before the first POST (not with --no-refresh)
+    verify: bool = True  # read each object type back after its upload (not with --no-verify)
+    discard_pending: bool = False  # send even while an earlier upload's outcome is unknown
     operation: str = "crmform apply"
     lock_timeout: float = 0.0
     now: str = ""
@@ -107,6 +118,9 @@ class ApplyHooks(Protocol):
     def checked(self, count: int, since_plan: bool) -> None:
         """Gong's schema of `count` addresses was read and nothing stops the run."""
 
+    def settled(self, settlement: Settlement, discarded: bool) -> None:
+        """An earlier upload of unknown outcome was settled by reading Gong."""
+
     def progress(self, result: AddressResult) -> None:
         """One address was applied, failed, or not attempted."""
 
@@ -121,10 +135,12 @@ def apply(
     # Credentials are checked before the lock is taken or anyone is asked anything.
     provider = provider_factory()
     with backend.lock(request.operation, request.lock_timeout):
-        the_plan = _current_plan(request, backend.read())
+        stored, unsettled = _settle(backend, provider, request.discard_pending, hooks)
+        the_plan = _current_plan(request, stored)
         hooks.planned(the_plan)
         if the_plan.is_empty:
             return ApplyResult((), the_plan.prior, the_plan)
+        _refuse_while_pending(the_plan, unsettled, request.now)
         hooks.approve(the_plan)
         guard = None
         if request.check_remote:
@@ -145,7 +161,51 @@ def apply(
             now=request.now,
             preflight=guard,
             progress=hooks.progress,
+            verify=request.verify,
         )
+
+
+def _settle(
+    backend: StateBackend, provider: Provider, discard: bool, hooks: ApplyHooks
+) -> tuple[State, tuple[Settlement, ...]]:
+    """The stored state with every pending upload that Gong shows recorded as applied (and,
+    with `discard`, every other one dropped); what is still unsettled."""
+    state = backend.read()
+    if not state.pending:
+        return state, ()
+    remotes = read_remote(provider, [p.key for p in state.pending])
+    unsettled: list[Settlement] = []
+    changed = False
+    for record in state.pending:
+        found = settle(record, state.get(record.key), remotes[record.key])
+        if found.outcome is Settled.APPLIED:
+            state = state.with_object(record.after).without_pending(record.key)
+        elif discard:
+            state = state.without_pending(record.key)
+        else:
+            unsettled.append(found)
+            continue
+        changed = True
+        hooks.settled(found, discarded=found.outcome is not Settled.APPLIED)
+    if changed:
+        state = backend.write(state)
+    return state, tuple(unsettled)
+
+
+def _refuse_while_pending(the_plan: Plan, unsettled: tuple[Settlement, ...], now: str) -> None:
+    """No upload to an address whose earlier upload may still land, unless it is the same
+    upload again (resending it settles it either way)."""
+    sending = {u.key: u for u in sent_uploads(the_plan, now)}
+    blocked = []
+    for found in unsettled:
+        upload = sending.get(found.record.key)
+        if upload is None:
+            continue
+        same = found.outcome is Settled.NOT_SEEN and body_digest(upload.body) == found.record.digest
+        if not same:
+            blocked.append(found)
+    if blocked:
+        raise PendingUploadError(pending_refusal(blocked))
 
 
 def _current_plan(request: ApplyRequest, stored: State) -> Plan:
@@ -214,7 +274,11 @@ def refresh(
         remotes = read_remote(provider, keys)
         found = drift.compare_all(state, remotes)
         updated = drift.refreshed(state, remotes)
-        written = None if updated.objects == state.objects else backend.write(updated)
+        # Gong's schema is now the record; an upload of unknown outcome is settled by it.
+        for key in keys:
+            updated = updated.without_pending(key)
+        unchanged = updated.objects == state.objects and updated.pending == state.pending
+        written = None if unchanged else backend.write(updated)
     return Refreshed(backend.location, keys, found, state, written)
 
 

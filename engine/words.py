@@ -7,9 +7,15 @@ Pure: no I/O. Callers escape for their medium (terminal, Markdown) where they pr
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 from crmform.engine.model import Action, Change, Field, Reason, ValuesDiff, values_diff
 
-__all__ = ["count", "protected_violation", "reason", "values_phrase"]
+if TYPE_CHECKING:
+    from crmform.engine.settle import Settlement
+
+__all__ = ["count", "pending_refusal", "protected_violation", "reason", "values_phrase"]
 
 
 def count(n: int, noun: str, plural: str | None = None) -> str:
@@ -94,3 +100,33 @@ def protected_violation(change: Change, source: str | None) -> str:
         f"{where}: the plan would delete it ({why}) but it is protected. "
         f"Put the entry back{in_file} with `protect: false`, apply that first, then remove it."
     )
+
+
+def pending_refusal(blocked: Sequence[Settlement]) -> str:
+    """Why apply sends nothing while earlier uploads' outcomes are unknown, and the way out."""
+    from crmform.engine.settle import Settled
+
+    lines = [
+        f"{count(len(blocked), 'earlier upload')} of unknown outcome may still be applied by "
+        "Gong, and this apply would send something else to the same object type. Nothing "
+        "was sent."
+    ]
+    for found in blocked:
+        record = found.record
+        if found.outcome is Settled.NOT_SEEN:
+            lines.append(
+                f"  {record.key}: the upload sent at {record.started} does not show in Gong "
+                "(yet); if it lands later, it undoes what this apply sends."
+            )
+        else:
+            names = ", ".join(d.unique_name for d in found.differences[:10])
+            lines.append(
+                f"  {record.key}: Gong shows neither the upload sent at {record.started} nor "
+                f"the state: it differs in {names}."
+            )
+    lines.append(
+        "To resolve: run `crmform refresh` to record what Gong has now, then review "
+        "`crmform plan`; or, once you know the earlier upload failed for good, rerun with "
+        "--discard-pending."
+    )
+    return "\n".join(lines)

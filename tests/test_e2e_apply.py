@@ -121,7 +121,7 @@ def test_saved_plan_is_applied_as_planned_and_refused_once_stale(gong: Gong):
     posts = len(gong.posts())
     stale = gong.cli("apply", "second.plan", "--auto-approve")
     assert stale.code == 1
-    assert "was made against state serial 1, but the state is now at serial 2" in stale.stderr
+    assert "was made against state serial 2, but the state is now at serial 4" in stale.stderr
     assert len(gong.posts()) == posts
 
 

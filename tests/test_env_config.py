@@ -91,7 +91,7 @@ def test_state_path_from_the_environment(gong: Gong, monkeypatch: pytest.MonkeyP
     gong.write("ACCOUNT", "a")
     assert gong.cli("apply", gong.dir, "--auto-approve").code == 0
     assert not Path("crmform.state.json").exists()
-    assert json.loads(Path("elsewhere/schema.state.json").read_text())["serial"] == 1
+    assert json.loads(Path("elsewhere/schema.state.json").read_text())["serial"] == 2
     assert gong.cli("state", "list").stdout == "gong/6286478263646/ACCOUNT\n"
     again = gong.cli("plan", gong.dir)
     assert again.stdout == "No changes. The schema matches the state.\n"

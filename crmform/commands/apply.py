@@ -65,6 +65,22 @@ _result_format_option = click.option(
     help="Do not read Gong's schema before writing: skips the check for changes made "
     "outside crmform (or, for a plan saved with --refresh, since the plan).",
 )
+@click.option(
+    "--no-verify",
+    is_flag=True,
+    envvar="CRMFORM_NO_VERIFY",
+    show_envvar=True,
+    help="Do not read each object type back after its upload to check that Gong has what "
+    "was sent (saves one request per object type).",
+)
+@click.option(
+    "--discard-pending",
+    is_flag=True,
+    envvar="CRMFORM_DISCARD_PENDING",
+    show_envvar=True,
+    help="Send even though an earlier upload to the same object type has an unknown outcome "
+    "and Gong does not show it: if it lands later, it undoes this apply.",
+)
 @lock_timeout_option
 @no_color_option
 @_result_format_option
@@ -76,6 +92,8 @@ def apply(
     allow_destroy: bool,
     dry_run: bool,
     no_refresh: bool,
+    no_verify: bool,
+    discard_pending: bool,
     lock_timeout: float,
     no_color: bool,
     fmt: str,
@@ -110,6 +128,8 @@ def apply(
         saved_from=str(target) if saved is not None else "",
         directory=str(target),
         check_remote=not no_refresh,
+        verify=not no_verify,
+        discard_pending=discard_pending,
         operation=operation(),
         lock_timeout=lock_timeout,
         now=now,

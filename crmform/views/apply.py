@@ -12,6 +12,7 @@ from crmform.engine.applier import AddressResult, ApplyResult, Outcome
 from crmform.engine.errors import ApprovalRequired
 from crmform.engine.model import Action, Plan
 from crmform.engine.payload import Upload
+from crmform.engine.settle import Settlement
 from crmform.views import echo, err
 from crmform.views.plan import render
 
@@ -65,6 +66,19 @@ class ApplyView:
         else:
             err(f"Read Gong's schema of {count} object type(s): nothing changed outside crmform.")
 
+    def settled(self, settlement: Settlement, discarded: bool) -> None:
+        record = settlement.record
+        if discarded:
+            err(
+                f"{record.key}: dropped the record of the upload sent at {record.started} "
+                "(--discard-pending); its outcome is still unknown."
+            )
+        else:
+            err(
+                f"{record.key}: the upload sent at {record.started}, whose outcome was "
+                "unknown, shows in Gong: recorded as applied."
+            )
+
     def progress(self, result: AddressResult) -> None:
         if result.outcome is Outcome.NOT_ATTEMPTED:
             err(f"{result.key}: not attempted (an earlier object type failed)")
@@ -72,6 +86,8 @@ class ApplyView:
         took = f"{result.seconds:.1f}s"
         if result.outcome is Outcome.FAILED:
             err(f"{result.key}: FAILED after {took}: {result.error}")
+        elif result.outcome is Outcome.UNCERTAIN:
+            err(f"{result.key}: OUTCOME UNKNOWN after {took}: {result.error}")
         elif result.outcome is Outcome.STATE_ONLY:
             err(f"{result.key}: state updated in {took} (nothing to send)")
         else:
@@ -103,11 +119,17 @@ def report(result: ApplyResult, as_json: bool) -> None:
     if result.ok:
         err(f"Apply complete: {done}.")
         return
-    failed = [r for r in result.results if r.outcome is Outcome.FAILED]
+    stopped = [r for r in result.results if r.outcome in (Outcome.FAILED, Outcome.UNCERTAIN)]
     skipped = [str(r.key) for r in result.results if r.outcome is Outcome.NOT_ATTEMPTED]
-    err(f"Apply failed at {failed[0].key}. Done before the failure: {done}.")
+    if result.interrupted:
+        where = f" at {stopped[0].key}" if stopped else ""
+        err(f"Apply interrupted{where}. Done before the interruption: {done}.")
+    else:
+        err(f"Apply failed at {stopped[0].key}. Done before the failure: {done}.")
     if skipped:
         err(f"Not attempted: {', '.join(skipped)}. Run `crmform apply` again once fixed.")
+    elif result.interrupted:
+        err("Run `crmform apply` again to finish.")
 
 
 def print_requests(sent: tuple[Upload, ...], base_url: str | None) -> None:
