@@ -15,7 +15,23 @@ from crmform.engine.model import Action, Change, Field, Reason, ValuesDiff, valu
 if TYPE_CHECKING:
     from crmform.engine.settle import Settlement
 
-__all__ = ["count", "pending_refusal", "protected_violation", "reason", "values_phrase"]
+__all__ = [
+    "count",
+    "no_state",
+    "pending_refusal",
+    "protected_violation",
+    "reason",
+    "values_phrase",
+]
+
+
+def no_state(location: str) -> str:
+    """Said by plan and apply whenever the state they read does not exist."""
+    return (
+        f"No state at {location}: planning as if nothing was ever applied. If crmform has "
+        "applied to this tenant before, point --state at its state (a wrong path would "
+        "plan every field as new)."
+    )
 
 
 def count(n: int, noun: str, plural: str | None = None) -> str:

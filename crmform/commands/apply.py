@@ -134,7 +134,9 @@ def apply(
         lock_timeout=lock_timeout,
         now=now,
     )
-    view = ApplyView(rt.color(no_color), auto_approve, allow_destroy, rt.interactive, as_json)
+    view = ApplyView(
+        rt.color(no_color), auto_approve, allow_destroy, rt.interactive, as_json, backend.location
+    )
     result = operations.apply(request, backend, lambda: rt.provider(provider_options), view)
     report(result, as_json)
     return EXIT_OK if result.ok else EXIT_ERROR

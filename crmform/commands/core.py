@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from crmform.engine import operations
+from crmform.engine import operations, words
 from crmform.exits import EXIT_CHANGES, EXIT_OK
 from crmform.options import (
     dir_argument,
@@ -106,7 +106,10 @@ def plan(
     loaded = operations.load_files(directory, rt.env, excluded(state_path, out))
     warnings(loaded.warnings)
     provider = rt.provider(provider_options) if refresh else None
-    the_plan = operations.plan(loaded.desired, local_backend(state_path), provider)
+    backend = local_backend(state_path)
+    the_plan = operations.plan(loaded.desired, backend, provider)
+    if not the_plan.stored.lineage:
+        err(f"Warning: {words.no_state(backend.location)}")
     click.echo(render(the_plan, fmt, rt.color(no_color), max_chars), nl=False)
     if out is not None:
         from crmform.engine.formats import planfile

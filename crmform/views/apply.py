@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import click
 
+from crmform.engine import words
 from crmform.engine.applier import AddressResult, ApplyResult, Outcome
 from crmform.engine.errors import ApprovalRequired
 from crmform.engine.model import Action, Plan
@@ -28,8 +29,11 @@ class ApplyView:
     allow_destroy: bool
     interactive: bool
     as_json: bool  # stdout carries the JSON result: the plan goes to stderr
+    state_location: str
 
     def planned(self, plan: Plan) -> None:
+        if not plan.stored.lineage:
+            err(f"Warning: {words.no_state(self.state_location)}")
         click.echo(render(plan, "text", self.color), nl=False, err=self.as_json)
 
     def approve(self, plan: Plan) -> None:
