@@ -23,6 +23,7 @@ from crmform.engine.model import (
     DriftKind,
     Field,
     FieldDrift,
+    FieldRef,
     FieldType,
     ObjectKey,
     ObjectSchema,
@@ -45,6 +46,7 @@ __all__ = [
     "plan_refreshed",
     "refreshed",
     "refreshed_object",
+    "unreported",
 ]
 
 # The attributes a drift can name, in Gong's key names and in this (reporting) order.
@@ -249,4 +251,22 @@ def plan_refreshed(
     """
     made = make_plan(desired, refreshed(state, remotes))
     prints = tuple(RemoteFingerprint(k, fingerprint(remotes[k])) for k in sorted(remotes))
-    return replace(made, drift=compare_all(state, remotes), remote=prints, prev_run=state)
+    return replace(
+        made,
+        drift=compare_all(state, remotes),
+        remote=prints,
+        prev_run=state,
+        unreported=unreported(remotes),
+    )
+
+
+def unreported(remotes: Mapping[ObjectKey, RemoteSchema]) -> tuple[FieldRef, ...]:
+    """The picklists and references whose values or target Gong answered null for."""
+    found = [
+        FieldRef(key, f.unique_name)
+        for key, remote in remotes.items()
+        for f in remote.fields
+        if (f.type is FieldType.PICKLIST and not f.ordered_value_list)
+        or (f.type is FieldType.REFERENCE and f.reference_to is None)
+    ]
+    return tuple(sorted(set(found)))

@@ -5,6 +5,8 @@ Only immutable value types live here; this module imports nothing else from crmf
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -58,6 +60,22 @@ class Action(StrEnum):
 
 
 DESTRUCTIVE_ACTIONS = frozenset({Action.REPLACE, Action.DELETE})
+
+
+class DataImpact(StrEnum):
+    """What a change may do to the values stored in Gong's records. The values are the JSON
+    plan's contract strings ("dataImpact").
+
+    Gong documents that a type change and a delete destroy a field's data and that a label
+    change does not; it does not say what happens to records holding a picklist value the
+    upload no longer lists, or to references when referenceTo changes (shared/gong-api.md:
+    UNCERTAIN). crmform treats those conservatively, as may-orphan: they need the same
+    consent as a delete.
+    """
+
+    DESTROYS = "destroys"  # replace, delete
+    MAY_ORPHAN = "may-orphan"  # picklist values removed, referenceTo changed
+    NONE = "none"
 
 
 class Reason(StrEnum):
@@ -245,6 +263,20 @@ class Change:
         return self.action in DESTRUCTIVE_ACTIONS
 
     @property
+    def impact(self) -> DataImpact:
+        """The data impact the change shows by itself (Plan.impact adds what Gong did not
+        report)."""
+        if self.action in DESTRUCTIVE_ACTIONS:
+            return DataImpact.DESTROYS
+        before, after = self.before, self.after
+        if self.action is Action.UPDATE and before is not None and after is not None:
+            if before.reference_to != after.reference_to:
+                return DataImpact.MAY_ORPHAN
+            if values_diff(before.ordered_value_list, after.ordered_value_list).removed:
+                return DataImpact.MAY_ORPHAN
+        return DataImpact.NONE
+
+    @property
     def touches_remote(self) -> bool:
         return self.action is not Action.PROTECT
 
@@ -301,6 +333,14 @@ class FieldDrift:
     attributes: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True, slots=True, order=True)
+class FieldRef:
+    """One field of one object type."""
+
+    key: ObjectKey
+    unique_name: str
+
+
 @dataclass(frozen=True, slots=True)
 class RemoteFingerprint:
     """The sha256 (hex) of one address's remote schema as read for a plan."""
@@ -335,7 +375,9 @@ class Plan:
                 from the remote. None means the same as `prior`.
     `drift` lists what changed outside crmform (None: the remote was not read) and
     `remote` fingerprints every remote schema read, so applying it later can refuse a
-    remote that moved since.
+    remote that moved since. `unreported` names the picklists and references whose values
+    or target Gong answered null for when it was read: a change to them may remove what was
+    added in Gong outside crmform.
     """
 
     changes: tuple[Change, ...]
@@ -344,6 +386,7 @@ class Plan:
     drift: tuple[FieldDrift, ...] | None = None
     remote: tuple[RemoteFingerprint, ...] = ()
     prev_run: State | None = None
+    unreported: tuple[FieldRef, ...] = ()
 
     @property
     def stored(self) -> State:
@@ -379,6 +422,52 @@ class Plan:
     def destructive(self) -> tuple[Change, ...]:
         return tuple(c for c in self.changes if c.destroys_data)
 
+    def impact(self, change: Change) -> DataImpact:
+        own = change.impact
+        if own is not DataImpact.NONE or change.action is not Action.UPDATE:
+            return own
+        before, after = change.before, change.after
+        if FieldRef(change.key, change.unique_name) in self.unreported and (
+            before is not None
+            and after is not None
+            and (
+                before.ordered_value_list != after.ordered_value_list
+                or before.reference_to != after.reference_to
+            )
+        ):
+            return DataImpact.MAY_ORPHAN
+        return DataImpact.NONE
+
+    @property
+    def data_affecting(self) -> tuple[Change, ...]:
+        """Every change that destroys or may orphan data: what needs explicit consent."""
+        return tuple(c for c in self.changes if self.impact(c) is not DataImpact.NONE)
+
+    @property
+    def data_loss_digest(self) -> str | None:
+        """A short digest of exactly the data-affecting set (None when there is none), so
+        `apply --approve-data-loss DIGEST` approves this loss and not any other: the same
+        fields with the same impact and the same before and after give the same digest."""
+        affected = self.data_affecting
+        if not affected:
+            return None
+        items = sorted(
+            json.dumps(
+                [
+                    c.key.address,
+                    c.unique_name,
+                    c.action.value,
+                    self.impact(c).value,
+                    _remote_view(c.before),
+                    _remote_view(c.after),
+                ],
+                ensure_ascii=True,
+                separators=(",", ":"),
+            )
+            for c in affected
+        )
+        return hashlib.sha256("\n".join(items).encode("ascii")).hexdigest()[:DIGEST_CHARS]
+
     def changed_keys(self) -> tuple[ObjectKey, ...]:
         """Addresses with at least one change, in order."""
         seen: dict[ObjectKey, None] = {}
@@ -388,3 +477,15 @@ class Plan:
 
     def changes_for(self, key: ObjectKey) -> Iterator[Change]:
         return (c for c in self.changes if c.key == key)
+
+
+# 12 hex characters: short enough to type in a pull-request comment, long enough that two
+# different data-affecting sets of one repository do not collide by chance.
+DIGEST_CHARS = 12
+
+
+def _remote_view(f: Field | None) -> list[object] | None:
+    if f is None:
+        return None
+    values = list(f.ordered_value_list) if f.ordered_value_list is not None else None
+    return [f.type.value, f.reference_to, values]

@@ -10,7 +10,7 @@ passes, and what they return is a typed value.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol
 
@@ -19,8 +19,10 @@ from crmform.engine.applier import AddressResult, ApplyResult
 from crmform.engine.errors import CrmformError, PendingUploadError
 from crmform.engine.model import (
     DEFAULT_PROVIDER,
+    Change,
     Desired,
     FieldDrift,
+    FieldRef,
     ObjectKey,
     ObjectSchema,
     ObjectType,
@@ -115,8 +117,9 @@ class ApplyHooks(Protocol):
     def approve(self, plan: Plan) -> None:
         """Raise ApprovalRequired unless the plan may be applied."""
 
-    def checked(self, count: int, since_plan: bool) -> None:
-        """Gong's schema of `count` addresses was read and nothing stops the run."""
+    def checked(self, count: int, since_plan: bool, unreported: tuple[Change, ...]) -> None:
+        """Gong's schema of `count` addresses was read and nothing stops the run;
+        `unreported` are the changes to values or targets Gong did not report."""
 
     def settled(self, settlement: Settlement, discarded: bool) -> None:
         """An earlier upload of unknown outcome was settled by reading Gong."""
@@ -141,10 +144,10 @@ def apply(
         if the_plan.is_empty:
             return ApplyResult((), the_plan.prior, the_plan)
         _refuse_while_pending(the_plan, unsettled, request.now)
-        hooks.approve(the_plan)
         guard = None
         if request.check_remote:
-            # One GET per address to write, all before the first POST (engine/preflight.py).
+            # One GET per address to write, all before the first POST and before anyone is
+            # asked (engine/preflight.py): the answer may change what needs consent.
             guard = RemoteGuard(
                 provider,
                 the_plan,
@@ -152,8 +155,12 @@ def apply(
                 source=request.saved_from,
             )
             count = guard.check_all()
+            the_plan = replace(
+                the_plan, unreported=tuple(sorted({*the_plan.unreported, *guard.unreported}))
+            )
             if count:
-                hooks.checked(count, the_plan.drift is not None)
+                hooks.checked(count, the_plan.drift is not None, _unreported_changes(the_plan))
+        hooks.approve(the_plan)
         return applier.apply(
             the_plan,
             provider,
@@ -163,6 +170,22 @@ def apply(
             progress=hooks.progress,
             verify=request.verify,
         )
+
+
+def _unreported_changes(the_plan: Plan) -> tuple[Change, ...]:
+    """Changes to values or targets that Gong did not report: what Gong has is unknown."""
+    refs = set(the_plan.unreported)
+    return tuple(
+        c
+        for c in the_plan.changes
+        if FieldRef(c.key, c.unique_name) in refs
+        and c.before is not None
+        and c.after is not None
+        and (
+            c.before.ordered_value_list != c.after.ordered_value_list
+            or c.before.reference_to != c.after.reference_to
+        )
+    )
 
 
 def _settle(

@@ -22,7 +22,7 @@ from crmform.engine import drift as drift_logic
 from crmform.engine import words
 from crmform.engine.errors import PlanError, ProviderError, StalePlanError
 from crmform.engine.formats.plan_json import drift_to_json
-from crmform.engine.model import Field, FieldType, ObjectKey, ObjectSchema, Plan
+from crmform.engine.model import Field, FieldRef, FieldType, ObjectKey, ObjectSchema, Plan
 from crmform.engine.payload import Upload
 from crmform.engine.ports import Provider, RemoteSchema
 from crmform.engine.render.drift import describe
@@ -133,6 +133,8 @@ class RemoteGuard:
         self._directory = directory
         self._source = source  # the saved plan's file, for messages
         self._checked: set[ObjectKey] = set()
+        # Picklists and references whose values or target Gong answered null for.
+        self.unreported: tuple[FieldRef, ...] = ()
 
     def keys(self) -> tuple[ObjectKey, ...]:
         """The addresses `check_all` reads."""
@@ -158,6 +160,7 @@ class RemoteGuard:
         else:
             self._no_conflicts(remotes, nothing_sent)
         self._checked |= remotes.keys()
+        self.unreported = tuple(sorted({*self.unreported, *drift_logic.unreported(remotes)}))
 
     def _no_conflicts(self, remotes: Mapping[ObjectKey, RemoteSchema], nothing_sent: str) -> None:
         found = [

@@ -7,16 +7,29 @@ Pure: no I/O. Callers escape for their medium (terminal, Markdown) where they pr
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from crmform.engine.model import Action, Change, Field, Reason, ValuesDiff, values_diff
+from crmform.engine.errors import ApprovalRequired
+from crmform.engine.model import (
+    Action,
+    Change,
+    DataImpact,
+    Field,
+    Plan,
+    Reason,
+    ValuesDiff,
+    values_diff,
+)
 
 if TYPE_CHECKING:
     from crmform.engine.settle import Settlement
 
 __all__ = [
+    "check_consent",
     "count",
+    "data_loss_lines",
     "no_state",
     "pending_refusal",
     "protected_violation",
@@ -146,3 +159,75 @@ def pending_refusal(blocked: Sequence[Settlement]) -> str:
         "--discard-pending."
     )
     return "\n".join(lines)
+
+
+def _printable(text: str) -> str:
+    return text if text.isprintable() else text.encode("unicode_escape").decode()
+
+
+def change_name(change: Change) -> str:
+    """`gong/1/ACCOUNT region`, with control characters escaped."""
+    return f"{change.key} {_printable(change.unique_name)}"
+
+
+def orphan_detail(plan: Plan, change: Change) -> str:
+    """What a may-orphan change may leave behind."""
+    before, after = change.before, change.after
+    if before is None or after is None:
+        return "data may be orphaned"
+    parts = []
+    removed = values_diff(before.ordered_value_list, after.ordered_value_list).removed
+    if removed:
+        shown = ", ".join(json.dumps(v, ensure_ascii=False) for v in removed[:5])
+        more = f" and {len(removed) - 5} more" if len(removed) > 5 else ""
+        parts.append(f"records holding {shown}{more} may keep values the field no longer lists")
+    if before.reference_to != after.reference_to:
+        parts.append(
+            f"references to {before.reference_to or '(unknown)'} may no longer resolve "
+            f"(referenceTo -> {after.reference_to or '(unset)'})"
+        )
+    if not parts:
+        parts.append(
+            "Gong did not report this field's current values or target, so values added in "
+            "Gong outside crmform would be removed"
+        )
+    return "; ".join(parts)
+
+
+def data_loss_lines(plan: Plan, affected: tuple[Change, ...]) -> list[str]:
+    """The fields whose data the plan deletes or may orphan, listed one by one."""
+    destroys = [c for c in affected if plan.impact(c) is DataImpact.DESTROYS]
+    orphans = [c for c in affected if plan.impact(c) is DataImpact.MAY_ORPHAN]
+    lines: list[str] = []
+    if destroys:
+        which = "this field" if len(destroys) == 1 else f"these {len(destroys)} fields"
+        lines.append(f"The data of {which} will be DELETED in Gong:")
+        lines += [f"  - {change_name(c)} ({c.action.value})" for c in destroys]
+    if orphans:
+        which = "this change" if len(orphans) == 1 else f"these {len(orphans)} changes"
+        lines.append(f"Data may be orphaned by {which} (Gong does not document the effect):")
+        lines += [f"  - {change_name(c)}: {orphan_detail(plan, c)}" for c in orphans]
+    return lines
+
+
+def check_consent(plan: Plan, allow_destroy: bool, digest: str | None) -> None:
+    """Unattended apply performs data-affecting changes only with consent that covers
+    them: --allow-destroy for the class, or --approve-data-loss with this plan's digest."""
+    affected = plan.data_affecting
+    expected = plan.data_loss_digest
+    if digest is not None and digest != expected:
+        found = f"its digest is {expected}" if expected else "it affects no data"
+        raise ApprovalRequired(
+            f"--approve-data-loss {_printable(digest)} does not match this plan: {found}. "
+            "Nothing was sent. The files or the state changed since that digest was "
+            "approved; review the new plan and approve its digest."
+        )
+    if not affected or allow_destroy or digest is not None:
+        return
+    names = ", ".join(change_name(c) for c in affected[:20])
+    more = f" and {len(affected) - 20} more" if len(affected) > 20 else ""
+    raise ApprovalRequired(
+        f"The plan deletes or may orphan the data of {count(len(affected), 'field')}: "
+        f"{names}{more}. Nothing was sent. Review the plan, then rerun with "
+        f"--approve-data-loss {expected} (exactly this set) or --allow-destroy (any)."
+    )

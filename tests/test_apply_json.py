@@ -126,5 +126,5 @@ def test_refusal_before_any_upload_leaves_stdout_empty(gong: Gong):
     refused = gong.cli("apply", gong.dir, "--auto-approve", "--format", "json")
     assert refused.code == 1
     assert refused.stdout == ""
-    assert "Error: The plan deletes the data of 1 field(s)" in refused.stderr
+    assert "Error: The plan deletes or may orphan the data of 1 field:" in refused.stderr
     assert len(gong.posts()) == 1

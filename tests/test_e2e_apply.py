@@ -31,7 +31,7 @@ def test_gongs_documented_sequence_cannot_drop_a_field_through_crmform(gong: Gon
     gong.write("ACCOUNT", field("fieldC"))
     refused = gong.apply("--auto-approve")
     assert refused.code == 1
-    assert "Error: The plan deletes the data of 2 field(s)" in refused.stderr
+    assert "Error: The plan deletes or may orphan the data of 2 fields:" in refused.stderr
     assert len(gong.posts()) == 2
     assert gong.remote() == {"fieldA": "STRING", "fieldB": "STRING"}
     # 4. B and C kept, A deleted with isDeleted: only A's data goes.

@@ -107,7 +107,7 @@ def test_auto_approve_and_allow_destroy_from_the_environment(
     monkeypatch.setenv("CRMFORM_ALLOW_DESTROY", "false")
     refused = gong.cli("apply", gong.dir)
     assert refused.code == 1
-    assert "rerun with --allow-destroy to allow it" in refused.stderr
+    assert "or --allow-destroy (any)" in refused.stderr
     monkeypatch.setenv("CRMFORM_ALLOW_DESTROY", "1")
     assert gong.cli("apply", gong.dir).code == 0
     assert [f["uniqueName"] for f in gong.emulator.schema(6286478263646, "ACCOUNT")] == ["a"]

@@ -48,7 +48,17 @@ _result_format_option = click.option(
     is_flag=True,
     envvar="CRMFORM_ALLOW_DESTROY",
     show_envvar=True,
-    help="With --auto-approve: allow replacing or deleting fields (their data is deleted).",
+    help="With --auto-approve: allow every change that deletes data (replace, delete) or may "
+    "orphan it (picklist values removed, referenceTo changed).",
+)
+@click.option(
+    "--approve-data-loss",
+    "approve_digest",
+    metavar="DIGEST",
+    envvar="CRMFORM_APPROVE_DATA_LOSS",
+    show_envvar=True,
+    help="With --auto-approve: allow exactly the data-affecting changes whose digest the plan "
+    "prints (and nothing else).",
 )
 @click.option(
     "--dry-run",
@@ -90,6 +100,7 @@ def apply(
     state_path: Path,
     auto_approve: bool,
     allow_destroy: bool,
+    approve_digest: str | None,
     dry_run: bool,
     no_refresh: bool,
     no_verify: bool,
@@ -135,7 +146,13 @@ def apply(
         now=now,
     )
     view = ApplyView(
-        rt.color(no_color), auto_approve, allow_destroy, rt.interactive, as_json, backend.location
+        rt.color(no_color),
+        auto_approve,
+        allow_destroy,
+        rt.interactive,
+        as_json,
+        backend.location,
+        approve_digest,
     )
     result = operations.apply(request, backend, lambda: rt.provider(provider_options), view)
     report(result, as_json)

@@ -11,7 +11,15 @@ import click
 
 from crmform.engine.errors import CrmformError
 
-__all__ = ["echo", "err", "read_text", "warnings", "write_text"]
+__all__ = ["echo", "err", "read_text", "terminal_safe", "warnings", "write_text"]
+
+
+def terminal_safe(text: str) -> str:
+    """`text` with control characters (terminal escapes among them) shown as escapes, so a
+    name from a file or from Gong cannot hide what is printed around it."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode() for ch in text)
 
 
 def echo(message: str = "", *, nl: bool = True) -> None:

@@ -11,10 +11,10 @@ import click
 from crmform.engine import words
 from crmform.engine.applier import AddressResult, ApplyResult, Outcome
 from crmform.engine.errors import ApprovalRequired
-from crmform.engine.model import Action, Plan
+from crmform.engine.model import Action, Change, Plan
 from crmform.engine.payload import Upload
 from crmform.engine.settle import Settlement
-from crmform.views import echo, err
+from crmform.views import echo, err, terminal_safe
 from crmform.views.plan import render
 
 __all__ = ["ApplyView", "print_requests", "report"]
@@ -30,41 +30,42 @@ class ApplyView:
     interactive: bool
     as_json: bool  # stdout carries the JSON result: the plan goes to stderr
     state_location: str
+    approve_digest: str | None = None  # --approve-data-loss
 
     def planned(self, plan: Plan) -> None:
         if not plan.stored.lineage:
             err(f"Warning: {words.no_state(self.state_location)}")
         click.echo(render(plan, "text", self.color), nl=False, err=self.as_json)
-
-    def approve(self, plan: Plan) -> None:
-        destructive = plan.destructive
-        names = ", ".join(f"{c.key} {c.unique_name}" for c in destructive)
-        if self.auto_approve:
-            if destructive and not self.allow_destroy:
-                raise ApprovalRequired(
-                    f"The plan deletes the data of {len(destructive)} field(s): {names}. "
-                    "Nothing was sent. Review the plan and rerun with --allow-destroy to allow it."
-                )
-            return
-        if not self.interactive:
+        if not plan.is_empty and not self.auto_approve and not self.interactive:
+            # Known before Gong is read: refuse at once, with nothing sent.
             raise ApprovalRequired(
                 "Cannot ask for approval: this is not an interactive terminal. Nothing was "
-                "sent. Review the plan and rerun with --auto-approve (and --allow-destroy if "
-                "it deletes data)."
+                "sent. Review the plan and rerun with --auto-approve (and --allow-destroy or "
+                "--approve-data-loss DIGEST if it affects data)."
             )
+
+    def approve(self, plan: Plan) -> None:
+        affected = plan.data_affecting
+        if self.auto_approve:
+            words.check_consent(plan, self.allow_destroy, self.approve_digest)
+            return
         echo("")
-        if destructive:
-            which = "this field" if len(destructive) == 1 else f"these {len(destructive)} fields"
-            echo(f"The data of {which} will be DELETED in Gong:")
-            for change in destructive:
-                echo(f"  - {change.key} {change.unique_name} ({change.action.value})")
+        for line in words.data_loss_lines(plan, affected):
+            echo(terminal_safe(line))
+        if affected:
             echo("")
         echo("Do you want to perform these actions? Only 'yes' will be accepted to approve.")
         answer = click.prompt("Enter a value", default="", show_default=False, prompt_suffix=": ")
         if answer.strip() != "yes":
             raise ApprovalRequired("Apply cancelled: the answer was not 'yes'. Nothing was sent.")
 
-    def checked(self, count: int, since_plan: bool) -> None:
+    def checked(self, count: int, since_plan: bool, unreported: tuple[Change, ...]) -> None:
+        for change in unreported:
+            err(
+                f"Warning: Gong did not report the values or target of "
+                f"{words.change_name(change)}; the upload replaces whatever Gong has with "
+                "what the files say (values added in Gong outside crmform would be removed)."
+            )
         if since_plan:
             err(f"Read Gong's schema of {count} object type(s): unchanged since the plan was made.")
         else:

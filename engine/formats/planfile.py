@@ -39,6 +39,7 @@ from crmform.engine.model import (
     Desired,
     DriftKind,
     FieldDrift,
+    FieldRef,
     ObjectKey,
     ObjectSchema,
     Plan,
@@ -57,6 +58,8 @@ def dumps(plan: Plan) -> str:
     doc = plan_to_json(plan)
     doc["desired"] = desired_to_json(plan.desired)
     doc["prior"] = objects_to_json(plan.stored.objects)
+    if plan.unreported:
+        doc["unreported"] = [[r.key.address, r.unique_name] for r in plan.unreported]
     if plan.drift is not None:
         doc["remote"] = {p.key.address: p.sha256 for p in sorted(plan.remote, key=lambda p: p.key)}
     doc["checksum"] = _checksum(doc)
@@ -174,7 +177,10 @@ def _plan_from_json(doc: Mapping[str, Any]) -> Plan:
     stored = State(str(state["lineage"]), serial, objects_from_json(doc["prior"]))
     prior = apply_drift(stored, drift) if drift else stored
     prev_run = stored if drift is not None else None
-    return Plan(changes, desired, prior, drift, remote, prev_run)
+    unreported = tuple(
+        sorted(FieldRef(ObjectKey.parse(str(a)), str(n)) for a, n in doc.get("unreported", []))
+    )
+    return Plan(changes, desired, prior, drift, remote, prev_run, unreported)
 
 
 def _drift_from_json(d: Mapping[str, Any]) -> FieldDrift:
