@@ -186,7 +186,7 @@ class _Run:
 
     def _accepted(self) -> AddressResult:
         key, after = self.upload.key, self.upload.after
-        recorded = self.state.with_object(after).without_pending(key)
+        recorded = self.state.applied(after, self._now)
         problem: VerifyError | None = None
         if self._verify:
             try:

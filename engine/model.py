@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 DEFAULT_PROVIDER = "gong"
@@ -194,18 +194,31 @@ class PendingUpload:
     after: ObjectSchema
 
 
+@dataclass(frozen=True, slots=True, order=True)
+class DeletedField:
+    """A field crmform deleted in Gong (an accepted isDeleted tombstone), kept in the state's
+    ledger: re-creating its uniqueName makes a new, empty field; the old data is gone."""
+
+    key: ObjectKey
+    unique_name: str
+    type: FieldType
+    deleted: str  # when, in Gong's timestamp form
+
+
 @dataclass(frozen=True, slots=True)
 class State:
     """What crmform last applied. `lineage` is fixed at creation; `serial` grows per write.
 
     A state that was never written has `serial == 0` and an empty `lineage`. `pending`
-    holds the uploads whose outcome is not known yet, one per address at most.
+    holds the uploads whose outcome is not known yet, one per address at most; `deleted`
+    the ledger of fields crmform deleted, latest per name, sorted.
     """
 
     lineage: str = ""
     serial: int = 0
     objects: tuple[ObjectSchema, ...] = ()
     pending: tuple[PendingUpload, ...] = ()
+    deleted: tuple[DeletedField, ...] = ()
 
     def get(self, key: ObjectKey) -> ObjectSchema | None:
         for obj in self.objects:
@@ -218,8 +231,7 @@ class State:
         kept = [o for o in self.objects if o.key != obj.key]
         if obj.fields:
             kept.append(obj)
-        objects = tuple(sorted(kept, key=lambda o: o.key))
-        return State(self.lineage, self.serial, objects, self.pending)
+        return replace(self, objects=tuple(sorted(kept, key=lambda o: o.key)))
 
     def pending_for(self, key: ObjectKey) -> PendingUpload | None:
         for record in self.pending:
@@ -230,12 +242,34 @@ class State:
     def with_pending(self, record: PendingUpload) -> State:
         """A copy recording `record` (replacing any earlier one for its address)."""
         kept = [p for p in self.pending if p.key != record.key]
-        pending = tuple(sorted([*kept, record], key=lambda p: p.key))
-        return State(self.lineage, self.serial, self.objects, pending)
+        return replace(self, pending=tuple(sorted([*kept, record], key=lambda p: p.key)))
 
     def without_pending(self, key: ObjectKey) -> State:
-        pending = tuple(p for p in self.pending if p.key != key)
-        return State(self.lineage, self.serial, self.objects, pending)
+        return replace(self, pending=tuple(p for p in self.pending if p.key != key))
+
+    def with_deleted(self, gone: Iterable[DeletedField]) -> State:
+        """A copy whose ledger records `gone` (replacing earlier entries of the same names)."""
+        ledger = {(d.key, d.unique_name): d for d in self.deleted}
+        ledger.update({(d.key, d.unique_name): d for d in gone})
+        return replace(self, deleted=tuple(sorted(ledger.values())))
+
+    def applied(self, after: ObjectSchema, when: str) -> State:
+        """A copy recording that Gong now has `after` for its address (uploaded at `when`):
+        the object, the ledger entries of the fields it no longer has, no pending record."""
+        kept = {f.unique_name for f in after.fields}
+        prior = self.get(after.key)
+        gone = [
+            DeletedField(after.key, f.unique_name, f.type, when)
+            for f in (prior.fields if prior is not None else ())
+            if f.unique_name not in kept
+        ]
+        return self.with_object(after).without_pending(after.key).with_deleted(gone)
+
+    def deleted_field(self, key: ObjectKey, name: str) -> DeletedField | None:
+        for entry in self.deleted:
+            if entry.key == key and entry.unique_name == name:
+                return entry
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -333,6 +367,24 @@ class FieldDrift:
     attributes: tuple[str, ...] = ()
 
 
+class NoteKind(StrEnum):
+    """Something a plan reader must know that no single change says. JSON contract values."""
+
+    RECREATES_DELETED = "recreates-deleted"  # a create of a uniqueName crmform deleted
+    NOT_A_RENAME = "not-a-rename"  # a delete and a create that look like a rename
+
+
+@dataclass(frozen=True, slots=True)
+class PlanNote:
+    """`names`: the recreated field's name, or (deleted, created) for NOT_A_RENAME.
+    `deleted` is the ledger entry of a recreated field."""
+
+    kind: NoteKind
+    key: ObjectKey
+    names: tuple[str, ...]
+    deleted: DeletedField | None = None
+
+
 @dataclass(frozen=True, slots=True, order=True)
 class FieldRef:
     """One field of one object type."""
@@ -387,6 +439,7 @@ class Plan:
     remote: tuple[RemoteFingerprint, ...] = ()
     prev_run: State | None = None
     unreported: tuple[FieldRef, ...] = ()
+    notes: tuple[PlanNote, ...] = ()
 
     @property
     def stored(self) -> State:

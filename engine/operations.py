@@ -84,7 +84,7 @@ def plan(desired: Desired, backend: StateBackend, provider: Provider | None = No
         if remote is not None and settle(record, state.get(record.key), remote).outcome is (
             Settled.APPLIED
         ):
-            state = state.with_object(record.after).without_pending(record.key)
+            state = state.applied(record.after, record.started)
     return drift.plan_refreshed(desired, state, remotes)
 
 
@@ -202,7 +202,7 @@ def _settle(
     for record in state.pending:
         found = settle(record, state.get(record.key), remotes[record.key])
         if found.outcome is Settled.APPLIED:
-            state = state.with_object(record.after).without_pending(record.key)
+            state = state.applied(record.after, record.started)
         elif discard:
             state = state.without_pending(record.key)
         else:
@@ -235,8 +235,7 @@ def _current_plan(request: ApplyRequest, stored: State) -> Plan:
     from crmform.engine.formats import planfile
 
     if request.saved is not None:
-        planfile.check_current(request.saved, stored, request.saved_from)
-        return request.saved
+        return planfile.bound(request.saved, stored, request.saved_from)
     if request.desired is None:
         raise CrmformError("Nothing to apply: pass a schema directory or a saved plan.")
     return planner.plan(request.desired, stored)

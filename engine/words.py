@@ -17,7 +17,9 @@ from crmform.engine.model import (
     Change,
     DataImpact,
     Field,
+    NoteKind,
     Plan,
+    PlanNote,
     Reason,
     ValuesDiff,
     values_diff,
@@ -31,6 +33,7 @@ __all__ = [
     "count",
     "data_loss_lines",
     "no_state",
+    "note",
     "pending_refusal",
     "protected_violation",
     "reason",
@@ -230,4 +233,23 @@ def check_consent(plan: Plan, allow_destroy: bool, digest: str | None) -> None:
         f"The plan deletes or may orphan the data of {count(len(affected), 'field')}: "
         f"{names}{more}. Nothing was sent. Review the plan, then rerun with "
         f"--approve-data-loss {expected} (exactly this set) or --allow-destroy (any)."
+    )
+
+
+def note(item: PlanNote) -> str:
+    """What a plan note tells the reader, as one sentence or two."""
+    key = item.key
+    if item.kind is NoteKind.RECREATES_DELETED and item.deleted is not None:
+        gone = item.deleted
+        return (
+            f"{key} {_printable(gone.unique_name)}: crmform deleted a {gone.type} field of "
+            f"this name on {gone.deleted}; creating it again makes a new, empty field (the "
+            "old data is gone for good)."
+        )
+    old, new = (_printable(n) for n in item.names)
+    return (
+        f"{key}: {old} is deleted and {new} created with the same type and a similar label, "
+        f"but this is not a rename: Gong cannot rename a field, so the data of {old} is "
+        f"deleted and {new} starts empty. To keep the data, add {new} first, copy the data "
+        f"over, and delete {old} in a later apply."
     )

@@ -14,7 +14,9 @@ backend never stores a state it cannot read back.
 The document may carry one more top-level key, "pending": the uploads whose outcome is not
 known yet (State.pending), written after "objects" only when there are any, one record per
 line: {"address", "digest" (sha256 hex), "started" (a UTC time), "fields" (the object the
-state records once Gong shows it)}. They are read as strictly as the objects.
+state records once Gong shows it)}. They are read as strictly as the objects. So is the
+optional "deleted" ledger (State.deleted): {"address", "uniqueName", "type", "deleted" (a
+UTC time)} per field crmform deleted, one per line, written only when not empty.
 """
 
 from __future__ import annotations
@@ -26,11 +28,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from crmform.engine.formats.codec import pending_to_json, state_to_json
+from crmform.engine.formats.codec import deleted_to_json, pending_to_json, state_to_json
 from crmform.engine.model import (
     DEFAULT_PROVIDER,
     INTEGRATION_ID_MAX,
     STATE_VERSION,
+    DeletedField,
     Field,
     FieldType,
     ObjectKey,
@@ -58,7 +61,7 @@ JsonObject = Mapping[str, object]
 # The document nests objects (1) > one object (2) > its "fields" list (3) > a field.
 _FIELDS_DEPTH = 3
 _STATE_KEYS = ("version", "lineage", "serial", "objects")
-_OPTIONAL_KEYS = ("pending",)
+_OPTIONAL_KEYS = ("pending", "deleted")
 _FIELD_KEYS = frozenset(
     {"uniqueName", "label", "type", "referenceTo", "orderedValueList", "protect", "lastModified"}
 )
@@ -120,13 +123,23 @@ def encode(state: State) -> bytes:
             raise UnstorableState("a pending upload", "report this as a crmform bug")
     if not state.lineage:
         raise UnstorableState("a state without a lineage", "report this as a crmform bug")
+    for entry in state.deleted:
+        if not _TIMESTAMP.fullmatch(entry.deleted):
+            raise UnstorableState("the ledger of deleted fields", "report this as a crmform bug")
     data = laid_out_bytes(state_to_json(state), _FIELDS_DEPTH)
-    if not state.pending:
-        return data
-    records = [_ONE_LINE.encode(pending_to_json(record)) for record in state.pending]
+    if state.pending:
+        data = _with_list(data, "pending", [pending_to_json(r) for r in state.pending])
+    if state.deleted:
+        data = _with_list(data, "deleted", [deleted_to_json(d) for d in state.deleted])
+    return data
+
+
+def _with_list(data: bytes, name: str, items: Sequence[JsonObject]) -> bytes:
+    """`data` with a last top-level key `name` holding `items`, one per line."""
+    records = [_ONE_LINE.encode(dict(item)) for item in items]
     listed = "[\n    " + ",\n    ".join(records) + "\n  ]"
-    # The laid-out document ends with "\n}\n": "pending" goes in as its last key.
-    return data[:-3] + f',\n  "pending": {listed}\n}}\n'.encode()
+    # The laid-out document ends with "\n}\n": the list goes in as its last key.
+    return data[:-3] + f',\n  "{name}": {listed}\n}}\n'.encode()
 
 
 def storable_objects(objects: Sequence[ObjectSchema]) -> tuple[ObjectSchema, ...]:
@@ -149,6 +162,7 @@ def next_state(state: State) -> State:
         state.serial + 1,
         storable_objects(state.objects),
         tuple(replace(p, after=storable_objects((p.after,))[0]) for p in state.pending),
+        state.deleted,
     )
 
 
@@ -259,8 +273,32 @@ def _document(doc: Mapping[str, Any]) -> Document:
             raise UnusableDocument(f'has a malformed object "{_short(address)}" ({obj})')
         objects.append(obj)
     pending = _pending(doc["pending"]) if "pending" in doc else ()
+    deleted = _deleted(doc["deleted"]) if "deleted" in doc else ()
     ordered = tuple(sorted(objects, key=lambda o: o.key))
-    return Document(State(doc["lineage"], doc["serial"], ordered, pending))
+    return Document(State(doc["lineage"], doc["serial"], ordered, pending, deleted))
+
+
+def _deleted(value: object) -> tuple[DeletedField, ...]:
+    if not isinstance(value, list) or not all(isinstance(r, dict) for r in value):
+        needed = "where it needs an array of objects"
+        raise UnusableDocument(f'has "deleted" set to {kind(value)}, {needed}')
+    entries: dict[tuple[ObjectKey, str], DeletedField] = {}
+    for index, item in enumerate(value):
+        where = f'has a malformed "deleted" entry [{index}]'
+        if set(item) != {"address", "uniqueName", "type", "deleted"}:
+            raise UnusableDocument(f"{where} (it needs address, uniqueName, type and deleted)")
+        key = _key(item["address"]) if isinstance(item["address"], str) else "not a string"
+        if isinstance(key, str):
+            raise UnusableDocument(f"{where} (its address: {key})")
+        name, type_, when = item["uniqueName"], item["type"], item["deleted"]
+        if not isinstance(name, str) or not name or not _utf8(name):
+            raise UnusableDocument(f"{where} (its uniqueName must be a non-empty string)")
+        if type_ not in FieldType.__members__:
+            raise UnusableDocument(f"{where} (its type {_short(str(type_))!r} is unknown)")
+        if not isinstance(when, str) or not _TIMESTAMP.fullmatch(when):
+            raise UnusableDocument(f"{where} (its deleted time must be a UTC time)")
+        entries[(key, name)] = DeletedField(key, name, FieldType(type_), when)
+    return tuple(sorted(entries.values()))
 
 
 def _pending(value: object) -> tuple[PendingUpload, ...]:

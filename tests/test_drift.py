@@ -221,7 +221,15 @@ def test_a_refreshed_plan_names_the_stored_state_and_plans_against_gong(refreshe
 
 def test_plan_json_has_drift_only_when_gong_was_read(refreshed_plan):
     doc = plan_to_json(refreshed_plan)
-    assert list(doc) == ["format_version", "state", "drift", "changes", "summary", "dataLoss"]
+    assert list(doc) == [
+        "format_version",
+        "state",
+        "drift",
+        "changes",
+        "summary",
+        "notes",
+        "dataLoss",
+    ]
     assert doc["drift"][1] == {
         "address": "gong/6286478263646/ACCOUNT",
         "integrationId": "6286478263646",

@@ -244,7 +244,7 @@ def test_import_of_all_object_types_skips_empty_ones_and_refuses_to_overwrite(go
         "import", "--integration-id", ID, "--state", "other.json", "--write-config", gong.dir
     )
     assert files.code == 1
-    assert "schema/account.yaml, schema/lead.yaml already exist; nothing was imported." in (
+    assert "schema/account.yaml, schema/lead.yaml already exist for the object types" in (
         files.stderr.replace(str(gong.dir.parent) + "/", "")
     )
     assert not Path("other.json").exists()

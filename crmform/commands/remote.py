@@ -10,7 +10,14 @@ from crmform.engine import operations
 from crmform.engine.model import INTEGRATION_ID_MAX, ObjectType
 from crmform.exits import EXIT_OK
 from crmform.options import gong_options, lock_timeout_option, no_color_option, state_option
-from crmform.runtime import ProviderOptions, excluded, local_backend, operation, runtime
+from crmform.runtime import (
+    DEFAULT_STATE,
+    ProviderOptions,
+    excluded,
+    local_backend,
+    operation,
+    runtime,
+)
 from crmform.views import warnings
 from crmform.views.remote import ConfigFiles, show_imported, show_refreshed
 
@@ -111,7 +118,10 @@ def import_(
     """
     rt = runtime()
     provider = rt.provider(provider_options)
-    files = ConfigFiles(write_config, force) if write_config is not None else None
+    files = None
+    if write_config is not None:
+        hint = "" if state_path == Path(DEFAULT_STATE) else f" --state {state_path}"
+        files = ConfigFiles(write_config, force, rt.env, hint)
     done = operations.import_(
         integration_id,
         ObjectType(object_type) if object_type is not None else None,

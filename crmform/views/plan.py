@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from crmform.engine import words
 from crmform.engine.model import Plan
 from crmform.engine.render.fit import DEFAULT_MAX_CHARS
 
@@ -22,4 +23,5 @@ def render(plan: Plan, fmt: str, color: bool, max_chars: int | None = None) -> s
         return render_markdown(plan_to_json(plan), max_chars=max_chars or DEFAULT_MAX_CHARS) + "\n"
     from crmform.engine.render.text import render_text
 
-    return render_text(plan_to_json(plan), color=color) + "\n"
+    notes = "".join(f"\nNote: {words.note(n)}" for n in plan.notes)
+    return render_text(plan_to_json(plan), color=color) + notes + "\n"

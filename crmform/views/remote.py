@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from crmform.engine.errors import CrmformError
-from crmform.engine.model import FieldDrift, ObjectSchema
+from crmform.engine.errors import ConfigError, CrmformError
+from crmform.engine.model import FieldDrift, ObjectKey, ObjectSchema
 from crmform.engine.operations import Imported, Refreshed
 from crmform.views import echo, err, write_text
 
@@ -43,32 +43,57 @@ def _counts(found: Sequence[FieldDrift]) -> str:
 
 @dataclass(frozen=True)
 class ConfigFiles:
-    """`import --write-config DIR`: one schema file per adopted object type."""
+    """`import --write-config DIR`: one schema file per adopted object type, never a
+    second file for an object type a file of DIR declares already (with --force, that
+    same file is rewritten). `next_flags` are the flags the "Next:" hint repeats."""
 
     directory: Path
     force: bool
+    env: Mapping[str, str]
+    next_flags: str = ""
 
     def paths(self, adopted: Sequence[ObjectSchema]) -> list[tuple[Path, ObjectSchema]]:
         from crmform.engine.config.writer import file_name
 
-        return [(self.directory / file_name(o), o) for o in adopted]
+        declared = self._declared()
+        return [(declared.get(o.key, self.directory / file_name(o)), o) for o in adopted]
+
+    def _declared(self) -> dict[ObjectKey, Path]:
+        """The files of DIR by the object type they declare."""
+        if not self.directory.is_dir() or not any(
+            p.suffix in (".yaml", ".yml", ".json") for p in self.directory.iterdir()
+        ):
+            return {}
+        from crmform.engine.config import loader
+
+        try:
+            desired = loader.load(self.directory, self.env)
+        except ConfigError as error:
+            raise CrmformError(
+                f"{self.directory} already holds schema files, and they do not validate; "
+                "nothing was imported. Fix them first (`crmform validate "
+                f"{self.directory}`), or choose another --write-config directory.\n{error}"
+            ) from error
+        return {o.key: Path(o.source) for o in desired.objects if o.source}
 
     def check(self, adopted: tuple[ObjectSchema, ...]) -> None:
         """Refuse, before the state is written, to overwrite files unless --force."""
         existing = [str(path) for path, _ in self.paths(adopted) if path.exists()]
         if existing and not self.force:
             raise CrmformError(
-                f"{', '.join(existing)} already exist{'s' if len(existing) == 1 else ''}; "
-                "nothing was imported. Choose another --write-config directory, or rerun "
-                "with --force to overwrite."
+                f"{', '.join(existing)} already exist{'s' if len(existing) == 1 else ''} "
+                "for the object types being imported; nothing was imported. Choose another "
+                "--write-config directory, or rerun with --force to rewrite "
+                f"{'it' if len(existing) == 1 else 'them'} from Gong's schema."
             )
 
     def write(self, adopted: Sequence[ObjectSchema]) -> None:
         from crmform.engine.config.writer import missing_details, object_yaml
 
+        paths = self.paths(adopted)  # read before any file is written
         self.directory.mkdir(parents=True, exist_ok=True)
         todo = 0
-        for path, obj in self.paths(adopted):
+        for path, obj in paths:
             write_text(path, object_yaml(obj))
             echo(f"Wrote {path}")
             for f in missing_details(obj):
@@ -80,11 +105,13 @@ class ConfigFiles:
                 )
         if todo:
             echo(
-                f"Next: fill in the {todo} TODO(s), then `crmform plan {self.directory}` shows "
-                "only what you filled in, as updates."
+                f"Next: fill in the {todo} TODO(s), then `crmform plan {self.directory}"
+                f"{self.next_flags}` shows only what you filled in, as updates."
             )
         else:
-            echo(f"Next: `crmform plan {self.directory}` should report no changes.")
+            echo(
+                f"Next: `crmform plan {self.directory}{self.next_flags}` should report no changes."
+            )
 
 
 def show_imported(done: Imported, files: ConfigFiles | None) -> None:

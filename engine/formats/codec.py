@@ -10,6 +10,7 @@ from typing import Any
 
 from crmform.engine.model import (
     STATE_VERSION,
+    DeletedField,
     Field,
     FieldType,
     ObjectKey,
@@ -80,4 +81,14 @@ def pending_to_json(record: PendingUpload) -> JsonDict:
         "digest": record.digest,
         "started": record.started,
         "fields": [field_to_json(f) for f in record.after.fields],
+    }
+
+
+def deleted_to_json(entry: DeletedField) -> JsonDict:
+    """One entry of the state document's "deleted" ledger."""
+    return {
+        "address": entry.key.address,
+        "uniqueName": entry.unique_name,
+        "type": entry.type.value,
+        "deleted": entry.deleted,
     }

@@ -25,6 +25,9 @@ Format version 1 (`crmform plan --json`; saved plans add "desired" and "checksum
         }
       ],
       "summary": {"create": 0, "update": 0, "replace": 0, "delete": 0, "protect": 0},
+      "notes": [{"kind": "recreates-deleted" | "not-a-rename", "address": "...",
+                 "uniqueNames": ["old", "new"], "message": "...",
+                 "deleted": {"type": "STRING", "when": "..."}}],   # deleted: recreates only
       "dataLoss": {"digest": "3f1c0a9be2d4" | null,   # of the data-affecting set; null: none
                    "destroys": 1, "mayOrphan": 0}
     }
@@ -64,7 +67,7 @@ from __future__ import annotations
 
 from crmform.engine import words
 from crmform.engine.formats.codec import JsonDict, field_to_json
-from crmform.engine.model import Action, Change, DataImpact, FieldDrift, Plan, values_diff
+from crmform.engine.model import Action, Change, DataImpact, FieldDrift, Plan, PlanNote, values_diff
 
 __all__ = ["FORMAT_VERSION", "change_to_json", "drift_to_json", "plan_to_json"]
 
@@ -87,6 +90,7 @@ def plan_to_json(plan: Plan) -> JsonDict:
         "delete": summary.delete,
         "protect": summary.protect,
     }
+    doc["notes"] = [note_to_json(n) for n in plan.notes]
     impacts = [plan.impact(c) for c in plan.changes]
     doc["dataLoss"] = {
         "digest": plan.data_loss_digest,
@@ -94,6 +98,18 @@ def plan_to_json(plan: Plan) -> JsonDict:
         "mayOrphan": impacts.count(DataImpact.MAY_ORPHAN),
     }
     return doc
+
+
+def note_to_json(note: PlanNote) -> JsonDict:
+    out: JsonDict = {
+        "kind": note.kind.value,
+        "address": note.key.address,
+        "uniqueNames": list(note.names),
+        "message": words.note(note),
+    }
+    if note.deleted is not None:
+        out["deleted"] = {"type": note.deleted.type.value, "when": note.deleted.deleted}
+    return out
 
 
 def drift_to_json(drift: FieldDrift) -> JsonDict:
