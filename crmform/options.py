@@ -73,7 +73,7 @@ def gong_options(command: Callable[..., int]) -> Callable[..., int]:
 
 
 dir_argument = click.argument(
-    "directory", metavar="DIR", default=".", type=click.Path(file_okay=False, path_type=Path)
+    "directory", metavar="[DIR]", default=".", type=click.Path(file_okay=False, path_type=Path)
 )
 state_option = click.option(
     "--state",

@@ -71,7 +71,11 @@ class Runtime:
     provider_factory: ProviderFactory = _gong_provider
 
     def color(self, no_color: bool) -> bool:
-        return self.tty and not no_color and "NO_COLOR" not in self.env
+        """Colour on a terminal, unless --no-color or a non-empty NO_COLOR (no-color.org);
+        a non-empty FORCE_COLOR turns it on elsewhere too (CI logs that render ANSI)."""
+        if no_color or self.env.get("NO_COLOR"):
+            return False
+        return self.tty or bool(self.env.get("FORCE_COLOR"))
 
     def provider(self, options: ProviderOptions) -> Provider:
         return self.provider_factory(self.env, options)

@@ -71,6 +71,8 @@ class ApplyResult:
 # check of `apply` lives behind this seam).
 PreflightCheck = Callable[[Upload], None]
 Progress = Callable[[AddressResult], None]
+# Told before each upload is sent: its number, how many will be sent, the upload.
+Sending = Callable[[int, int, Upload], None]
 
 
 class VerifyError(CrmformError):
@@ -86,6 +88,7 @@ def apply(
     preflight: PreflightCheck | None = None,
     progress: Progress | None = None,
     verify: bool = True,
+    sending: Sending | None = None,
 ) -> ApplyResult:
     """Apply `plan` address by address; the caller holds the lock of the state the plan was
     made against (`plan.prior`, which the state written after each upload builds on).
@@ -96,10 +99,16 @@ def apply(
     stopped = False
     interrupted = False
     state = plan.prior
-    for upload in uploads(plan, now):
+    planned = uploads(plan, now)
+    total = sum(1 for u in planned if u.sends)
+    sent = 0
+    for upload in planned:
         if stopped:
             result = AddressResult(upload.key, Outcome.NOT_ATTEMPTED)
         else:
+            if upload.sends and sending is not None:
+                sent += 1
+                sending(sent, total, upload)
             run = _Run(upload, state, provider, backend, now, verify)
             try:
                 result = run.go(preflight)

@@ -127,6 +127,12 @@ class ApplyHooks(Protocol):
     def progress(self, result: AddressResult) -> None:
         """One address was applied, failed, or not attempted."""
 
+    def reading(self, count: int) -> None:
+        """Gong's schema of `count` addresses is about to be read."""
+
+    def sending(self, index: int, total: int, upload: Upload) -> None:
+        """Upload `index` of `total` is about to be sent."""
+
 
 def apply(
     request: ApplyRequest,
@@ -154,6 +160,7 @@ def apply(
                 directory=_directory_hint(request, the_plan),
                 source=request.saved_from,
             )
+            hooks.reading(len(guard.keys()))
             count = guard.check_all()
             the_plan = replace(
                 the_plan, unreported=tuple(sorted({*the_plan.unreported, *guard.unreported}))
@@ -169,6 +176,7 @@ def apply(
             preflight=guard,
             progress=hooks.progress,
             verify=request.verify,
+            sending=hooks.sending,
         )
 
 

@@ -66,8 +66,7 @@ def plan(desired: Desired, state: State) -> Plan:
     if violations:
         count = len(violations)
         head = (
-            f"The plan would delete the data of {count} protected field"
-            f"{'s' if count != 1 else ''}; nothing was changed."
+            f"The plan would delete the data of {count} protected field{'s' if count != 1 else ''}:"
         )
         raise ProtectedFieldError("\n".join([head, *(f"  {v}" for v in violations)]))
     return Plan(tuple(changes), desired, state, notes=notes(changes, state))

@@ -51,8 +51,8 @@ def no_state(location: str) -> str:
 
 
 def count(n: int, noun: str, plural: str | None = None) -> str:
-    """`1 field`, `2 fields`, `0 object types` (never `field(s)`)."""
-    return f"{n} {noun if n == 1 else (plural or noun + 's')}"
+    """`1 field`, `2,000 fields`, `0 object types` (never `field(s)`)."""
+    return f"{n:,} {noun if n == 1 else (plural or noun + 's')}"
 
 
 def reason(change: Change) -> str:

@@ -140,7 +140,7 @@ def test_running_from_the_repository_root_finds_the_mapped_subpackages():
     result = crmform("validate", "examples/quickstart", cwd=ROOT)
     assert result.returncode == 0, result.stderr
     assert result.stdout == (
-        "Success: 4 object type(s) with 25 field(s) in examples/quickstart are valid.\n"
+        "Success: 4 object types with 25 fields in examples/quickstart are valid.\n"
     )
 
 

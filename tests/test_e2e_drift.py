@@ -49,6 +49,7 @@ def test_a_field_added_in_gong_is_seen_stops_apply_and_is_kept_once_refreshed(go
     stopped = gong.cli("apply", gong.dir, "--auto-approve")
     assert stopped.code == 1
     assert stopped.stderr.startswith(
+        "Reading Gong's schema of 1 object type...\n"
         "Error: Gong's schema changed outside crmform. Nothing was sent.\n"
         f"  {ACCOUNT} region: Gong has this STRING field, but neither the state nor the schema "
         "files know it (it was added outside crmform); Gong rejects an upload that leaves it "
@@ -63,7 +64,7 @@ def test_a_field_added_in_gong_is_seen_stops_apply_and_is_kept_once_refreshed(go
     assert refreshed.code == 0, refreshed.stderr
     assert refreshed.stdout == (
         f"Changed outside crmform:\n# {ACCOUNT}\n{REGION}\n"
-        "Recorded Gong's schema of 1 object type(s) in the state crmform.state.json "
+        "Recorded Gong's schema of 1 object type in the state crmform.state.json "
         "(serial 3): 1 added, 0 deleted, 0 changed in Gong.\n"
     )
     assert state_fields() == ["a", "region"]
@@ -180,6 +181,7 @@ def test_a_plan_saved_with_refresh_applies_against_gong_and_is_refused_once_gong
     refused = gong.cli("apply", "late.plan", "--auto-approve")
     assert refused.code == 1
     assert refused.stderr == (
+        "Reading Gong's schema of 1 object type...\n"
         "Error: The saved plan late.plan was made against Gong's schema as it was then, but it "
         "changed since. Nothing was sent.\n"
         f'  {ACCOUNT} late (STRING) "Late": added in Gong\n'
@@ -206,7 +208,7 @@ def test_import_of_one_object_type_then_plan_reports_no_changes(gong: Gong):
     assert imported.code == 0, imported.stderr
     assert imported.stdout == (
         "Imported Gong's schema into the state crmform.state.json (serial 1):\n"
-        f"  {ACCOUNT}: 3 field(s)\n"
+        f"  {ACCOUNT}: 3 fields\n"
         "Wrote adopted/account.yaml\n"
         "Next: `crmform plan adopted` should report no changes.\n"
     )
@@ -224,10 +226,10 @@ def test_import_of_all_object_types_skips_empty_ones_and_refuses_to_overwrite(go
     imported = gong.cli("import", "--integration-id", ID, "--write-config", gong.dir)
     assert imported.code == 0, imported.stderr
     assert imported.stdout.splitlines()[1:5] == [
-        f"  {ACCOUNT}: 1 field(s)",
+        f"  {ACCOUNT}: 1 field",
         f"  gong/{ID}/CONTACT: no custom fields in Gong, skipped",
         f"  gong/{ID}/DEAL: no custom fields in Gong, skipped",
-        f"  gong/{ID}/LEAD: 1 field(s)",
+        f"  gong/{ID}/LEAD: 1 field",
     ]
     assert gong.requests() == [("GET", t) for t in ("ACCOUNT", "CONTACT", "DEAL", "LEAD")]
     assert gong.cli("plan", gong.dir, "--detailed-exitcode").code == 0

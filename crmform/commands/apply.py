@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from crmform.engine import operations
+from crmform.engine.errors import CrmformError
 from crmform.engine.payload import timestamp
 from crmform.exits import EXIT_ERROR, EXIT_OK
 from crmform.options import (
@@ -120,6 +121,7 @@ def apply(
 
     rt = runtime()
     as_json = _json_result(fmt, auto_approve, dry_run)
+    _check_target(target)
     saved = planfile.loads(read_text(target), str(target)) if target.is_file() else None
     desired = None
     if saved is None:
@@ -157,6 +159,29 @@ def apply(
     result = operations.apply(request, backend, lambda: rt.provider(provider_options), view)
     report(result, as_json)
     return EXIT_OK if result.ok else EXIT_ERROR
+
+
+_TAKES = "apply takes a folder of schema files, or a plan saved with `crmform plan --out FILE`"
+
+
+def _check_target(target: Path) -> None:
+    if not target.exists():
+        raise CrmformError(f"{target} does not exist: {_TAKES}.")
+    if target.is_file() and target.suffix in (".yaml", ".yml"):
+        raise CrmformError(
+            f"{target} is a schema file, not a saved plan: {_TAKES}. Pass its folder "
+            f"({target.parent})."
+        )
+    if target.is_file() and target.suffix == ".json" and not _looks_like_plan(target):
+        raise CrmformError(
+            f"{target} is not a saved plan (it looks like a schema file): {_TAKES}. Pass its "
+            f"folder ({target.parent})."
+        )
+
+
+def _looks_like_plan(path: Path) -> bool:
+    with path.open("rb") as handle:
+        return b'"format_version"' in handle.read(4096)
 
 
 def _json_result(fmt: str, auto_approve: bool, dry_run: bool) -> bool:

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from crmform.engine import operations, words
+from crmform.engine.errors import CrmformError
 from crmform.exits import EXIT_CHANGES, EXIT_OK
 from crmform.options import (
     dir_argument,
@@ -30,7 +31,8 @@ def validate(directory: Path) -> int:
     desired = loaded.desired
     fields = sum(len(o.fields) for o in desired.objects)
     click.echo(
-        f"Success: {len(desired.objects)} object type(s) with {fields} field(s) in "
+        f"Success: {words.count(len(desired.objects), 'object type')} with "
+        f"{words.count(fields, 'field')} in "
         f"{directory} are valid."
     )
     return EXIT_OK
@@ -102,6 +104,11 @@ def plan(
 
     Offline unless --refresh; the Gong connection options apply only with --refresh.
     """
+    if out is not None and not out.parent.is_dir():
+        raise CrmformError(
+            f"Cannot save the plan to {out}: the folder {out.parent} does not exist. Create "
+            "it, or choose another --out path; nothing was planned."
+        )
     rt = runtime()
     loaded = operations.load_files(directory, rt.env, excluded(state_path, out))
     warnings(loaded.warnings)

@@ -27,7 +27,7 @@ def state_list(state_path: Path) -> int:
     return EXIT_OK
 
 
-@state.command("show")
+@state.command("show", short_help="Print the fields recorded in the state as JSON.")
 @click.argument("address", required=False)
 @state_option
 def state_show(address: str | None, state_path: Path) -> int:

@@ -67,9 +67,15 @@ class ApplyView:
                 "what the files say (values added in Gong outside crmform would be removed)."
             )
         if since_plan:
-            err(f"Read Gong's schema of {count} object type(s): unchanged since the plan was made.")
+            err(
+                f"Read Gong's schema of {words.count(count, 'object type')}: unchanged since "
+                "the plan was made."
+            )
         else:
-            err(f"Read Gong's schema of {count} object type(s): nothing changed outside crmform.")
+            err(
+                f"Read Gong's schema of {words.count(count, 'object type')}: nothing changed "
+                "outside crmform."
+            )
 
     def settled(self, settlement: Settlement, discarded: bool) -> None:
         record = settlement.record
@@ -83,6 +89,14 @@ class ApplyView:
                 f"{record.key}: the upload sent at {record.started}, whose outcome was "
                 "unknown, shows in Gong: recorded as applied."
             )
+
+    def reading(self, count: int) -> None:
+        if count:
+            err(f"Reading Gong's schema of {words.count(count, 'object type')}...")
+
+    def sending(self, index: int, total: int, upload: Upload) -> None:
+        fields = words.count(len(upload.body), "field")
+        err(f"[{index}/{total}] sending {upload.key.object_type} ({fields})...")
 
     def progress(self, result: AddressResult) -> None:
         if result.outcome is Outcome.NOT_ATTEMPTED:
@@ -146,4 +160,4 @@ def print_requests(sent: tuple[Upload, ...], base_url: str | None) -> None:
         echo(f"POST {schema_url(base_url, key.integration_id, key.object_type)}")
         echo(json.dumps(list(upload.body), indent=2))
         echo("")
-    err(f"Dry run: {len(sent)} request(s) shown, nothing sent, state not changed.")
+    err(f"Dry run: {words.count(len(sent), 'request')} shown, nothing sent, state not changed.")

@@ -9,6 +9,7 @@ from pathlib import Path
 from crmform.engine.errors import ConfigError, CrmformError
 from crmform.engine.model import FieldDrift, ObjectKey, ObjectSchema
 from crmform.engine.operations import Imported, Refreshed
+from crmform.engine.words import count
 from crmform.views import echo, err, write_text
 
 __all__ = ["ConfigFiles", "show_imported", "show_refreshed"]
@@ -30,7 +31,7 @@ def show_refreshed(done: Refreshed, *, color: bool) -> None:
         echo(f"The state {done.location} was not changed (serial {done.before.serial}).")
         return
     echo(
-        f"Recorded Gong's schema of {len(done.read)} object type(s) in the state "
+        f"Recorded Gong's schema of {count(len(done.read), 'object type')} in the state "
         f"{done.location} (serial {done.written.serial}): {_counts(done.found)}."
     )
 
@@ -105,7 +106,7 @@ class ConfigFiles:
                 )
         if todo:
             echo(
-                f"Next: fill in the {todo} TODO(s), then `crmform plan {self.directory}"
+                f"Next: fill in the {count(todo, 'TODO')}, then `crmform plan {self.directory}"
                 f"{self.next_flags}` shows only what you filled in, as updates."
             )
         else:
@@ -116,7 +117,7 @@ class ConfigFiles:
 
 def show_imported(done: Imported, files: ConfigFiles | None) -> None:
     report = [
-        f"  {o.key}: {o.fields} field(s)"
+        f"  {o.key}: {count(o.fields, 'field')}"
         if o.fields
         else f"  {o.key}: no custom fields in Gong, skipped"
         for o in done.objects
