@@ -8,7 +8,6 @@ to QUOTE_CHARS, so no message can carry a huge value or drive a terminal.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Sequence
 
 from crmform.engine.model import FieldType
@@ -86,6 +85,8 @@ def suggest(word: str, choices: Sequence[str]) -> str | None:
     for choice in choices:
         if choice.lower() == lowered:
             return choice
+    import difflib  # only for the few problems shown
+
     close = difflib.get_close_matches(word[:KEY_CHARS], choices, n=1, cutoff=0.6)
     return close[0] if close else None
 
