@@ -57,6 +57,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "crmform.commands.remote:import_",
         "Adopt Gong's current schema into the state (and optionally into schema files).",
     ),
+    "check-records": (
+        "crmform.commands.check_records:check_records",
+        "Check CRM record files (LDJSON) against the managed schema before uploading them.",
+    ),
     "state": ("crmform.commands.state:state", "Inspect the state file."),
     "force-unlock": (
         "crmform.commands.state:force_unlock",

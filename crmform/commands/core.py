@@ -40,13 +40,17 @@ def validate(directory: Path) -> int:
 
 @click.command()
 @click.argument(
-    "kind", type=click.Choice(["files", "plan", "apply-result"]), default="files", required=False
+    "kind",
+    type=click.Choice(["files", "plan", "apply-result", "check-records"]),
+    default="files",
+    required=False,
 )
 def schema(kind: str) -> int:
     """Print the JSON Schema of schema files, plans or apply results.
 
     KIND: `files` (default) for the schema files, for editors and linters; `plan` for the
-    JSON plan; `apply-result` for the JSON result of `apply --format json`.
+    JSON plan; `apply-result` for the JSON result of `apply --format json`; `check-records`
+    for the report of `check-records --format json`.
     """
     if kind == "files":
         from crmform.engine.config.keys import schema_text
