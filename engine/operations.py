@@ -9,14 +9,15 @@ passes, and what they return is a typed value.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol
 
 from crmform.engine import applier, drift, planner
 from crmform.engine.applier import AddressResult, ApplyResult
-from crmform.engine.errors import CrmformError, PendingUploadError
+from crmform.engine.errors import CrmformError, PendingUploadError, StateLockedError
 from crmform.engine.model import (
     DEFAULT_PROVIDER,
     Change,
@@ -30,7 +31,7 @@ from crmform.engine.model import (
     State,
 )
 from crmform.engine.payload import Upload, uploads
-from crmform.engine.ports import Provider, StateBackend
+from crmform.engine.ports import LockInfo, Provider, StateBackend
 from crmform.engine.preflight import RemoteGuard, read_remote
 from crmform.engine.settle import Settled, Settlement, body_digest, settle
 from crmform.engine.words import pending_refusal
@@ -51,6 +52,26 @@ __all__ = [
 ]
 
 ProviderFactory = Callable[[], Provider]
+# Told that the state lock is held, by whom, and how long the command will wait for it.
+Waiting = Callable[[str, float], None]
+
+
+@contextmanager
+def locked(
+    backend: StateBackend, operation: str, timeout: float, waiting: Waiting | None
+) -> Iterator[LockInfo]:
+    """The state lock for the `with` block; when it is held and `timeout` allows waiting,
+    `waiting` hears so first (so a command never sits silent on a lock)."""
+    with ExitStack() as stack:
+        try:
+            first = 0.0 if timeout > 0 and waiting is not None else timeout
+            info = stack.enter_context(backend.lock(operation, first))
+        except StateLockedError as held:
+            if first == timeout or waiting is None:
+                raise
+            waiting(str(held), timeout)
+            info = stack.enter_context(backend.lock(operation, timeout))
+        yield info
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +151,9 @@ class ApplyHooks(Protocol):
     def reading(self, count: int) -> None:
         """Gong's schema of `count` addresses is about to be read."""
 
+    def waiting(self, holder: str, seconds: float) -> None:
+        """The state lock is held (`holder` says by whom); waiting up to `seconds`."""
+
     def sending(self, index: int, total: int, upload: Upload) -> None:
         """Upload `index` of `total` is about to be sent."""
 
@@ -143,7 +167,7 @@ def apply(
     """Lock, plan (or verify the saved plan), show, approve, check Gong, apply, persist."""
     # Credentials are checked before the lock is taken or anyone is asked anything.
     provider = provider_factory()
-    with backend.lock(request.operation, request.lock_timeout):
+    with locked(backend, request.operation, request.lock_timeout, hooks.waiting):
         stored, unsettled = _settle(backend, provider, request.discard_pending, hooks)
         the_plan = _current_plan(request, stored)
         hooks.planned(the_plan)
@@ -293,10 +317,11 @@ def refresh(
     *,
     operation: str,
     lock_timeout: float,
+    waiting: Waiting | None = None,
 ) -> Refreshed:
     """Read Gong's schema of every address in the state (and the files, when given) and
     record it in the state, written once."""
-    with backend.lock(operation, lock_timeout):
+    with locked(backend, operation, lock_timeout, waiting):
         state = backend.read()
         keys = drift.addresses(state, desired)
         if not keys:
@@ -338,11 +363,12 @@ def import_(
     files: Callable[[tuple[ObjectSchema, ...]], None] | None = None,
     operation: str,
     lock_timeout: float,
+    waiting: Waiting | None = None,
 ) -> Imported:
     """Adopt Gong's schema into the state. Object types the state records already are
     refused unless `force` (protect flags are kept). `files` checks the schema files about
     to be written before anything is (it raises to refuse)."""
-    with backend.lock(operation, lock_timeout):
+    with locked(backend, operation, lock_timeout, waiting):
         state = backend.read()
         answer = provider.read_schema(integration_id, object_type)
         adopted: list[ObjectSchema] = []

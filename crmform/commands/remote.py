@@ -18,7 +18,7 @@ from crmform.runtime import (
     operation,
     runtime,
 )
-from crmform.views import warnings
+from crmform.views import waiting_for_lock, warnings
 from crmform.views.remote import ConfigFiles, show_imported, show_refreshed
 
 
@@ -60,6 +60,7 @@ def refresh(
         provider,
         operation=operation(),
         lock_timeout=lock_timeout,
+        waiting=waiting_for_lock,
     )
     show_refreshed(done, color=rt.color(no_color))
     return EXIT_OK
@@ -131,6 +132,7 @@ def import_(
         files=files.check if files is not None else None,
         operation=operation(),
         lock_timeout=lock_timeout,
+        waiting=waiting_for_lock,
     )
     show_imported(done, files)
     return EXIT_OK
