@@ -6,8 +6,9 @@ from pathlib import Path
 
 import click
 
-from crmform.engine import operations
 from crmform.engine.model import INTEGRATION_ID_MAX, ObjectType
+from crmform.engine.operations import remote as remote_op
+from crmform.engine.operations.files import load_files
 from crmform.exits import EXIT_OK
 from crmform.options import gong_options, lock_timeout_option, no_color_option, state_option
 from crmform.runtime import (
@@ -50,11 +51,11 @@ def refresh(
     rt = runtime()
     desired = None
     if directory is not None:
-        loaded = operations.load_files(directory, rt.env, excluded(state_path))
+        loaded = load_files(directory, rt.env, excluded(state_path))
         warnings(loaded.warnings)
         desired = loaded.desired
     provider = rt.provider(provider_options)
-    done = operations.refresh(
+    done = remote_op.refresh(
         desired,
         local_backend(state_path),
         provider,
@@ -123,7 +124,7 @@ def import_(
     if write_config is not None:
         hint = "" if state_path == Path(DEFAULT_STATE) else f" --state {state_path}"
         files = ConfigFiles(write_config, force, rt.env, hint)
-    done = operations.import_(
+    done = remote_op.import_(
         integration_id,
         ObjectType(object_type) if object_type is not None else None,
         local_backend(state_path),

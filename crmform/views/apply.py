@@ -22,7 +22,7 @@ __all__ = ["ApplyView", "print_requests", "report"]
 
 @dataclass(frozen=True)
 class ApplyView:
-    """The hooks of `operations.apply` for a terminal (engine.operations.ApplyHooks)."""
+    """The hooks of `operations.apply` for a terminal (engine.operations.apply.ApplyHooks)."""
 
     color: bool
     auto_approve: bool
