@@ -17,12 +17,14 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
+from datetime import UTC, datetime
 
 from crmform.engine.model import (
     Desired,
     DriftKind,
     Field,
     FieldDrift,
+    FieldRef,
     FieldType,
     ObjectKey,
     ObjectSchema,
@@ -45,6 +47,7 @@ __all__ = [
     "plan_refreshed",
     "refreshed",
     "refreshed_object",
+    "unreported",
 ]
 
 # The attributes a drift can name, in Gong's key names and in this (reporting) order.
@@ -73,8 +76,22 @@ def known(remote: Field) -> Field:
         remote.type,
         reference,
         values or None,
-        last_modified=remote.last_modified,
+        last_modified=utc_stamp(remote.last_modified),
     )
+
+
+def utc_stamp(value: str | None) -> str | None:
+    """Gong's lastModified in the one form the state keeps (`2020-12-17T13:45:01Z`): an
+    offset such as +02:00 is converted to UTC; anything unreadable is unknown (None)."""
+    if value is None or (len(value) == 20 and value.endswith("Z") and value[10] == "T"):
+        return value
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        return None
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _differing(before: Field, after: Field) -> tuple[str, ...]:
@@ -249,4 +266,22 @@ def plan_refreshed(
     """
     made = make_plan(desired, refreshed(state, remotes))
     prints = tuple(RemoteFingerprint(k, fingerprint(remotes[k])) for k in sorted(remotes))
-    return replace(made, drift=compare_all(state, remotes), remote=prints, prev_run=state)
+    return replace(
+        made,
+        drift=compare_all(state, remotes),
+        remote=prints,
+        prev_run=state,
+        unreported=unreported(remotes),
+    )
+
+
+def unreported(remotes: Mapping[ObjectKey, RemoteSchema]) -> tuple[FieldRef, ...]:
+    """The picklists and references whose values or target Gong answered null for."""
+    found = [
+        FieldRef(key, f.unique_name)
+        for key, remote in remotes.items()
+        for f in remote.fields
+        if (f.type is FieldType.PICKLIST and not f.ordered_value_list)
+        or (f.type is FieldType.REFERENCE and f.reference_to is None)
+    ]
+    return tuple(sorted(set(found)))

@@ -17,7 +17,8 @@ fields at once, in one ProtectedFieldError.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from difflib import SequenceMatcher
 
 from crmform.engine import words
 from crmform.engine.errors import PlanError, ProtectedFieldError
@@ -26,9 +27,12 @@ from crmform.engine.model import (
     Change,
     Desired,
     Field,
+    FieldType,
+    NoteKind,
     ObjectKey,
     ObjectSchema,
     Plan,
+    PlanNote,
     Reason,
     State,
 )
@@ -62,11 +66,70 @@ def plan(desired: Desired, state: State) -> Plan:
     if violations:
         count = len(violations)
         head = (
-            f"The plan would delete the data of {count} protected field"
-            f"{'s' if count != 1 else ''}; nothing was changed."
+            f"The plan would delete the data of {count} protected field{'s' if count != 1 else ''}:"
         )
         raise ProtectedFieldError("\n".join([head, *(f"  {v}" for v in violations)]))
-    return Plan(tuple(changes), desired, state)
+    return Plan(tuple(changes), desired, state, notes=notes(changes, state))
+
+
+# Labels at least this similar (difflib's ratio) make a delete and a create look like a rename.
+RENAME_SIMILARITY = 0.8
+
+
+def notes(changes: Sequence[Change], state: State) -> tuple[PlanNote, ...]:
+    """What the changes together mean that none says alone: a create that reuses the
+    uniqueName of a field crmform deleted (a new, empty field), and a delete plus a create
+    of the same type and a similar label in one object type (Gong cannot rename a field)."""
+    found: list[PlanNote] = []
+    by_key: dict[ObjectKey, list[Change]] = {}
+    for change in changes:
+        by_key.setdefault(change.key, []).append(change)
+    for key, group in by_key.items():
+        creates = [c for c in group if c.action is Action.CREATE and c.after is not None]
+        deletes = [c for c in group if c.action is Action.DELETE and c.before is not None]
+        for c in creates:
+            gone = state.deleted_field(key, c.unique_name)
+            if gone is not None:
+                found.append(PlanNote(NoteKind.RECREATES_DELETED, key, (c.unique_name,), gone))
+        found += [
+            PlanNote(NoteKind.NOT_A_RENAME, key, (d.unique_name, c.unique_name))
+            for d, c in _renames(deletes, creates)
+        ]
+    return tuple(found)
+
+
+# Past this many (delete, create) pairs of one type, only equal labels are compared: the
+# similarity check is quadratic, and planning must stay linear at 50,000 fields.
+_MAX_SIMILARITY_PAIRS = 10_000
+
+
+def _renames(deletes: list[Change], creates: list[Change]) -> list[tuple[Change, Change]]:
+    by_type: dict[FieldType, list[Change]] = {}
+    exact: dict[tuple[FieldType, str], list[Change]] = {}
+    for c in creates:
+        assert c.after is not None
+        by_type.setdefault(c.after.type, []).append(c)
+        exact.setdefault((c.after.type, c.after.label.casefold()), []).append(c)
+    deleted_of: dict[FieldType, list[Change]] = {}
+    for d in deletes:
+        assert d.before is not None
+        deleted_of.setdefault(d.before.type, []).append(d)
+    pairs: list[tuple[Change, Change]] = []
+    for kind, olds in deleted_of.items():
+        news = by_type.get(kind, [])
+        fuzzy = len(olds) * len(news) <= _MAX_SIMILARITY_PAIRS
+        for d in olds:
+            assert d.before is not None
+            label = d.before.label.casefold()
+            if not fuzzy:
+                pairs += [(d, c) for c in exact.get((kind, label), [])]
+                continue
+            for c in news:
+                assert c.after is not None
+                new = c.after.label.casefold()
+                if new == label or SequenceMatcher(None, label, new).ratio() >= RENAME_SIMILARITY:
+                    pairs.append((d, c))
+    return pairs
 
 
 def _classify(

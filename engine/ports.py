@@ -116,6 +116,10 @@ class StateBackend(Protocol):
         """
         ...
 
-    def force_unlock(self, lock_id: str) -> LockInfo:
-        """Remove a lock left behind by a crashed process; the id must match the holder's."""
+    def force_unlock(self, lock_id: str, *, force: bool = False) -> LockInfo:
+        """Remove a lock left behind by a crashed process; the id must match the holder's.
+
+        Refused while the holder is known to be running (on this host), unless `force`:
+        its late writes could undo those of whoever takes the lock next.
+        """
         ...

@@ -12,17 +12,26 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from json.encoder import encode_basestring
+from typing import TYPE_CHECKING
 
+from crmform.engine.errors import ApprovalRequired
 from crmform.engine.model import (
     Action,
     Change,
+    DataImpact,
     DriftKind,
     Field,
     FieldDrift,
+    NoteKind,
+    Plan,
+    PlanNote,
     Reason,
     Summary,
     values_diff,
 )
+
+if TYPE_CHECKING:
+    from crmform.engine.settle import Settlement
 
 __all__ = [
     "ADDED_IN_GONG",
@@ -33,13 +42,20 @@ __all__ = [
     "UNSET",
     "Style",
     "change",
+    "change_name",
     "changed_attributes",
+    "check_consent",
     "count",
+    "data_loss_lines",
     "destroy_warning",
     "differences",
     "drift",
     "drift_sides",
     "kind",
+    "no_state",
+    "note",
+    "orphan_detail",
+    "pending_refusal",
     "protected_violation",
     "reason",
     "summary",
@@ -74,24 +90,51 @@ class Style:
 
 def _quote(text: str) -> str:
     # JSON quoting (what json.dumps(text, ensure_ascii=False) returns, without building an
-    # encoder per call): escapes quotes and control characters a label could smuggle in.
-    return encode_basestring(text)
+    # encoder per call), then every character that is still not printable escaped too: JSON
+    # lets bidirectional overrides (U+202E) through, and they would reorder what a terminal
+    # shows around them.
+    return _escape_unprintable(encode_basestring(text))
 
 
 def _clean(text: str) -> str:
-    """Names as printed: escape sequences in them must never reach a terminal."""
-    return text if text.isprintable() else encode_basestring(text)[1:-1]
+    """Names as printed: escape sequences and bidirectional overrides must never reach a
+    terminal. The rule is crmform/views.terminal_safe's (str.isprintable per character),
+    with the JSON escapes the text plan has always shown (`\\u001b`)."""
+    return text if text.isprintable() else _escape_unprintable(encode_basestring(text)[1:-1])
+
+
+def _escape_unprintable(text: str) -> str:
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else _json_escape(ch) for ch in text)
+
+
+def _json_escape(ch: str) -> str:
+    code = ord(ch)
+    if code > 0xFFFF:  # as JSON writes it: a surrogate pair
+        code -= 0x10000
+        return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+    return f"\\u{code:04x}"
 
 
 PLAIN = Style(name=_clean, label=_quote, value=_quote, arrow=" -> ", join="; ")
+
+
+def no_state(location: str) -> str:
+    """Said by plan and apply whenever the state they read does not exist."""
+    return (
+        f"No state at {location}: planning as if nothing was ever applied. If crmform has "
+        "applied to this tenant before, point --state at its state (a wrong path would "
+        "plan every field as new)."
+    )
 
 
 # --- counts -------------------------------------------------------------------------------
 
 
 def count(n: int, noun: str, plural: str | None = None) -> str:
-    """`1 field`, `2 fields`, `0 object types` (never `field(s)`)."""
-    return f"{n} {noun if n == 1 else (plural or noun + 's')}"
+    """`1 field`, `2,000 fields`, `0 object types` (never `field(s)`)."""
+    return f"{n:,} {noun if n == 1 else (plural or noun + 's')}"
 
 
 def these(n: int, noun: str, plural: str | None = None) -> str:
@@ -308,3 +351,130 @@ def drift_sides(item: FieldDrift) -> tuple[Field, Field]:
     if item.before is None or item.after is None:
         raise ValueError(f"a {item.kind} drift needs before and after")
     return item.before, item.after
+
+
+# --- data loss, consent and notes ----------------------------------------------------------
+
+
+def pending_refusal(blocked: Sequence[Settlement]) -> str:
+    """Why apply sends nothing while earlier uploads' outcomes are unknown, and the way out."""
+    from crmform.engine.settle import Settled
+
+    lines = [
+        f"{count(len(blocked), 'earlier upload')} of unknown outcome may still be applied by "
+        "Gong, and this apply would send something else to the same object type. Nothing "
+        "was sent."
+    ]
+    for found in blocked:
+        record = found.record
+        if found.outcome is Settled.NOT_SEEN:
+            lines.append(
+                f"  {record.key}: the upload sent at {record.started} does not show in Gong "
+                "(yet); if it lands later, it undoes what this apply sends."
+            )
+        else:
+            names = ", ".join(d.unique_name for d in found.differences[:10])
+            lines.append(
+                f"  {record.key}: Gong shows neither the upload sent at {record.started} nor "
+                f"the state: it differs in {names}."
+            )
+    lines.append(
+        "To resolve: run `crmform refresh` to record what Gong has now, then review "
+        "`crmform plan`; or, once you know the earlier upload failed for good, rerun with "
+        "--discard-pending."
+    )
+    return "\n".join(lines)
+
+
+def _printable(text: str) -> str:
+    # crmform/views.terminal_safe's rule: only the characters that are not printable.
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode() for ch in text)
+
+
+def change_name(change: Change) -> str:
+    """`gong/1/ACCOUNT region`, with control characters escaped."""
+    return f"{change.key} {_printable(change.unique_name)}"
+
+
+def orphan_detail(plan: Plan, change: Change) -> str:
+    """What a may-orphan change may leave behind."""
+    before, after = change.before, change.after
+    if before is None or after is None:
+        return "data may be orphaned"
+    parts = []
+    removed = values_diff(before.ordered_value_list, after.ordered_value_list).removed
+    if removed:
+        shown = ", ".join(_quote(v) for v in removed[:5])
+        more = f" and {len(removed) - 5} more" if len(removed) > 5 else ""
+        parts.append(f"records holding {shown}{more} may keep values the field no longer lists")
+    if before.reference_to != after.reference_to:
+        parts.append(
+            f"references to {before.reference_to or '(unknown)'} may no longer resolve "
+            f"(referenceTo -> {after.reference_to or '(unset)'})"
+        )
+    if not parts:
+        parts.append(
+            "Gong did not report this field's current values or target, so values added in "
+            "Gong outside crmform would be removed"
+        )
+    return "; ".join(parts)
+
+
+def data_loss_lines(plan: Plan, affected: tuple[Change, ...]) -> list[str]:
+    """The fields whose data the plan deletes or may orphan, listed one by one."""
+    destroys = [c for c in affected if plan.impact(c) is DataImpact.DESTROYS]
+    orphans = [c for c in affected if plan.impact(c) is DataImpact.MAY_ORPHAN]
+    lines: list[str] = []
+    if destroys:
+        which = "this field" if len(destroys) == 1 else f"these {len(destroys)} fields"
+        lines.append(f"The data of {which} will be DELETED in Gong:")
+        lines += [f"  - {change_name(c)} ({c.action.value})" for c in destroys]
+    if orphans:
+        which = "this change" if len(orphans) == 1 else f"these {len(orphans)} changes"
+        lines.append(f"Data may be orphaned by {which} (Gong does not document the effect):")
+        lines += [f"  - {change_name(c)}: {orphan_detail(plan, c)}" for c in orphans]
+    return lines
+
+
+def check_consent(plan: Plan, allow_destroy: bool, digest: str | None) -> None:
+    """Unattended apply performs data-affecting changes only with consent that covers
+    them: --allow-destroy for the class, or --approve-data-loss with this plan's digest."""
+    affected = plan.data_affecting
+    expected = plan.data_loss_digest
+    if digest is not None and digest != expected:
+        found = f"its digest is {expected}" if expected else "it affects no data"
+        raise ApprovalRequired(
+            f"--approve-data-loss {_printable(digest)} does not match this plan: {found}. "
+            "Nothing was sent. The files or the state changed since that digest was "
+            "approved; review the new plan and approve its digest."
+        )
+    if not affected or allow_destroy or digest is not None:
+        return
+    names = ", ".join(change_name(c) for c in affected[:20])
+    more = f" and {len(affected) - 20} more" if len(affected) > 20 else ""
+    raise ApprovalRequired(
+        f"The plan deletes or may orphan the data of {count(len(affected), 'field')}: "
+        f"{names}{more}. Nothing was sent. Review the plan, then rerun with "
+        f"--approve-data-loss {expected} (exactly this set) or --allow-destroy (any)."
+    )
+
+
+def note(item: PlanNote) -> str:
+    """What a plan note tells the reader, as one sentence or two."""
+    key = item.key
+    if item.kind is NoteKind.RECREATES_DELETED and item.deleted is not None:
+        gone = item.deleted
+        return (
+            f"{key} {_printable(gone.unique_name)}: crmform deleted a {gone.type} field of "
+            f"this name on {gone.deleted}; creating it again makes a new, empty field (the "
+            "old data is gone for good)."
+        )
+    old, new = (_printable(n) for n in item.names)
+    return (
+        f"{key}: {old} is deleted and {new} created with the same type and a similar label, "
+        f"but this is not a rename: Gong cannot rename a field, so the data of {old} is "
+        f"deleted and {new} starts empty. To keep the data, add {new} first, copy the data "
+        f"over, and delete {old} in a later apply."
+    )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextlib import suppress
 from pathlib import Path
 from typing import Any
@@ -40,10 +40,13 @@ def atomic_write(target: Path, data: bytes, mode: int) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as out:
-            os.fchmod(out.fileno(), mode)
+            if hasattr(os, "fchmod"):
+                os.fchmod(out.fileno(), mode)
             out.write(data)
             out.flush()
             os.fsync(out.fileno())
+        if not hasattr(os, "fchmod"):  # Windows before Python 3.13
+            os.chmod(tmp, mode)
         os.replace(tmp, target)
     except BaseException:
         with suppress(OSError):
@@ -52,15 +55,22 @@ def atomic_write(target: Path, data: bytes, mode: int) -> None:
 
 
 def fsync_dir(directory: Path) -> None:
-    # Makes the renames themselves durable, not just the files' contents.
-    fd = os.open(directory, os.O_RDONLY)
+    # Makes the renames themselves durable, not just the files' contents. Where a folder
+    # cannot be opened (Windows), there is nothing to sync: its renames are durable there.
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except (PermissionError, IsADirectoryError):
+        return
     try:
         os.fsync(fd)
     finally:
         os.close(fd)
 
 
-def parse_object(raw: bytes) -> Mapping[str, Any]:
+def parse_object(
+    raw: bytes, object_pairs_hook: Callable[[list[tuple[str, Any]]], Any] | None = None
+) -> Mapping[str, Any]:
+    """The JSON object in `raw`; `object_pairs_hook` as json.loads takes it (it may raise)."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -68,7 +78,7 @@ def parse_object(raw: bytes) -> Mapping[str, Any]:
     if not text.strip():
         raise Unreadable("is empty")
     try:
-        doc = json.loads(text)
+        doc = json.loads(text, object_pairs_hook=object_pairs_hook)
     except json.JSONDecodeError as exc:
         raise Unreadable(
             f"is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"

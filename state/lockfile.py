@@ -1,26 +1,39 @@
 """The lock file beside a local state: it exists while a command holds the lock, and its
 JSON content (a LockInfo) says who that is, so anyone who finds the lock taken can tell
 whether to wait, or to force-unlock a holder whose process is gone.
+
+Where the OS has `fcntl.flock`, the holder also keeps an exclusive flock on the lock file
+for as long as it holds the lock, and the kernel drops it when the process ends, however it
+ends. A lock file whose flock nobody holds, naming a process of this host that is no longer
+running (a holder killed with `kill -9`, or a power cut), is then taken over at once
+instead of needing `crmform force-unlock`. A holder on another host, or one whose pid is
+still alive (a crmform that takes no flock, or a reused pid), is respected as before.
+Without flock (e.g. Windows) the lock file alone is the lock, as it always was.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import getpass
 import os
 import socket
-import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from crmform.engine.errors import StateError, StateLockedError
 from crmform.engine.ports import LockInfo
+from crmform.state.holder import alive_here, new_lock_info, pid_alive
 from crmform.state.jsonfile import NEW_FILE_MODE, Unreadable, indented_bytes, kind, parse_object
 
-__all__ = ["LockFile"]
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - no flock on this OS: the lock file alone
+    HAVE_FLOCK = False
+else:
+    HAVE_FLOCK = True
+
+__all__ = ["HAVE_FLOCK", "LockFile"]
 
 _POLL_SECONDS = 0.1
 
@@ -38,26 +51,28 @@ class LockFile:
         location: str,
         clock: Callable[[], float],
         sleep: Callable[[float], None],
+        flock: bool = HAVE_FLOCK,
     ) -> None:
         self.lock_path = path
         self.location = location
         self._clock = clock
         self._sleep = sleep
+        self._flock = flock
 
     @contextmanager
     def hold(self, operation: str, timeout: float) -> Iterator[LockInfo]:
-        info = self._acquire(operation, timeout)
+        info, fd = self._acquire(operation, timeout)
         try:
             yield info
         except BaseException:
             # The with-block's own error is the one to report; a failed removal must not
             # replace it (the lock then shows up, with its holder, on the next run).
             with suppress(StateError):
-                self._release(info)
+                self._release(info, fd)
             raise
-        self._release(info)
+        self._release(info, fd)
 
-    def force_unlock(self, lock_id: str) -> LockInfo:
+    def force_unlock(self, lock_id: str, *, force: bool = False) -> LockInfo:
         holder = self._holder()
         if holder is None:
             raise StateError(f"No lock is held on {self.location}; there is nothing to unlock.")
@@ -73,24 +88,21 @@ class LockFile:
                 f"{lock_id} ({holder.describe()}). If that process is gone, run "
                 f"`crmform force-unlock {holder.id}`."
             )
+        if not force and (alive_here(holder) or self._flock_taken()):
+            raise StateError(holder_running_message(self.location, holder))
         self.lock_path.unlink(missing_ok=True)
         return holder
 
-    def _acquire(self, operation: str, timeout: float) -> LockInfo:
-        info = LockInfo(
-            id=str(uuid.uuid4()),
-            operation=operation,
-            who=_user(),
-            host=socket.gethostname(),
-            pid=os.getpid(),
-            created=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        )
+    def _acquire(self, operation: str, timeout: float) -> tuple[LockInfo, int | None]:
+        info = new_lock_info(operation)
         deadline = self._clock() + timeout
         grace_used = False
-        while not self._create_lock_file(info):
+        while not (taken := self._create_lock_file(info))[0]:
             holder = self._holder()
             if holder is None:  # released between our attempt and our look: try again
                 continue
+            if isinstance(holder, LockInfo) and (fd := self._take_over(holder, info)) is not None:
+                return info, fd
             if self._clock() >= deadline:
                 if isinstance(holder, str) and not grace_used:
                     # A holder writes its details just after creating the file: an
@@ -99,24 +111,26 @@ class LockFile:
                 else:
                     raise self._locked_error(holder, timeout)
             self._sleep(_POLL_SECONDS)
-        return info
+        return info, taken[1]
 
-    def _create_lock_file(self, info: LockInfo) -> bool:
-        """Take the lock for `info`; False when someone else holds it."""
-        created = False
+    def _create_lock_file(self, info: LockInfo) -> tuple[bool, int | None]:
+        """Take the lock for `info`: (True, the flocked descriptor to keep open while
+        holding it, or None without flock); (False, None) when someone else holds it."""
+        fd = -1
         try:
-            fd = os.open(self.lock_path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, NEW_FILE_MODE)
-            created = True
-            with os.fdopen(fd, "wb") as out:
-                out.write(indented_bytes(dataclasses.asdict(info)))
-                out.flush()
-                os.fsync(out.fileno())
+            fd = os.open(self.lock_path, os.O_CREAT | os.O_EXCL | os.O_RDWR, NEW_FILE_MODE)
+            if self._flock:
+                # Blocking is safe: another process holds it here only for the moment it
+                # takes to find our file empty (see _take_over).
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            _write_all(fd, indented_bytes(dataclasses.asdict(info)))
         except FileExistsError:
-            return False
+            return False, None
         except BaseException as exc:
-            if created:  # ours, but it may not hold our id yet: remove it directly
+            if fd >= 0:  # ours, but it may not hold our id yet: remove it directly
                 with suppress(OSError):
                     self.lock_path.unlink()
+                os.close(fd)
             if isinstance(exc, OSError):
                 raise StateError(
                     f"The lock file {self.lock_path} could not be created ({exc.strerror}). "
@@ -124,20 +138,70 @@ class LockFile:
                     "run the command again."
                 ) from exc
             raise
-        return True
+        if self._flock:
+            return True, fd
+        os.close(fd)
+        return True, None
 
-    def _release(self, info: LockInfo) -> None:
-        holder = self._holder()
-        # Someone force-unlocked us (and maybe took the lock since): theirs is not ours to remove.
-        if not (isinstance(holder, LockInfo) and holder.id == info.id):
-            return
+    def _take_over(self, holder: LockInfo, info: LockInfo) -> int | None:
+        """The lock of a holder that is gone, taken for `info`: the flocked descriptor, or
+        None when the lock is not provably abandoned (see the module's docstring)."""
+        if not self._flock or holder.host != socket.gethostname() or pid_alive(holder.pid):
+            return None
         try:
-            self.lock_path.unlink(missing_ok=True)
-        except OSError as exc:
-            raise StateError(
-                f"The lock file {self.lock_path} could not be removed ({exc.strerror}). "
-                f"Delete it by hand, or run `crmform force-unlock {info.id}`."
-            ) from exc
+            fd = os.open(self.lock_path, os.O_RDWR)
+        except OSError:
+            return None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            # Still the file at our path, and still naming the dead holder we judged?
+            if os.fstat(fd).st_ino != os.stat(self.lock_path).st_ino:
+                raise BlockingIOError
+            current = _lock_from_doc(parse_object(_read_all(fd)))
+            if current.id != holder.id:
+                raise BlockingIOError
+            os.ftruncate(fd, 0)
+            os.lseek(fd, 0, os.SEEK_SET)
+            _write_all(fd, indented_bytes(dataclasses.asdict(info)))
+        except (OSError, Unreadable):
+            os.close(fd)
+            return None
+        return fd
+
+    def _flock_taken(self) -> bool:
+        """True when some process holds the kernel lock on the lock file right now."""
+        if not self._flock:
+            return False
+        try:
+            fd = os.open(self.lock_path, os.O_RDONLY)
+        except OSError:
+            return False
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        except OSError:
+            return False
+        finally:
+            os.close(fd)
+        return False
+
+    def _release(self, info: LockInfo, fd: int | None) -> None:
+        try:
+            holder = self._holder()
+            # Someone force-unlocked us (and maybe took the lock since): not ours to remove.
+            if not (isinstance(holder, LockInfo) and holder.id == info.id):
+                return
+            try:
+                self.lock_path.unlink(missing_ok=True)
+            except OSError as exc:
+                raise StateError(
+                    f"The lock file {self.lock_path} could not be removed ({exc.strerror}). "
+                    f"Delete it by hand, or run `crmform force-unlock {info.id}`."
+                ) from exc
+        finally:
+            if fd is not None:  # after the unlink: closing drops the kernel lock
+                os.close(fd)
 
     def _holder(self) -> LockInfo | str | None:
         """The lock's holder; a reason string when the lock file is unreadable; None if free."""
@@ -162,7 +226,7 @@ class LockFile:
                 "place. If no crmform command is running on this state, "
                 f"delete {self.lock_path} by hand."
             )
-        if holder.host == socket.gethostname() and not _pid_alive(holder.pid):
+        if holder.host == socket.gethostname() and not pid_alive(holder.pid):
             return StateLockedError(
                 f"{state}: {holder.describe()}. Process {holder.pid} is not running on this "
                 f"host, so the lock looks stale; run `crmform force-unlock {holder.id}` to "
@@ -183,20 +247,27 @@ def _lock_from_doc(doc: Mapping[str, Any]) -> LockInfo:
     return LockInfo(**{name: doc[name] for name in names})
 
 
-def _user() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):  # no login name and no passwd entry (e.g. some containers)
-        return f"uid{os.getuid()}" if hasattr(os, "getuid") else "unknown"
+def holder_running_message(location: str, holder: LockInfo) -> str:
+    """Why force-unlock refuses a holder that is still running (issue 11 item 4)."""
+    return (
+        f"Refusing to unlock {location}: {holder.describe()}, and that process is still "
+        "running. Removing its lock would let another command write the state and Gong while "
+        "it goes on, and its late uploads could then undo the other's. Wait for it to finish "
+        "or stop it; only if it can never write again, force the removal with "
+        f"`crmform force-unlock --force {holder.id}`."
+    )
 
 
-def _pid_alive(pid: int) -> bool:
-    if pid <= 0:  # os.kill(0, ...) would address our whole process group
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:  # e.g. PermissionError: it exists, under another user
-        pass
-    return True
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+    os.fsync(fd)
+
+
+def _read_all(fd: int) -> bytes:
+    os.lseek(fd, 0, os.SEEK_SET)
+    chunks = []
+    while chunk := os.read(fd, 65536):
+        chunks.append(chunk)
+    return b"".join(chunks)

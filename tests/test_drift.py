@@ -221,7 +221,15 @@ def test_a_refreshed_plan_names_the_stored_state_and_plans_against_gong(refreshe
 
 def test_plan_json_has_drift_only_when_gong_was_read(refreshed_plan):
     doc = plan_to_json(refreshed_plan)
-    assert list(doc) == ["format_version", "state", "drift", "changes", "summary"]
+    assert list(doc) == [
+        "format_version",
+        "state",
+        "drift",
+        "changes",
+        "summary",
+        "notes",
+        "dataLoss",
+    ]
     assert doc["drift"][1] == {
         "address": "gong/6286478263646/ACCOUNT",
         "integrationId": "6286478263646",
@@ -327,3 +335,19 @@ def test_addresses_are_the_union_of_state_and_files():
 @given(key=KEYS)
 def test_an_empty_remote_and_state_have_no_drift(key):
     assert drift.compare(key, None, RemoteSchema(key.object_type, ())) == ()
+
+
+@pytest.mark.parametrize(
+    ("given", "kept"),
+    [
+        ("2020-12-17T13:45:01Z", "2020-12-17T13:45:01Z"),
+        ("2020-12-17T15:45:01+02:00", "2020-12-17T13:45:01Z"),
+        ("2020-12-17T13:45:01.123Z", "2020-12-17T13:45:01Z"),
+        ("yesterday", None),
+        ("2020-12-17T13:45:01", None),  # no offset: which time is it?
+        (None, None),
+    ],
+)
+def test_gongs_last_modified_is_kept_in_the_states_one_form(given, kept):
+    # The strict state document accepts only UTC `...Z`; a refresh must never fail to save.
+    assert drift.utc_stamp(given) == kept

@@ -151,7 +151,13 @@ def test_apply_result_json_validates_for_every_outcome():
     assert errors(APPLY, doc) == []
     assert doc["ok"] is False
     assert doc["state"] == {"lineage": "lin", "serial": 4}
-    assert doc["outcomes"] == {"applied": 1, "state-only": 0, "failed": 1, "not-attempted": 1}
+    assert doc["outcomes"] == {
+        "applied": 1,
+        "state-only": 0,
+        "failed": 1,
+        "uncertain": 0,
+        "not-attempted": 1,
+    }
     assert doc["summary"] == {"create": 2, "update": 2, "replace": 1, "delete": 1, "protect": 1}
     applied, failed, skipped = doc["results"]
     assert applied["requestId"] == "req-1"

@@ -263,7 +263,7 @@ def test_replacing_a_protected_field_is_refused():
     with pytest.raises(ProtectedFieldError) as err:
         plan(desired(fld("category", S, protect=True)), state(fld("category", P, protect=True)))
     assert str(err.value) == (
-        "The plan would delete the data of 1 protected field; nothing was changed.\n"
+        "The plan would delete the data of 1 protected field:\n"
         "  gong/6286478263646/ACCOUNT category: the plan would replace it (type PICKLIST -> "
         f"STRING) but it is protected. {FIX_REPLACE}"
     )
@@ -283,7 +283,7 @@ def test_removing_a_protected_entry_is_refused_and_names_the_file():
     with pytest.raises(ProtectedFieldError) as err:
         plan(desired(fld("name")), state(fld("name"), fld("legacyId", FieldType.ID, protect=True)))
     assert str(err.value) == (
-        "The plan would delete the data of 1 protected field; nothing was changed.\n"
+        "The plan would delete the data of 1 protected field:\n"
         "  gong/6286478263646/ACCOUNT legacyId: the plan would delete it (not in the schema "
         "files) but it is protected. Put the entry back in accounts.yaml with `protect: false`, "
         "apply that first, then remove it."
@@ -294,7 +294,7 @@ def test_removing_the_file_of_a_protected_field_is_refused():
     with pytest.raises(ProtectedFieldError) as err:
         plan(Desired(), state(fld("legacyId", protect=True)))
     assert str(err.value) == (
-        "The plan would delete the data of 1 protected field; nothing was changed.\n"
+        "The plan would delete the data of 1 protected field:\n"
         "  gong/6286478263646/ACCOUNT legacyId: the plan would delete it (object file removed) "
         "but it is protected. Put the object's file back with `protect: false` on this field, "
         "apply that first, then remove it."
@@ -314,7 +314,7 @@ def test_all_protected_violations_are_reported_together():
     with pytest.raises(ProtectedFieldError) as err:
         plan(d, s)
     lines = str(err.value).splitlines()
-    assert lines[0] == "The plan would delete the data of 3 protected fields; nothing was changed."
+    assert lines[0] == "The plan would delete the data of 3 protected fields:"
     assert [line.split(":")[0] for line in lines[1:]] == [
         "  gong/6286478263646/ACCOUNT a",
         "  gong/6286478263646/ACCOUNT b",

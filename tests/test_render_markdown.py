@@ -225,7 +225,7 @@ def test_huge_plan_fits_the_limit_and_still_warns_about_every_field():
     )
     left = 1900 - rows
     assert 0 < left < 1900
-    assert f"characters: {left} changes not shown here." in text
+    assert f"characters: {left:,} changes not shown here." in text
     assert text.count("<details>") == text.count("</details>")
 
 

@@ -21,12 +21,14 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from crmform.engine.drift import apply_drift
 from crmform.engine.errors import PlanError, StalePlanError
 from crmform.engine.formats.codec import (
     JsonDict,
+    deleted_to_json,
     field_from_json,
     field_to_json,
     objects_from_json,
@@ -36,9 +38,12 @@ from crmform.engine.formats.plan_json import FORMAT_VERSION, plan_to_json
 from crmform.engine.model import (
     Action,
     Change,
+    DeletedField,
     Desired,
     DriftKind,
     FieldDrift,
+    FieldRef,
+    FieldType,
     ObjectKey,
     ObjectSchema,
     Plan,
@@ -46,9 +51,10 @@ from crmform.engine.model import (
     RemoteFingerprint,
     State,
 )
+from crmform.engine.planner import notes as planner_notes
 from crmform.engine.planner import plan as make_plan
 
-__all__ = ["check_current", "desired_to_json", "dumps", "loads"]
+__all__ = ["bound", "check_current", "desired_to_json", "dumps", "loads"]
 
 _RERUN = "Run `crmform plan` again and review the new plan."
 
@@ -57,6 +63,10 @@ def dumps(plan: Plan) -> str:
     doc = plan_to_json(plan)
     doc["desired"] = desired_to_json(plan.desired)
     doc["prior"] = objects_to_json(plan.stored.objects)
+    if plan.stored.deleted:
+        doc["priorDeleted"] = [deleted_to_json(d) for d in plan.stored.deleted]
+    if plan.unreported:
+        doc["unreported"] = [[r.key.address, r.unique_name] for r in plan.unreported]
     if plan.drift is not None:
         doc["remote"] = {p.key.address: p.sha256 for p in sorted(plan.remote, key=lambda p: p.key)}
     doc["checksum"] = _checksum(doc)
@@ -171,10 +181,34 @@ def _plan_from_json(doc: Mapping[str, Any]) -> Plan:
     remote_json = doc.get("remote", {})
     prints = (RemoteFingerprint(ObjectKey.parse(a), str(h)) for a, h in remote_json.items())
     remote = tuple(sorted(prints, key=lambda p: p.key))
-    stored = State(str(state["lineage"]), serial, objects_from_json(doc["prior"]))
+    ledger = tuple(sorted(_deleted_from_json(d) for d in doc.get("priorDeleted", [])))
+    stored = State(str(state["lineage"]), serial, objects_from_json(doc["prior"]), (), ledger)
     prior = apply_drift(stored, drift) if drift else stored
     prev_run = stored if drift is not None else None
-    return Plan(changes, desired, prior, drift, remote, prev_run)
+    unreported = tuple(
+        sorted(FieldRef(ObjectKey.parse(str(a)), str(n)) for a, n in doc.get("unreported", []))
+    )
+    notes = planner_notes(changes, prior)
+    return Plan(changes, desired, prior, drift, remote, prev_run, unreported, notes)
+
+
+def _deleted_from_json(d: Mapping[str, Any]) -> DeletedField:
+    return DeletedField(
+        ObjectKey.parse(str(d["address"])),
+        str(d["uniqueName"]),
+        FieldType(d["type"]),
+        str(d["deleted"]),
+    )
+
+
+def bound(plan: Plan, stored: State, source: str) -> Plan:
+    """The saved plan checked against the stored state (check_current), carrying that
+    state as its prior: the same objects, plus what the file does not record (pending
+    uploads), so the state apply writes keeps them."""
+    check_current(plan, stored, source)
+    if plan.drift is None:
+        return replace(plan, prior=stored)
+    return replace(plan, prior=apply_drift(stored, plan.drift), prev_run=stored)
 
 
 def _drift_from_json(d: Mapping[str, Any]) -> FieldDrift:

@@ -67,6 +67,7 @@ def render_text(plan: Plan, *, color: bool) -> str:
 
     lines.append("")
     lines.append(summary_line(plan.summary))
+    lines += [f"Note: {words.note(n)}" for n in plan.notes]
     return "\n".join(lines)
 
 

@@ -1,0 +1,264 @@
+"""The state document every backend stores: today's local layout, read back strictly
+(issue 11 item 7), and the pending uploads (issue 11 item 1), read as strictly."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from crmform.engine.formats.codec import state_to_json
+from crmform.engine.model import (
+    Field,
+    FieldType,
+    ObjectKey,
+    ObjectSchema,
+    ObjectType,
+    PendingUpload,
+    State,
+)
+from crmform.state.document import (
+    Document,
+    NewerVersion,
+    UnstorableState,
+    UnusableDocument,
+    decode,
+    encode,
+    next_state,
+)
+from crmform.state.jsonfile import laid_out_bytes
+from crmform.state.local import LocalState
+
+LINEAGE = "0b9f6c54-3f7e-4c1a-9d0e-5a2b7c8d9e10"
+FIELD = {"uniqueName": "a", "label": "A", "type": "STRING", "protect": False}
+
+
+def state() -> State:
+    account = ObjectSchema(
+        ObjectKey("gong", 2**53 + 7, ObjectType.ACCOUNT),
+        (
+            Field("tier", "Tier", FieldType.PICKLIST, ordered_value_list=("Gold", "Silver")),
+            Field("owner", "Owner", FieldType.REFERENCE, reference_to="USER", protect=True),
+            Field("arr", "ARR", FieldType.CURRENCY, last_modified="2026-11-28T20:31:06Z"),
+        ),
+    )
+    return State(LINEAGE, 4, (account,))
+
+
+def raw(objects: object = None, **top: object) -> bytes:
+    doc: dict[str, object] = {"version": 1, "lineage": LINEAGE, "serial": 3}
+    doc["objects"] = {"gong/1/ACCOUNT": {"fields": [FIELD]}} if objects is None else objects
+    doc.update(top)
+    return json.dumps(doc).encode()
+
+
+def test_the_document_is_byte_for_byte_the_local_state_file(tmp_path):
+    path = tmp_path / "crmform.state.json"
+    stored = LocalState(path).write(State(LINEAGE, 0, state().objects))
+
+    assert encode(stored) == path.read_bytes()
+    assert encode(stored) == laid_out_bytes(state_to_json(stored), 3)
+    assert decode(path.read_bytes()) == Document(stored)
+
+
+DIGEST = "ab" * 32
+
+
+def pending() -> PendingUpload:
+    after = state().objects[0]
+    return PendingUpload(after.key, DIGEST, "2026-11-28T12:00:00Z", after)
+
+
+def test_pending_uploads_round_trip_one_per_line_after_the_objects():
+    with_pending = State(LINEAGE, 4, state().objects, (pending(),))
+    data = encode(with_pending)
+    text = data.decode()
+
+    assert decode(data) == Document(with_pending)
+    record = json.loads(text)["pending"][0]
+    assert record["address"] == f"gong/{2**53 + 7}/ACCOUNT"
+    assert record["digest"] == DIGEST
+    assert [f["uniqueName"] for f in record["fields"]] == ["tier", "owner", "arr"]
+    assert text.endswith("]}\n  ]\n}\n")
+    assert text.count("\n") == encode(state()).decode().count("\n") + 3
+    assert "pending" not in encode(state()).decode()  # no key when there are none
+
+
+def test_a_local_write_stores_the_pending_uploads_it_is_given(tmp_path):
+    path = tmp_path / "crmform.state.json"
+    first = LocalState(path).write(State(LINEAGE, 0, state().objects, (pending(),)))
+
+    assert decode(path.read_bytes()).state.pending == (pending(),)
+    LocalState(path).write(first.without_pending(pending().key))
+    assert decode(path.read_bytes()).state.pending == ()
+
+
+def test_next_state_bumps_the_serial_sorts_and_drops_sources():
+    obj = ObjectSchema(ObjectKey("gong", 1, ObjectType.DEAL), (), source="deal.yaml")
+    first = next_state(State(objects=(state().objects[0], obj)))
+
+    assert first.serial == 1
+    assert first.lineage
+    addresses = ["gong/1/DEAL", "gong/9007199254740999/ACCOUNT"]
+    assert [o.key.address for o in first.objects] == addresses
+    assert first.objects[0].source is None
+
+
+UNUSABLE = [
+    (b'{"version": 1, "version": 1}', 'has the key "version" twice in one object'),
+    (
+        raw({"gong/1/ACCOUNT": {"fields": []}, "gong/1/DEAL": {"fields": []}}).replace(
+            b"gong/1/DEAL", b"gong/1/ACCOUNT"
+        ),
+        'has the key "gong/1/ACCOUNT" twice in one object',
+    ),
+    (
+        raw().replace(b'"label": "A"', b'"label": "A", "label": "B"'),
+        'has the key "label" twice in one object',
+    ),
+    (raw(extra=1), 'has an unknown key "extra"'),
+    (
+        raw({"gong/01/ACCOUNT": {"fields": []}}),
+        'has a malformed object "gong/01/ACCOUNT" (its integration id "01" has a leading zero)',
+    ),
+    (
+        raw({"gong/\u0661/ACCOUNT": {"fields": []}}),
+        "has a malformed object \"gong/\u0661/ACCOUNT\" (its integration id '\u0661' has "
+        "digits other than ASCII 0-9)",
+    ),
+    (
+        raw({"salesforce/1/ACCOUNT": {"fields": []}}),
+        'has a malformed object "salesforce/1/ACCOUNT" (its provider is "salesforce"; '
+        'crmform knows only "gong")',
+    ),
+    (
+        raw({"gong/9223372036854775808/ACCOUNT": {"fields": []}}),
+        'has a malformed object "gong/9223372036854775808/ACCOUNT" (its integration id '
+        "9223372036854775808 is larger than 9223372036854775807)",
+    ),
+    (
+        raw({"gong/1/account": {"fields": []}}),
+        'has a malformed object "gong/1/account" (not an address of the form '
+        "provider/integrationId/OBJECT: 'gong/1/account')",
+    ),
+    (
+        raw({"gong/1/ACCOUNT": {"fields": [{**FIELD, "lastModified": "yesterday"}]}}),
+        'has a malformed object "gong/1/ACCOUNT" (fields[0] (a): "lastModified" is '
+        "'yesterday', not a UTC time such as 2020-12-17T13:45:01Z)",
+    ),
+    (
+        raw({"gong/1/ACCOUNT": {"fields": [{**FIELD, "lastModified": "2020-12-17T13:45:01.1Z"}]}}),
+        'has a malformed object "gong/1/ACCOUNT" (fields[0] (a): "lastModified" is '
+        "'2020-12-17T13:45:01.1Z', not a UTC time such as 2020-12-17T13:45:01Z)",
+    ),
+    (
+        raw({"gong/1/ACCOUNT": {"fields": [{**FIELD, "lable": "x"}]}}),
+        'has a malformed object "gong/1/ACCOUNT" (fields[0] (a): unknown key "lable")',
+    ),
+    (
+        raw({"gong/1/ACCOUNT": {"fields": [{**FIELD, "protect": "false"}]}}),
+        'has a malformed object "gong/1/ACCOUNT" (fields[0] (a): "protect" is a string, '
+        "not a boolean)",
+    ),
+    (
+        raw({"gong/1/ACCOUNT": {"fields": [FIELD, FIELD]}}),
+        'has a malformed object "gong/1/ACCOUNT" (fields[1] (a): this uniqueName is listed twice)',
+    ),
+    (
+        raw({"gong/1/ACCOUNT": {"fields": [{**FIELD, "label": "\ud800"}]}}),
+        'has a malformed object "gong/1/ACCOUNT" (fields[0] (a): it holds text that is not '
+        "valid Unicode (a lone surrogate))",
+    ),
+    (
+        raw({"gong/1/ACCOUNT": {"fields": [], "extra": []}}),
+        'has a malformed object "gong/1/ACCOUNT" (unknown key "extra")',
+    ),
+    (raw(pending={}), 'has "pending" set to an object, where it needs an array of objects'),
+    (raw(pending=[1]), 'has "pending" set to an array, where it needs an array of objects'),
+    (
+        raw(pending=[{"address": "gong/1/ACCOUNT", "digest": "x", "started": "", "fields": []}]),
+        'has a malformed "pending" record [0] (its "digest" must be a sha256 in hex)',
+    ),
+    (
+        raw(
+            pending=[
+                {
+                    "address": "gong/01/ACCOUNT",
+                    "digest": "a" * 64,
+                    "started": "2026-11-28T12:00:00Z",
+                }
+            ]
+        ),
+        'has a malformed "pending" record [0] (its integration id "01" has a leading zero)',
+    ),
+    (
+        raw(pending=[{"address": "gong/1/ACCOUNT", "digest": "a" * 64, "when": 1}]),
+        'has a malformed "pending" record [0] (unknown key "when")',
+    ),
+]
+
+
+@pytest.mark.parametrize(("content", "problem"), UNUSABLE)
+def test_anything_unusable_is_refused_naming_the_key(content, problem):
+    with pytest.raises(UnusableDocument) as caught:
+        decode(content)
+
+    assert caught.value.args[0] == problem
+
+
+def test_an_unusable_local_file_is_never_rewritten(tmp_path):
+    path = tmp_path / "crmform.state.json"
+    content = raw({"gong/01/ACCOUNT": {"fields": []}})
+    path.write_bytes(content)
+
+    with pytest.raises(Exception, match="leading zero"):
+        LocalState(path).write(State(LINEAGE, 3))
+    assert path.read_bytes() == content
+
+
+def test_a_newer_version_is_its_own_error():
+    with pytest.raises(NewerVersion) as caught:
+        decode(raw(version=2, objects={"anything": 1}))
+
+    assert caught.value.version == 2
+
+
+@pytest.mark.parametrize(
+    ("bad", "what"),
+    [
+        (
+            Field("a", "A", FieldType.STRING, last_modified="yesterday"),
+            "the field 'a' of gong/1/ACCOUNT: its lastModified 'yesterday' is not a UTC time "
+            "such as 2020-12-17T13:45:01Z",
+        ),
+        (
+            Field("", "A", FieldType.STRING),
+            "the field '' of gong/1/ACCOUNT: its uniqueName is empty",
+        ),
+        (
+            Field("a", "\udc00", FieldType.STRING),
+            "the field 'a' of gong/1/ACCOUNT: it holds text that is not valid Unicode (a lone "
+            "surrogate)",
+        ),
+    ],
+)
+def test_encode_refuses_what_decode_would_refuse(bad, what):
+    obj = ObjectSchema(ObjectKey("gong", 1, ObjectType.ACCOUNT), (bad,))
+
+    with pytest.raises(UnstorableState) as caught:
+        encode(State(LINEAGE, 1, (obj,)))
+
+    assert caught.value.what == what
+
+
+def test_a_provider_other_than_gong_is_not_stored():
+    obj = ObjectSchema(ObjectKey("salesforce", 1, ObjectType.ACCOUNT), ())
+
+    with pytest.raises(UnstorableState) as caught:
+        next_state(State(objects=(obj,)))
+
+    assert caught.value.message("db") == (
+        "The state db cannot record the object type salesforce/1/ACCOUNT: its provider must be "
+        "gong and its integration id at most 9223372036854775807. Nothing was written; fix the "
+        "integration id or provider, then run the command again."
+    )
