@@ -45,6 +45,7 @@ __all__ = [
     "change_name",
     "changed_attributes",
     "check_consent",
+    "consent_hint",
     "count",
     "data_loss_lines",
     "destroy_warning",
@@ -55,7 +56,9 @@ __all__ = [
     "no_state",
     "note",
     "orphan_detail",
+    "orphan_warning",
     "pending_refusal",
+    "printable",
     "protected_violation",
     "reason",
     "summary",
@@ -101,6 +104,12 @@ def _clean(text: str) -> str:
     terminal. The rule is crmform/views.terminal_safe's (str.isprintable per character),
     with the JSON escapes the text plan has always shown (`\\u001b`)."""
     return text if text.isprintable() else _escape_unprintable(encode_basestring(text)[1:-1])
+
+
+def printable(text: str) -> str:
+    """`text` with each character that is not printable (newlines, escape codes,
+    bidirectional overrides) as a JSON escape, and nothing else changed."""
+    return _escape_unprintable(text)
 
 
 def _escape_unprintable(text: str) -> str:
@@ -398,7 +407,7 @@ def change_name(change: Change) -> str:
     return f"{change.key} {_printable(change.unique_name)}"
 
 
-def orphan_detail(plan: Plan, change: Change) -> str:
+def orphan_detail(plan: Plan, change: Change, style: Style = PLAIN) -> str:
     """What a may-orphan change may leave behind."""
     before, after = change.before, change.after
     if before is None or after is None:
@@ -406,20 +415,37 @@ def orphan_detail(plan: Plan, change: Change) -> str:
     parts = []
     removed = values_diff(before.ordered_value_list, after.ordered_value_list).removed
     if removed:
-        shown = ", ".join(_quote(v) for v in removed[:5])
+        shown = ", ".join(style.value(v) for v in removed[:5])
         more = f" and {len(removed) - 5} more" if len(removed) > 5 else ""
         parts.append(f"records holding {shown}{more} may keep values the field no longer lists")
     if before.reference_to != after.reference_to:
-        parts.append(
-            f"references to {before.reference_to or '(unknown)'} may no longer resolve "
-            f"(referenceTo -> {after.reference_to or '(unset)'})"
-        )
+        old = style.name(before.reference_to) if before.reference_to else "(unknown)"
+        new = style.name(after.reference_to) if after.reference_to else UNSET
+        parts.append(f"references to {old} may no longer resolve (referenceTo{style.arrow}{new})")
     if not parts:
         parts.append(
             "Gong did not report this field's current values or target, so values added in "
             "Gong outside crmform would be removed"
         )
     return "; ".join(parts)
+
+
+def orphan_warning(n: int) -> tuple[str, str]:
+    """The headline (used when nothing is deleted outright) and the lead-in of the list of
+    changes that may orphan data."""
+    return (
+        "Applying this plan may orphan data in Gong.",
+        f"Data may be orphaned by {these(n, 'change')} (Gong does not document the effect):",
+    )
+
+
+def consent_hint(digest: str) -> str:
+    """How to approve a plan's data-affecting set unattended: exactly it (by its digest,
+    Plan.data_loss_digest), or the whole class."""
+    return (
+        f"Approve exactly this data loss (digest {digest}) with `crmform apply --auto-approve "
+        f"--approve-data-loss {digest}`, or any with `--allow-destroy`."
+    )
 
 
 def data_loss_lines(plan: Plan, affected: tuple[Change, ...]) -> list[str]:
@@ -432,8 +458,7 @@ def data_loss_lines(plan: Plan, affected: tuple[Change, ...]) -> list[str]:
         lines.append(f"The data of {which} will be DELETED in Gong:")
         lines += [f"  - {change_name(c)} ({c.action.value})" for c in destroys]
     if orphans:
-        which = "this change" if len(orphans) == 1 else f"these {len(orphans)} changes"
-        lines.append(f"Data may be orphaned by {which} (Gong does not document the effect):")
+        lines.append(orphan_warning(len(orphans))[1])
         lines += [f"  - {change_name(c)}: {orphan_detail(plan, c)}" for c in orphans]
     return lines
 

@@ -20,15 +20,17 @@ from factories import ACCOUNT, CONTACT, fld
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from strategies import desired_and_state
-from test_render import T, destroy_plan, empty_plan, mixed_plan, protect_plan
+from test_render import T, destroy_plan, empty_plan, mixed_plan, orphan_plan, protect_plan
 
 from crmform.engine.errors import ProtectedFieldError
 from crmform.engine.formats import planfile
 from crmform.engine.model import (
+    DeletedField,
     Desired,
     DriftKind,
     Field,
     FieldDrift,
+    FieldType,
     ObjectKey,
     ObjectSchema,
     ObjectType,
@@ -39,6 +41,7 @@ from crmform.engine.planner import plan
 from crmform.engine.render.markdown import MARKER, MIN_MAX_CHARS, render_markdown
 
 GOLDEN = Path(__file__).parent / "golden"
+GONE = DeletedField(ACCOUNT, "region", FieldType.STRING, "2025-02-01T09:00:00Z")
 UPDATE = os.environ.get("CRMFORM_UPDATE_GOLDEN") == "1"
 
 
@@ -99,7 +102,13 @@ def assert_tables_well_formed(text: str) -> None:
             pipes = None
 
 
-PLANS = {"mixed": mixed_plan, "destroy": destroy_plan, "empty": empty_plan, "protect": protect_plan}
+PLANS = {
+    "mixed": mixed_plan,
+    "destroy": destroy_plan,
+    "empty": empty_plan,
+    "protect": protect_plan,
+    "orphan": orphan_plan,
+}
 
 
 @pytest.mark.parametrize("name", sorted(PLANS))
@@ -243,7 +252,7 @@ def test_when_the_warning_alone_is_too_long_it_lists_what_fits_and_counts_the_re
 
 @settings(max_examples=60, deadline=None)
 @given(desired_and_state(), st.integers(MIN_MAX_CHARS, 6000))
-def test_any_plan_fits_any_limit_and_names_or_counts_every_destroyed_field(case, limit):
+def test_any_plan_fits_any_limit_and_names_or_counts_every_data_affecting_field(case, limit):
     desired, state = case
     try:
         the_plan = plan(desired, state)
@@ -252,10 +261,10 @@ def test_any_plan_fits_any_limit_and_names_or_counts_every_destroyed_field(case,
     text = md(the_plan, max_chars=limit)
     assert len(text) + 1 <= limit
     assert_tables_well_formed(text)
-    destroyed = the_plan.destructive
-    listed = sum(1 for c in destroyed if f"`{c.key.address}` `{c.unique_name}`:" in text)
-    more = re.search(r"… and (\d+) more, not listed", text)
-    assert listed + (int(more.group(1)) if more else 0) == len(destroyed)
+    affected = the_plan.data_affecting
+    listed = sum(1 for c in affected if f"`{c.key.address}` `{c.unique_name}`:" in text)
+    more = sum(int(n) for n in re.findall(r"… and (\d+) more, not listed", text))
+    assert listed + more == len(affected)
 
 
 def test_limit_below_the_minimum_is_refused():
@@ -288,3 +297,65 @@ def test_big_integration_ids_render_exactly():
     key = ObjectKey("gong", 2271307570613351879, ObjectType.LEAD)
     p = plan(Desired((ObjectSchema(key, (fld("score", T.NUMBER),)),)), State())
     assert "| `gong/2271307570613351879/LEAD` | 1 | 0 | 0 | 0 | 0 |" in md(p)
+
+
+def test_caution_lists_may_orphan_changes_apart_with_what_may_be_lost_and_the_digest():
+    the_plan = mixed_plan()
+    text = md(the_plan)
+    caution = text[text.index("> [!CAUTION]") : text.index("| Object type |")]
+    assert caution.index("**delete**") < caution.index("Data may be orphaned by these 2 changes")
+    assert (
+        "> - `gong/6286478263646/ACCOUNT` `tier`: records holding `Bronze` may keep values the "
+        "field no longer lists"
+    ) in caution
+    assert (
+        "> - `gong/6286478263646/CONTACT` `owner`: references to `ACCOUNT` may no longer "
+        "resolve (referenceTo → `USER`)"
+    ) in caution
+    digest = the_plan.data_loss_digest
+    assert f"--approve-data-loss {digest}`, or any with `--allow-destroy`." in caution
+
+
+def test_plan_notes_are_a_note_alert():
+    state = State("l", 1, (ObjectSchema(ACCOUNT, (fld("phoneOld", label="Phone"),)),))
+    desired = Desired((ObjectSchema(ACCOUNT, (fld("phone", label="Phone"),), "a.yaml"),))
+    text = md(plan(desired, state))
+    at = text.index("> [!NOTE]\n> - gong/6286478263646/ACCOUNT: phoneOld is deleted and phone")
+    assert text.index("Planned against") < at < text.index("### `gong/")
+
+
+def test_size_fitting_keeps_the_whole_warning_with_may_orphan_changes_and_keeps_notes_first():
+    tiers = [fld(f"tier{i:03}", T.PICKLIST, values=["A", "B"]) for i in range(30)]
+    news = [fld(f"new{i:04}", label=f"Field number {i}") for i in range(300)]
+    state = State("l", 1, (ObjectSchema(ACCOUNT, tuple(tiers)),), deleted=(GONE,))
+    kept = [replace(t, ordered_value_list=("A",)) for t in tiers]
+    desired = Desired((ObjectSchema(ACCOUNT, (*kept, *news, fld("region")), "a.yaml"),))
+    the_plan = plan(desired, state)
+    text = md(the_plan, max_chars=20_000)
+    assert len(text) + 1 <= 20_000
+    assert "not listed to fit" not in text
+    for t in tiers:
+        assert f"> - `gong/6286478263646/ACCOUNT` `{t.unique_name}`: records holding `B`" in text
+    assert "> [!NOTE]\n> - gong/6286478263646/ACCOUNT region: crmform deleted" in text
+    assert "changes not shown here" in text
+
+
+def test_notes_left_out_for_size_are_counted():
+    ledger = tuple(
+        DeletedField(ACCOUNT, f"f{i:02}", T.STRING, "2025-01-01T00:00:00Z") for i in range(40)
+    )
+    state = State("l", 1, (), deleted=ledger)
+    desired = Desired((ObjectSchema(ACCOUNT, tuple(fld(d.unique_name) for d in ledger), "a.yaml"),))
+    text = md(plan(desired, state), max_chars=3_000)
+    assert len(text) + 1 <= 3_000
+    shown = text.count("crmform deleted a STRING field of this name")
+    assert 0 < shown < 40
+    assert f"*{40 - shown} of these 40 notes are not shown here (size limit).*" in text
+    assert f"{40 - shown} notes not shown here" in text
+
+
+def test_bidirectional_overrides_are_escaped_in_markdown():
+    hostile = Field("evil\u202etxt", "Label\u202egnp", T.STRING)
+    text = md(plan(Desired((ObjectSchema(ACCOUNT, (hostile,), "a.yaml"),)), State()))
+    assert "\u202e" not in text
+    assert "evil&#92;u202etxt" in text

@@ -4,15 +4,18 @@ Like render_text it is pure: the same plan gives byte-identical text, and a save
 (which loads back into the same Plan) shows exactly as planned.
 
 Layout: a marker comment (CI finds and updates its earlier comment by it), a title with the
-counts, a CAUTION alert listing every field whose data would be deleted, a summary table
-per object type, the "Changed outside crmform" section when Gong was read for the plan,
-then one table per object type (collapsed in <details> past COLLAPSE_ROWS rows). Rows
+counts, a CAUTION alert listing every field whose data would be deleted, then every change
+that may orphan data (DataImpact.MAY_ORPHAN) and what may be orphaned, and the plan's
+data-loss digest; a summary table per object type; the plan's notes (a NOTE alert); the
+"Changed outside crmform" section when Gong was read for the plan; then one table per object
+type (collapsed in <details> past COLLAPSE_ROWS rows). Rows
 follow (address, uniqueName) order whatever the plan's order.
 
 Size: GitHub refuses comments over 65,536 characters. The text, plus the newline the CLI
 prints after it, never exceeds `max_chars`: past it the title, summary and warning are kept
-whole, rows are dropped from the end, and a note says how many changes were left out. Only
-if the warning alone does not fit are its last lines replaced by "... and N more".
+whole, rows are dropped from the end (notes last of all), and a note says how many changes
+and notes were left out. Only if the warning alone does not fit are its last lines replaced
+by "... and N more".
 
 Every string from the files (names, labels, values, reasons) is escaped for Markdown and
 HTML (see escape.py), so a label like `a|b` or `<script>` cannot break the layout,
@@ -24,8 +27,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from crmform.engine import words
-from crmform.engine.model import Action, Change, Field, FieldDrift, ObjectKey, Plan
-from crmform.engine.render.escape import MARKDOWN, code
+from crmform.engine.model import Action, Change, DataImpact, Field, FieldDrift, ObjectKey, Plan
+from crmform.engine.render.escape import MARKDOWN, code, text
 from crmform.engine.render.fit import DEFAULT_MAX_CHARS, MIN_MAX_CHARS, Section, fit, size
 from crmform.engine.render.md_drift import drift_rows
 
@@ -67,32 +70,36 @@ def render_markdown(plan: Plan, *, max_chars: int = DEFAULT_MAX_CHARS) -> str:
         drift = sorted(plan.drift, key=lambda d: (d.key.address, d.unique_name, d.kind))
     title = [MARKER, f"## crmform plan: {words.summary(plan.summary) if changes else 'no changes'}"]
     summary = _summary(plan, changes, drift)
-    destructive = [c for c in changes if c.destroys_data]
-    sections = [_drift_section(drift, changes)] if drift else []
+    destroys = [c for c in changes if plan.impact(c) is DataImpact.DESTROYS]
+    orphans = [c for c in changes if plan.impact(c) is DataImpact.MAY_ORPHAN]
+    sections = [_notes_section(plan)] if plan.notes else []
+    sections += [_drift_section(drift, changes)] if drift else []
     sections += _change_sections(changes)
-    warning = _warning_lines(destructive, None)
+    warning = _warning(plan, destroys, orphans, None)
     full = [*title, *warning, *summary, *(line for s in sections for line in s.lines())]
     if size(full) <= max_chars:
         return "\n".join(full)
     # Over the limit: title, summary and warning stay whole (the warning is cut only if
     # it alone does not fit); rows are dropped from the end.
     warning, body = fit(
-        lambda shown: _warning_lines(destructive, shown),
-        len(destructive),
+        lambda shown: _warning(plan, destroys, orphans, shown),
+        len(destroys) + len(orphans),
         sections,
         max_chars - size(title) - size(summary),
-        lambda changes_left, drift_left: _note(changes_left, drift_left, max_chars),
-        (len(changes), len(drift or ())),
+        lambda changes, drift, notes: _note(changes, drift, notes, max_chars),
+        (len(changes), len(drift or ()), len(plan.notes)),
     )
     return "\n".join([*title, *warning, *summary, *body])
 
 
-def _note(changes_left: int, drift_left: int, limit: int) -> list[str]:
+def _note(changes_left: int, drift_left: int, notes_left: int, limit: int) -> list[str]:
     left = []
     if changes_left:
         left.append(words.count(changes_left, "change"))
     if drift_left:
         left.append(f"{words.count(drift_left, 'difference')} made outside crmform")
+    if notes_left:
+        left.append(words.count(notes_left, "note"))
     not_shown = f": {' and '.join(left)} not shown here" if left else ""
     return [
         "",
@@ -132,25 +139,51 @@ def _summary(
     return [*lines, "", f"Planned against {against}"]
 
 
-def _warning_lines(destructive: Sequence[Change], shown: int | None) -> list[str]:
-    """The CAUTION alert; with `shown`, only that many fields and a line for the rest."""
-    if not destructive:
+def _warning(
+    plan: Plan, destroys: Sequence[Change], orphans: Sequence[Change], shown: int | None
+) -> list[str]:
+    """The CAUTION alert: the fields whose data is deleted, the changes that may orphan
+    data, and the digest to approve exactly them; with `shown`, only that many items in all
+    (deletes first) and a line for the rest of each list."""
+    left = len(destroys) + len(orphans) if shown is None else shown
+    listed_destroys = destroys[:left]
+    listed_orphans = orphans[: left - len(listed_destroys)]
+    digest = plan.data_loss_digest
+    if digest is None:
         return []
-    count = len(destructive)
-    headline, lead = words.destroy_warning(count)
-    lines = ["", "> [!CAUTION]", f"> **{headline}**", f"> {lead}", ">"]
-    listed = destructive if shown is None else destructive[:shown]
-    lines += [_warning_item(c) for c in listed]
-    if len(listed) < count:
-        lines.append(_more_line(count - len(listed)))
-    lines += [">", "> Unattended apply (`--auto-approve`) also needs `--allow-destroy`."]
-    return lines
+    if destroys:
+        headline, lead = words.destroy_warning(len(destroys))
+    else:
+        headline, lead = words.orphan_warning(len(orphans))
+    lines = ["", "> [!CAUTION]", f"> **{headline}**"]
+    hint = f"> {words.consent_hint(digest)}"
+    if shown == 0:  # the size limit left no room for items: one line counts them all
+        return [*lines, _more_line(len(destroys) + len(orphans)), ">", hint]
+    if destroys:
+        lines += [f"> {lead}", ">", *(_warning_item(c) for c in listed_destroys)]
+        if len(listed_destroys) < len(destroys):
+            lines.append(_more_line(len(destroys) - len(listed_destroys)))
+        lines.append(">")
+    if orphans:
+        lines += [f"> {text(words.orphan_warning(len(orphans))[1])}", ">"]
+        lines += [_orphan_item(plan, c) for c in listed_orphans]
+        if len(listed_orphans) < len(orphans):
+            lines.append(_more_line(len(orphans) - len(listed_orphans)))
+        lines.append(">")
+    return [*lines, hint]
 
 
 def _warning_item(change: Change) -> str:
     return (
         f"> - {code(change.key.address)} {code(change.unique_name)}: "
         f"**{change.action}** ({words.reason(change, MARKDOWN)})"
+    )
+
+
+def _orphan_item(plan: Plan, change: Change) -> str:
+    return (
+        f"> - {code(change.key.address)} {code(change.unique_name)}: "
+        f"{words.orphan_detail(plan, change, MARKDOWN)}"
     )
 
 
@@ -166,6 +199,12 @@ def _by_key(changes: Sequence[Change]) -> list[tuple[ObjectKey, list[Change]]]:
     for change in changes:
         groups.setdefault(change.key, []).append(change)
     return list(groups.items())
+
+
+def _notes_section(plan: Plan) -> Section:
+    # First of the sections: when rows must go for size, change rows go before notes.
+    rows = tuple(f"> - {text(words.note(n))}" for n in plan.notes)
+    return Section(("", "> [!NOTE]"), rows, (), 2, "notes")
 
 
 def _change_sections(changes: Sequence[Change]) -> list[Section]:

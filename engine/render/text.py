@@ -7,8 +7,10 @@ caller decides `color`. The result has no trailing newline.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from crmform.engine import words
-from crmform.engine.model import Action, Plan, Summary
+from crmform.engine.model import Action, DataImpact, Plan, Summary
 from crmform.engine.render.drift import drift_lines
 
 __all__ = ["EMPTY_PLAN_TEXT", "render_text", "summary_line"]
@@ -44,16 +46,7 @@ def render_text(plan: Plan, *, color: bool) -> str:
     def paint(text: str, code: str) -> str:
         return f"{code}{text}{_RESET}" if color else text
 
-    destructive = plan.destructive
-    if destructive:
-        headline, lead = words.destroy_warning(len(destructive))
-        lines.append(paint(f"WARNING: {headline[:1].lower()}{headline[1:]}", _BOLD_RED))
-        lines.append(paint(lead, _RED))
-        name = words.PLAIN.name
-        for c in destructive:
-            where = f"{name(c.key.address)} {name(c.unique_name)}"
-            lines.append(paint(f"  - {where}: {c.action} ({words.reason(c)})", _RED))
-        lines.append("")
+    lines += _warning(plan, paint)
 
     key = None
     for c in changes:
@@ -69,6 +62,34 @@ def render_text(plan: Plan, *, color: bool) -> str:
     lines.append(summary_line(plan.summary))
     lines += [f"Note: {words.note(n)}" for n in plan.notes]
     return "\n".join(lines)
+
+
+def _warning(plan: Plan, paint: Callable[[str, str], str]) -> list[str]:
+    """The block above the changes: what loses data, what may orphan it, how to consent."""
+    destroys = [c for c in plan.changes if plan.impact(c) is DataImpact.DESTROYS]
+    orphans = [c for c in plan.changes if plan.impact(c) is DataImpact.MAY_ORPHAN]
+    digest = plan.data_loss_digest
+    if digest is None:
+        return []
+    name = words.PLAIN.name
+    lines: list[str] = []
+    if destroys:
+        headline, lead = words.destroy_warning(len(destroys))
+    else:
+        headline, lead = words.orphan_warning(len(orphans))
+    lines.append(paint(f"WARNING: {headline[:1].lower()}{headline[1:]}", _BOLD_RED))
+    if destroys:
+        lines.append(paint(lead, _RED))
+        for c in destroys:
+            where = f"{name(c.key.address)} {name(c.unique_name)}"
+            lines.append(paint(f"  - {where}: {c.action} ({words.reason(c)})", _RED))
+    if orphans:
+        lines.append(paint(words.orphan_warning(len(orphans))[1], _YELLOW))
+        for c in orphans:
+            where = f"{name(c.key.address)} {name(c.unique_name)}"
+            lines.append(paint(f"  - {where}: {words.orphan_detail(plan, c)}", _YELLOW))
+    lines.append(words.consent_hint(digest))
+    return [*lines, ""]
 
 
 def summary_line(summary: Summary) -> str:
