@@ -163,3 +163,32 @@ def test_a_picklist_change_is_worded_alike_in_every_output():
     drifted = replace(the_plan, drift=(changed,))
     assert f"  ~ t: values {plain} in Gong\n" in render_text(drifted, color=False)
     assert f"| `t` | changed | values {marked} |" in render_markdown(drifted)
+
+
+def test_printable_escapes_only_what_is_not_printable():
+    assert words.printable("Région") == "Région"
+    assert words.printable("a\u202eb\x1bc") == "a\\u202eb\\u001bc"
+    assert words.printable("emoji \U0001f600 \U000e0001") == "emoji \U0001f600 \\udb40\\udc01"
+
+
+def test_one_wording_for_the_may_orphan_list_and_the_digest():
+    assert words.orphan_warning(1)[1] == (
+        "Data may be orphaned by this change (Gong does not document the effect):"
+    )
+    assert words.orphan_warning(3)[1].startswith("Data may be orphaned by these 3 changes")
+    assert words.consent_hint("0c1760f43536") == (
+        "Approve exactly this data loss (digest 0c1760f43536) with `crmform apply "
+        "--auto-approve --approve-data-loss 0c1760f43536`, or any with `--allow-destroy`."
+    )
+
+
+def test_orphan_detail_in_markdown_style_quotes_values_as_code():
+    before = fld("tier", FieldType.PICKLIST, values=["A", "B|C"])
+    after = replace(before, ordered_value_list=("A",))
+    state = State("l", 1, (ObjectSchema(ACCOUNT, (before,)),))
+    the_plan = plan(Desired((ObjectSchema(ACCOUNT, (after,), "a.yaml"),)), state)
+    change = the_plan.changes[0]
+    assert words.orphan_detail(the_plan, change).startswith('records holding "B|C" may keep')
+    assert words.orphan_detail(the_plan, change, MARKDOWN).startswith(
+        "records holding <code>B&#124;C</code> may keep"
+    )
