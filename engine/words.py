@@ -58,6 +58,7 @@ __all__ = [
     "orphan_detail",
     "orphan_warning",
     "pending_refusal",
+    "pending_warning",
     "printable",
     "protected_violation",
     "reason",
@@ -127,6 +128,15 @@ def _json_escape(ch: str) -> str:
 
 
 PLAIN = Style(name=_clean, label=_quote, value=_quote, arrow=" -> ", join="; ")
+
+
+def pending_warning(key: object, started: str) -> str:
+    """Said by plan while an upload's outcome is unknown."""
+    return (
+        f"The upload to {key} sent at {started} has no known outcome (it may have been "
+        "applied); this plan assumes it was not. `crmform apply` reads Gong first and "
+        "settles it; `crmform plan --refresh` shows what Gong has."
+    )
 
 
 def no_state(location: str) -> str:
