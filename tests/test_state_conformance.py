@@ -6,9 +6,12 @@ fresh, empty stored state (a new directory, state name, key or URL per test).
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from pg_server import PgServer
 
 from crmform.state.conformance import CHECKS, MakeBackend, Traits
 from crmform.state.local import LocalState
@@ -24,7 +27,22 @@ def local_without_flock(tmp_path: Path) -> tuple[MakeBackend, Traits]:
     return (lambda: LocalState(tmp_path / "crmform.state.json", flock=False)), Traits()
 
 
-BACKENDS = ["local", "local_without_flock"]
+@pytest.fixture
+def pg(pg_server: PgServer) -> Iterator[tuple[MakeBackend, Traits]]:
+    from crmform.state.pg import PgState
+
+    name, handles = f"test-{uuid.uuid4()}", []
+
+    def make() -> PgState:
+        handles.append(PgState(pg_server.conn_str(), name=name))
+        return handles[-1]
+
+    yield make, Traits()
+    for handle in handles:
+        handle.close()
+
+
+BACKENDS = ["local", "local_without_flock", "pg"]
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
