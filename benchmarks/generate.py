@@ -5,7 +5,7 @@ values, some REFERENCE fields, a few protected), written as YAML and as JSON wit
 content, plus a state file in crmform's own format that differs from the files by a few
 percent: creates, label updates, picklist edits, type changes (replaces) and deletes.
 
-The state is built from crmform's model and serialised with crmform.engine.codec, so it stays
+The state is built from crmform's model and serialised with engine.formats.codec, so it stays
 whatever LocalState reads. Everything derives from one seeded random.Random: the same size
 and seed give byte-identical files.
 """
@@ -20,7 +20,7 @@ from pathlib import Path
 
 import yaml
 
-from crmform.engine.codec import state_to_json
+from crmform.engine.formats.codec import state_to_json
 from crmform.engine.model import (
     REFERENCE_TARGETS,
     Field,

@@ -38,7 +38,7 @@ from baselines import IMPORT_ALL, IMPORT_CLICK, plan_probes
 from children import CRMFORM, BenchError, Probe, child_env, measure, prints
 from report import Results, machine, print_report, targets, write_json
 
-from crmform.engine.config import schema_text
+from crmform.engine.config.loader import schema_text
 
 QUICKSTART = Path(__file__).resolve().parent.parent / "examples" / "quickstart"
 DEFAULT_SIZES = (100, 1000, 10_000, 50_000)

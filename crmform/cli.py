@@ -1,4 +1,4 @@
-"""The `crmform` command line: parse, call the engine, render, pick the exit code.
+"""The `crmform` command line: a lazy command group and the one error boundary.
 
 This is the only place where errors become text and exit codes:
 0 success (no changes with --detailed-exitcode), 1 any error, 2 changes present with
@@ -11,9 +11,11 @@ so `crmform --help` and `crmform plan` start fast.
 
 from __future__ import annotations
 
+import difflib
 import gc
 import importlib
 import os
+import re
 import signal
 import sys
 from collections.abc import Sequence
@@ -24,11 +26,11 @@ import click
 
 from crmform import __version__
 from crmform.engine.errors import CrmformError
+from crmform.exits import EXIT_ERROR, EXIT_OK, Terminated
+from crmform.views import terminal_safe
 
 if TYPE_CHECKING:
-    from crmform.console import Runtime
-
-EXIT_OK, EXIT_ERROR = 0, 1
+    from crmform.runtime import Runtime
 
 # name -> (module:attribute, one-line help). Commands are imported only when they run, so
 # `crmform --help` costs little more than importing click; tests/test_cli_lazy.py checks
@@ -55,6 +57,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "crmform.commands.remote:import_",
         "Adopt Gong's current schema into the state (and optionally into schema files).",
     ),
+    "check-records": (
+        "crmform.commands.check_records:check_records",
+        "Check CRM record files (LDJSON) against the managed schema before uploading them.",
+    ),
     "state": ("crmform.commands.state:state", "Inspect the state file."),
     "force-unlock": (
         "crmform.commands.state:force_unlock",
@@ -77,6 +83,18 @@ class LazyGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
         return list(COMMANDS)
 
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        name = args[0] if args else ""
+        if name and name not in COMMANDS and not name.startswith("-"):
+            close = difflib.get_close_matches(name, list(COMMANDS), n=1, cutoff=0.6)
+            hint = f" Did you mean '{close[0]}'?" if close else ""
+            raise click.UsageError(
+                f"No such command '{terminal_safe(name)}'.{hint} See `crmform --help`.", ctx
+            )
+        return super().resolve_command(ctx, args)
+
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name not in COMMANDS:
             return None
@@ -95,7 +113,16 @@ class LazyGroup(click.Group):
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
 @click.version_option(__version__, prog_name="crmform")
-def cli() -> None:
+@click.option(
+    "--log-level",
+    type=click.Choice(["error", "warning", "info", "debug"], case_sensitive=False),
+    default="warning",
+    envvar="CRMFORM_LOG",
+    show_envvar=True,
+    help="How much crmform logs on stderr; debug: one line per request to Gong (method, "
+    "path, status, time, requestId; never a header or a secret).",
+)
+def cli(log_level: str) -> None:
     """Schema-as-code for Gong's CRM fields: validate, plan, apply.
 
     Keep the custom-field schema of your CRM objects in YAML or JSON files, review changes as
@@ -106,10 +133,10 @@ def cli() -> None:
     Every flag can also be set with a CRMFORM_* environment variable, shown in each
     command's --help (see docs/automation.md).
     """
+    if log_level != "warning":
+        import logging
 
-
-class Terminated(BaseException):
-    """SIGTERM (a cancelled CI job): unwinds like Ctrl-C so locks are released."""
+        logging.basicConfig(level=log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
 
 
 def err(message: str) -> None:
@@ -123,17 +150,27 @@ def run(argv: Sequence[str] | None = None, runtime: Runtime | None = None) -> in
     """Run the CLI and return its exit code; every failure becomes 1 with one clear line."""
     try:
         result = cli.main(args=argv, prog_name="crmform", standalone_mode=False, obj=runtime)
-    except click.exceptions.Abort:
-        err("Aborted. Nothing further was sent.")
+    except click.exceptions.Abort as error:
+        # click turns Ctrl-C (and SIGTERM, a KeyboardInterrupt) into Abort, after ending the
+        # current line; apply reports an interrupted run itself and never gets here.
+        if isinstance(error.__cause__, KeyboardInterrupt):
+            err("Interrupted; no upload was in flight.")
+        else:
+            err("Aborted. Nothing was sent.")
+        return EXIT_ERROR
+    except click.BadParameter as error:
+        _plain_parameter_error(error)
+        error.show()
         return EXIT_ERROR
     except click.ClickException as error:
         error.show()
         return EXIT_ERROR
     except CrmformError as error:
-        err(f"Error: {error}")
+        # Names and server messages may carry terminal escapes: shown escaped, lines kept.
+        err("Error: " + "\n".join(terminal_safe(line) for line in str(error).split("\n")))
         return EXIT_ERROR
-    except (KeyboardInterrupt, Terminated):
-        err("Interrupted. The state holds every upload that Gong accepted before this point.")
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM outside a command
+        err("Interrupted; no upload was in flight.")
         return EXIT_ERROR
     except Exception as error:
         if os.environ.get("CRMFORM_DEBUG"):
@@ -144,6 +181,20 @@ def run(argv: Sequence[str] | None = None, runtime: Runtime | None = None) -> in
         )
         return EXIT_ERROR
     return result if isinstance(result, int) else EXIT_OK
+
+
+def _plain_parameter_error(error: click.BadParameter) -> None:
+    """click's wording, made plain: the environment variable is named only when the bad
+    value came from it, a number is asked for as a number, booleans list no empty value."""
+    param, ctx = error.param, error.ctx
+    if isinstance(param, click.Option) and ctx is not None and param.name is not None:
+        source = ctx.get_parameter_source(param.name)
+        if source is not click.core.ParameterSource.ENVIRONMENT:
+            error.param_hint = " / ".join(f"'{o}'" for o in param.opts)
+    message = error.message
+    message = re.sub(r"is not a valid (integer|float) range\.", "is not a number.", message)
+    message = message.replace("Recognized values: , ", "Recognized values: ")
+    error.message = message  # type: ignore[misc]  # click marks it Final, yet reads it back
 
 
 def _on_sigterm(signum: int, frame: FrameType | None) -> NoReturn:

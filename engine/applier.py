@@ -1,30 +1,39 @@
 """Carry out a plan: one complete upload per changed object type, state saved after each.
 
 The applier never decides what to change (the planner did) nor what to send (payload did).
-Its job is ordering and bookkeeping: after every accepted upload it writes state at once,
-so a failure later in the run loses nothing already done, and state never records an upload
-the remote did not accept.
+Its job is ordering and bookkeeping, so that the state never claims what Gong does not have
+and never forgets what Gong may have:
+  1. before each POST it records the upload as pending in the state (engine/settle.py);
+  2. a definite success records the new object and clears the record (after reading the
+     object type back, unless told not to, and recording what Gong really has);
+  3. a definite rejection clears the record, the state otherwise unchanged;
+  4. an unknown outcome (timeout, dropped connection, 5xx, Ctrl-C or SIGTERM during the
+     request) keeps the record: the next command reads Gong and settles it.
+A failure stops the run; the remaining addresses are not attempted.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass
 from enum import StrEnum
 from time import monotonic
 
-from crmform.engine.errors import CrmformError, StateError
-from crmform.engine.model import Action, ObjectKey, Plan, State
+from crmform.engine.drift import compare, refreshed_object
+from crmform.engine.errors import CrmformError, ProviderError, StateError, UncertainOutcomeError
+from crmform.engine.model import Action, FieldDrift, ObjectKey, PendingUpload, Plan, State
 from crmform.engine.payload import Upload, uploads
-from crmform.providers.base import Provider
-from crmform.state.backend import StateBackend
+from crmform.engine.ports import Provider, StateBackend
+from crmform.engine.settle import body_digest
 
 
 class Outcome(StrEnum):
     APPLIED = "applied"  # the remote accepted the upload; state written
     STATE_ONLY = "state-only"  # only crmform's own flags changed; state written, nothing sent
-    FAILED = "failed"
-    NOT_ATTEMPTED = "not-attempted"  # an earlier address failed
+    FAILED = "failed"  # nothing (more) changed in the remote: the state says what it has
+    UNCERTAIN = "uncertain"  # the remote may have applied it; recorded as pending
+    NOT_ATTEMPTED = "not-attempted"  # an earlier address failed, or the run was interrupted
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,10 +50,12 @@ class ApplyResult:
     results: tuple[AddressResult, ...]
     state: State  # the state as last written (or as read, if nothing was written)
     plan: Plan
+    interrupted: bool = False  # Ctrl-C or SIGTERM stopped the run
 
     @property
     def ok(self) -> bool:
-        return all(r.outcome in (Outcome.APPLIED, Outcome.STATE_ONLY) for r in self.results)
+        done = (Outcome.APPLIED, Outcome.STATE_ONLY)
+        return not self.interrupted and all(r.outcome in done for r in self.results)
 
     def counts(self) -> dict[Action, int]:
         """Changes carried out, by action (only addresses that were applied count)."""
@@ -60,66 +71,196 @@ class ApplyResult:
 # check of `apply` lives behind this seam).
 PreflightCheck = Callable[[Upload], None]
 Progress = Callable[[AddressResult], None]
+# Told before each upload is sent: its number, how many will be sent, the upload.
+Sending = Callable[[int, int, Upload], None]
+
+
+class VerifyError(CrmformError):
+    """Gong accepted an upload but does not show what was sent."""
 
 
 def apply(
     plan: Plan,
-    state: State,
     provider: Provider,
     backend: StateBackend,
     *,
     now: str,
     preflight: PreflightCheck | None = None,
     progress: Progress | None = None,
+    verify: bool = True,
+    sending: Sending | None = None,
 ) -> ApplyResult:
-    """Apply `plan` (made against `state`, which the caller holds locked) address by address.
+    """Apply `plan` address by address; the caller holds the lock of the state the plan was
+    made against (`plan.prior`, which the state written after each upload builds on).
 
-    Stops at the first failure; the remaining addresses are reported as not attempted.
+    Ctrl-C or SIGTERM (a KeyboardInterrupt) ends the run with the same report as a failure.
     """
     results: list[AddressResult] = []
-    failed = False
-    for upload in uploads(plan, state, now):
-        if failed:
+    stopped = False
+    interrupted = False
+    state = plan.prior
+    planned = uploads(plan, now)
+    total = sum(1 for u in planned if u.sends)
+    sent = 0
+    for upload in planned:
+        if stopped:
             result = AddressResult(upload.key, Outcome.NOT_ATTEMPTED)
         else:
-            result, state = _apply_one(upload, state, provider, backend, preflight)
-            failed = result.outcome is Outcome.FAILED
+            if upload.sends and sending is not None:
+                sent += 1
+                sending(sent, total, upload)
+            run = _Run(upload, state, provider, backend, now, verify)
+            try:
+                result = run.go(preflight)
+            except KeyboardInterrupt:
+                interrupted = True
+                result = run.interrupted()
+            state = run.state
+            stopped = result.outcome not in (Outcome.APPLIED, Outcome.STATE_ONLY)
         results.append(result)
         if progress is not None:
             progress(result)
-    return ApplyResult(tuple(results), state, plan)
+    return ApplyResult(tuple(results), state, plan, interrupted)
 
 
-def _apply_one(
-    upload: Upload,
-    state: State,
-    provider: Provider,
-    backend: StateBackend,
-    preflight: PreflightCheck | None,
-) -> tuple[AddressResult, State]:
-    started = monotonic()
-    key = upload.key
-    request_id = None
-    try:
-        if upload.sends:
+class _Run:
+    """One address: its steps, and the state as last written."""
+
+    def __init__(
+        self,
+        upload: Upload,
+        state: State,
+        provider: Provider,
+        backend: StateBackend,
+        now: str,
+        verify: bool,
+    ) -> None:
+        self.upload = upload
+        self.state = state
+        self._provider = provider
+        self._backend = backend
+        self._now = now
+        self._verify = verify
+        self._started = monotonic()
+        self._phase = "before"  # -> "sending" -> "accepted"
+        self._request_id: str | None = None
+
+    def _result(self, outcome: Outcome, error: CrmformError | None = None) -> AddressResult:
+        took = monotonic() - self._started
+        return AddressResult(self.upload.key, outcome, took, self._request_id, error)
+
+    def go(self, preflight: PreflightCheck | None) -> AddressResult:
+        upload, key = self.upload, self.upload.key
+        if not upload.sends:
+            return self._record(self.state.with_object(upload.after), Outcome.STATE_ONLY)
+        try:
             if preflight is not None:
                 preflight(upload)
-            request_id = provider.write_schema(
-                key.integration_id, key.object_type, upload.body
-            ).request_id
-    except CrmformError as error:
-        return AddressResult(key, Outcome.FAILED, monotonic() - started, error=error), state
-    try:
-        state = backend.write(state.with_object(upload.after))
-    except CrmformError as error:
-        # The remote has the change but state does not: state lags (safe: the next plan
-        # resends the same fields), but the user must hear exactly what happened.
-        accepted = f" (requestId {request_id})" if request_id else ""
-        lagging = StateError(
-            f"Gong accepted the upload for {key}{accepted}, but saving the state failed: "
-            f"{error} The state still shows the previous schema for {key}; fix the cause and "
-            "run `crmform apply` again (it resends the same fields, which is harmless)."
-        )
-        return AddressResult(key, Outcome.FAILED, monotonic() - started, request_id, lagging), state
-    outcome = Outcome.APPLIED if upload.sends else Outcome.STATE_ONLY
-    return AddressResult(key, outcome, monotonic() - started, request_id), state
+            record = PendingUpload(key, body_digest(upload.body), self._now, upload.after)
+            self.state = self._backend.write(self.state.with_pending(record))
+        except CrmformError as error:
+            return self._result(Outcome.FAILED, error)
+        try:
+            self._phase = "sending"
+            answer = self._provider.write_schema(key.integration_id, key.object_type, upload.body)
+        except ProviderError as error:
+            if _uncertain(error):
+                return self._result(Outcome.UNCERTAIN, _pending_error(key, error))
+            return self._rejected(error)
+        self._phase = "accepted"
+        self._request_id = answer.request_id
+        return self._accepted()
+
+    def interrupted(self) -> AddressResult:
+        key = self.upload.key
+        if self._phase == "sending":
+            stop = UncertainOutcomeError(
+                f"Interrupted while the upload for {key} was in flight: Gong may have applied it."
+            )
+            return self._result(Outcome.UNCERTAIN, _pending_error(key, stop))
+        if self._phase == "accepted" and self.state.pending_for(key) is not None:
+            stop = UncertainOutcomeError(
+                f"Interrupted after Gong accepted the upload for {key}, before the state "
+                "recorded it."
+            )
+            return self._result(Outcome.UNCERTAIN, _pending_error(key, stop))
+        return self._result(Outcome.NOT_ATTEMPTED)
+
+    def _rejected(self, error: ProviderError) -> AddressResult:
+        # Gong said no: nothing changed there, so the record of the attempt goes.
+        # If this write fails the record stays; the next command settles it by reading Gong.
+        with suppress(CrmformError):
+            self.state = self._backend.write(self.state.without_pending(self.upload.key))
+        return self._result(Outcome.FAILED, error)
+
+    def _accepted(self) -> AddressResult:
+        key, after = self.upload.key, self.upload.after
+        recorded = self.state.applied(after, self._now)
+        problem: VerifyError | None = None
+        if self._verify:
+            try:
+                remote = self._provider.read_schema(key.integration_id, key.object_type).get(
+                    key.object_type
+                )
+            except ProviderError as error:
+                remote, problem = None, _unverified(key, error)
+            if remote is not None:
+                differences = compare(key, after, remote)
+                if differences:
+                    problem = _mismatch(key, differences)
+                    # The state records what Gong has, never what it was told to have.
+                    recorded = recorded.with_object(refreshed_object(key, after, remote))
+        outcome = Outcome.APPLIED if problem is None else Outcome.FAILED
+        return self._record(recorded, outcome, problem)
+
+    def _record(
+        self, state: State, outcome: Outcome, problem: CrmformError | None = None
+    ) -> AddressResult:
+        key = self.upload.key
+        try:
+            self.state = self._backend.write(state)
+        except CrmformError as error:
+            if not self.upload.sends:
+                return self._result(Outcome.FAILED, error)
+            accepted = f" (requestId {self._request_id})" if self._request_id else ""
+            lagging = StateError(
+                f"Gong accepted the upload for {key}{accepted}, but saving the state failed: "
+                f"{error} The state records the upload as pending; fix the cause and run "
+                "`crmform apply` again: it reads Gong first and records the upload."
+            )
+            return self._result(Outcome.FAILED, lagging)
+        return self._result(outcome, problem)
+
+
+def _uncertain(error: ProviderError) -> bool:
+    """May Gong have applied a write that failed this way? Only a 4xx is a clear no."""
+    if isinstance(error, UncertainOutcomeError):
+        return True
+    return error.status is None or error.status >= 500
+
+
+def _pending_error(key: ObjectKey, error: ProviderError) -> UncertainOutcomeError:
+    return UncertainOutcomeError(
+        f"{error} The outcome is unknown: Gong may have applied the upload, now or later. "
+        f"The state records it as pending; `crmform apply` reads Gong first and settles it "
+        f"before sending anything else to {key}.",
+        status=error.status,
+        request_id=error.request_id,
+    )
+
+
+def _unverified(key: ObjectKey, error: ProviderError) -> VerifyError:
+    return VerifyError(
+        f"Gong accepted the upload for {key}, but reading it back failed: {error} The state "
+        "records the upload; run `crmform refresh` to check what Gong has."
+    )
+
+
+def _mismatch(key: ObjectKey, differences: tuple[FieldDrift, ...]) -> VerifyError:
+    names = ", ".join(d.unique_name for d in differences[:10])
+    more = f" and {len(differences) - 10} more" if len(differences) > 10 else ""
+    return VerifyError(
+        f"Gong accepted the upload for {key}, but reading it back shows other fields than "
+        f"were sent: {names}{more}. The state records what Gong has; review "
+        "`crmform plan` before applying again."
+    )

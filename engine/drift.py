@@ -23,6 +23,7 @@ from crmform.engine.model import (
     DriftKind,
     Field,
     FieldDrift,
+    FieldRef,
     FieldType,
     ObjectKey,
     ObjectSchema,
@@ -31,7 +32,7 @@ from crmform.engine.model import (
     State,
 )
 from crmform.engine.planner import plan as make_plan
-from crmform.providers.base import RemoteSchema
+from crmform.engine.ports import RemoteSchema
 
 __all__ = [
     "ATTRIBUTES",
@@ -45,7 +46,7 @@ __all__ = [
     "plan_refreshed",
     "refreshed",
     "refreshed_object",
-    "state_view",
+    "unreported",
 ]
 
 # The attributes a drift can name, in Gong's key names and in this (reporting) order.
@@ -207,12 +208,6 @@ def apply_drift(state: State, drift: Iterable[FieldDrift]) -> State:
     return state
 
 
-def state_view(plan: Plan, state: State) -> State:
-    """The state `plan` was computed against: the stored one, or for a plan made with
-    `--refresh`, the stored one updated with the drift the plan recorded."""
-    return apply_drift(state, plan.drift) if plan.drift else state
-
-
 def fingerprint(remote: RemoteSchema) -> str:
     """sha256 (hex) of a canonical form of everything the remote said about its fields.
 
@@ -251,8 +246,27 @@ def plan_refreshed(
 ) -> Plan:
     """plan(desired, refreshed state), carrying the drift and a fingerprint per address read.
 
-    The plan names the stored state's lineage and serial (refreshing does not write state).
+    The plan's prior is the refreshed state (same lineage and serial: refreshing does not
+    write state) and its prev_run the stored one.
     """
     made = make_plan(desired, refreshed(state, remotes))
     prints = tuple(RemoteFingerprint(k, fingerprint(remotes[k])) for k in sorted(remotes))
-    return replace(made, drift=compare_all(state, remotes), remote=prints)
+    return replace(
+        made,
+        drift=compare_all(state, remotes),
+        remote=prints,
+        prev_run=state,
+        unreported=unreported(remotes),
+    )
+
+
+def unreported(remotes: Mapping[ObjectKey, RemoteSchema]) -> tuple[FieldRef, ...]:
+    """The picklists and references whose values or target Gong answered null for."""
+    found = [
+        FieldRef(key, f.unique_name)
+        for key, remote in remotes.items()
+        for f in remote.fields
+        if (f.type is FieldType.PICKLIST and not f.ordered_value_list)
+        or (f.type is FieldType.REFERENCE and f.reference_to is None)
+    ]
+    return tuple(sorted(set(found)))

@@ -94,3 +94,25 @@ class ProviderError(CrmformError):
         if request_id:
             parts.append(f"(requestId {request_id})")
         super().__init__(" ".join(parts))
+
+
+class UncertainOutcomeError(ProviderError):
+    """A write whose outcome is unknown: the request may have reached the remote and been
+    applied (a timeout, a dropped connection, a 5xx, or a 2xx that is not the remote's
+    answer). `what_came_back` says, in a few words, what the client saw."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        errors: tuple[str, ...] = (),
+        request_id: str | None = None,
+        what_came_back: str = "",
+    ) -> None:
+        super().__init__(message, status=status, errors=errors, request_id=request_id)
+        self.what_came_back = what_came_back
+
+
+class PendingUploadError(CrmformError):
+    """An earlier upload's outcome is unknown and stops a new one to the same address."""

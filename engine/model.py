@@ -5,8 +5,10 @@ Only immutable value types live here; this module imports nothing else from crmf
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+import hashlib
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 DEFAULT_PROVIDER = "gong"
@@ -58,6 +60,34 @@ class Action(StrEnum):
 
 
 DESTRUCTIVE_ACTIONS = frozenset({Action.REPLACE, Action.DELETE})
+
+
+class DataImpact(StrEnum):
+    """What a change may do to the values stored in Gong's records. The values are the JSON
+    plan's contract strings ("dataImpact").
+
+    Gong documents that a type change and a delete destroy a field's data and that a label
+    change does not; it does not say what happens to records holding a picklist value the
+    upload no longer lists, or to references when referenceTo changes (shared/gong-api.md:
+    UNCERTAIN). crmform treats those conservatively, as may-orphan: they need the same
+    consent as a delete.
+    """
+
+    DESTROYS = "destroys"  # replace, delete
+    MAY_ORPHAN = "may-orphan"  # picklist values removed, referenceTo changed
+    NONE = "none"
+
+
+class Reason(StrEnum):
+    """Why a change is planned (Terraform's ActionReason). Control flow reads this, never
+    prose; the words for people are engine/words.py's."""
+
+    NEW_FIELD = "new-field"  # create
+    NOT_IN_FILES = "not-in-files"  # delete: its entry left the object's file
+    OBJECT_REMOVED = "object-removed"  # delete: the object's whole file is gone
+    TYPE_CHANGED = "type-changed"  # replace
+    ATTRIBUTES_CHANGED = "attributes-changed"  # update: label, values or referenceTo
+    PROTECT_CHANGED = "protect-changed"  # protect: only crmform's own flag
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,15 +178,47 @@ STATE_VERSION = 1
 
 
 @dataclass(frozen=True, slots=True)
+class PendingUpload:
+    """An upload crmform sent (or was about to send) whose outcome is not known yet.
+
+    It is recorded in the state, durably, before the POST, and cleared once Gong's answer
+    is a definite success or a definite rejection. One that survives (a timeout, a dropped
+    connection, a 5xx, a kill) is settled by the next command that touches `key`, by
+    reading Gong: `after` is the object the state records once Gong shows it, `digest` the
+    sha256 of the exact body, `started` when it was sent (Gong's timestamp form).
+    """
+
+    key: ObjectKey
+    digest: str
+    started: str
+    after: ObjectSchema
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class DeletedField:
+    """A field crmform deleted in Gong (an accepted isDeleted tombstone), kept in the state's
+    ledger: re-creating its uniqueName makes a new, empty field; the old data is gone."""
+
+    key: ObjectKey
+    unique_name: str
+    type: FieldType
+    deleted: str  # when, in Gong's timestamp form
+
+
+@dataclass(frozen=True, slots=True)
 class State:
     """What crmform last applied. `lineage` is fixed at creation; `serial` grows per write.
 
-    A state that was never written has `serial == 0` and an empty `lineage`.
+    A state that was never written has `serial == 0` and an empty `lineage`. `pending`
+    holds the uploads whose outcome is not known yet, one per address at most; `deleted`
+    the ledger of fields crmform deleted, latest per name, sorted.
     """
 
     lineage: str = ""
     serial: int = 0
     objects: tuple[ObjectSchema, ...] = ()
+    pending: tuple[PendingUpload, ...] = ()
+    deleted: tuple[DeletedField, ...] = ()
 
     def get(self, key: ObjectKey) -> ObjectSchema | None:
         for obj in self.objects:
@@ -169,7 +231,45 @@ class State:
         kept = [o for o in self.objects if o.key != obj.key]
         if obj.fields:
             kept.append(obj)
-        return State(self.lineage, self.serial, tuple(sorted(kept, key=lambda o: o.key)))
+        return replace(self, objects=tuple(sorted(kept, key=lambda o: o.key)))
+
+    def pending_for(self, key: ObjectKey) -> PendingUpload | None:
+        for record in self.pending:
+            if record.key == key:
+                return record
+        return None
+
+    def with_pending(self, record: PendingUpload) -> State:
+        """A copy recording `record` (replacing any earlier one for its address)."""
+        kept = [p for p in self.pending if p.key != record.key]
+        return replace(self, pending=tuple(sorted([*kept, record], key=lambda p: p.key)))
+
+    def without_pending(self, key: ObjectKey) -> State:
+        return replace(self, pending=tuple(p for p in self.pending if p.key != key))
+
+    def with_deleted(self, gone: Iterable[DeletedField]) -> State:
+        """A copy whose ledger records `gone` (replacing earlier entries of the same names)."""
+        ledger = {(d.key, d.unique_name): d for d in self.deleted}
+        ledger.update({(d.key, d.unique_name): d for d in gone})
+        return replace(self, deleted=tuple(sorted(ledger.values())))
+
+    def applied(self, after: ObjectSchema, when: str) -> State:
+        """A copy recording that Gong now has `after` for its address (uploaded at `when`):
+        the object, the ledger entries of the fields it no longer has, no pending record."""
+        kept = {f.unique_name for f in after.fields}
+        prior = self.get(after.key)
+        gone = [
+            DeletedField(after.key, f.unique_name, f.type, when)
+            for f in (prior.fields if prior is not None else ())
+            if f.unique_name not in kept
+        ]
+        return self.with_object(after).without_pending(after.key).with_deleted(gone)
+
+    def deleted_field(self, key: ObjectKey, name: str) -> DeletedField | None:
+        for entry in self.deleted:
+            if entry.key == key and entry.unique_name == name:
+                return entry
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,7 +282,7 @@ class Change:
       replace  before=state field,      after=desired field (type differs; old data deleted)
       delete   before=state field,      after=None (sent as an isDeleted tombstone)
       protect  before=state field,      after=desired field (only `protect` differs)
-    `reason` is a short human phrase saying why, e.g. "type STRING -> NUMBER".
+    `reason` says why, as an enum; engine/words.py words it for people.
     """
 
     key: ObjectKey
@@ -190,15 +290,53 @@ class Change:
     action: Action
     before: Field | None
     after: Field | None
-    reason: str = ""
+    reason: Reason
 
     @property
     def destroys_data(self) -> bool:
         return self.action in DESTRUCTIVE_ACTIONS
 
     @property
+    def impact(self) -> DataImpact:
+        """The data impact the change shows by itself (Plan.impact adds what Gong did not
+        report)."""
+        if self.action in DESTRUCTIVE_ACTIONS:
+            return DataImpact.DESTROYS
+        before, after = self.before, self.after
+        if self.action is Action.UPDATE and before is not None and after is not None:
+            if before.reference_to != after.reference_to:
+                return DataImpact.MAY_ORPHAN
+            if values_diff(before.ordered_value_list, after.ordered_value_list).removed:
+                return DataImpact.MAY_ORPHAN
+        return DataImpact.NONE
+
+    @property
     def touches_remote(self) -> bool:
         return self.action is not Action.PROTECT
+
+
+@dataclass(frozen=True, slots=True)
+class ValuesDiff:
+    """How a picklist's orderedValueList changed. `reordered` compares the kept values only."""
+
+    added: tuple[str, ...]
+    removed: tuple[str, ...]
+    reordered: bool
+
+
+def values_diff(before: tuple[str, ...] | None, after: tuple[str, ...] | None) -> ValuesDiff:
+    """How a picklist's values changed: added values in their new order, removed values in
+    their old order."""
+    old = before or ()
+    new = after or ()
+    old_set, new_set = set(old), set(new)
+    kept_old = [v for v in old if v in new_set]
+    kept_new = [v for v in new if v in old_set]
+    return ValuesDiff(
+        added=tuple(v for v in new if v not in old_set),
+        removed=tuple(v for v in old if v not in new_set),
+        reordered=kept_old != kept_new,
+    )
 
 
 class DriftKind(StrEnum):
@@ -229,6 +367,32 @@ class FieldDrift:
     attributes: tuple[str, ...] = ()
 
 
+class NoteKind(StrEnum):
+    """Something a plan reader must know that no single change says. JSON contract values."""
+
+    RECREATES_DELETED = "recreates-deleted"  # a create of a uniqueName crmform deleted
+    NOT_A_RENAME = "not-a-rename"  # a delete and a create that look like a rename
+
+
+@dataclass(frozen=True, slots=True)
+class PlanNote:
+    """`names`: the recreated field's name, or (deleted, created) for NOT_A_RENAME.
+    `deleted` is the ledger entry of a recreated field."""
+
+    kind: NoteKind
+    key: ObjectKey
+    names: tuple[str, ...]
+    deleted: DeletedField | None = None
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class FieldRef:
+    """One field of one object type."""
+
+    key: ObjectKey
+    unique_name: str
+
+
 @dataclass(frozen=True, slots=True)
 class RemoteFingerprint:
     """The sha256 (hex) of one address's remote schema as read for a plan."""
@@ -254,20 +418,41 @@ class Summary:
 class Plan:
     """The changes that would make the remote (and state) match the desired files.
 
-    `changes` are sorted by (address, uniqueName). `state_lineage`/`state_serial` name the
-    state the plan was computed against, so a saved plan can refuse a moved state.
-    A plan made with `--refresh` (engine/drift.py) was computed against the state updated
-    from the remote: `drift` lists what changed outside crmform (None: the remote was not
-    read) and `remote` fingerprints every remote schema read, so applying it later can
-    refuse a remote that moved since.
+    `changes` are sorted by (address, uniqueName). The plan carries the states it was
+    made against (Terraform's PriorState and PrevRunState), so apply, dry-run and show use
+    exactly the snapshot that was planned and nobody rebuilds it:
+      prior     the state the changes were computed against;
+      prev_run  the stored state as read, when it differs from `prior`: a plan made with
+                `--refresh` (engine/drift.py) is computed against the stored state updated
+                from the remote. None means the same as `prior`.
+    `drift` lists what changed outside crmform (None: the remote was not read) and
+    `remote` fingerprints every remote schema read, so applying it later can refuse a
+    remote that moved since. `unreported` names the picklists and references whose values
+    or target Gong answered null for when it was read: a change to them may remove what was
+    added in Gong outside crmform.
     """
 
     changes: tuple[Change, ...]
     desired: Desired
-    state_lineage: str = ""
-    state_serial: int = 0
+    prior: State
     drift: tuple[FieldDrift, ...] | None = None
     remote: tuple[RemoteFingerprint, ...] = ()
+    prev_run: State | None = None
+    unreported: tuple[FieldRef, ...] = ()
+    notes: tuple[PlanNote, ...] = ()
+
+    @property
+    def stored(self) -> State:
+        """The stored state this plan was made from (before any refresh)."""
+        return self.prev_run if self.prev_run is not None else self.prior
+
+    @property
+    def state_lineage(self) -> str:
+        return self.prior.lineage
+
+    @property
+    def state_serial(self) -> int:
+        return self.prior.serial
 
     @property
     def summary(self) -> Summary:
@@ -290,6 +475,52 @@ class Plan:
     def destructive(self) -> tuple[Change, ...]:
         return tuple(c for c in self.changes if c.destroys_data)
 
+    def impact(self, change: Change) -> DataImpact:
+        own = change.impact
+        if own is not DataImpact.NONE or change.action is not Action.UPDATE:
+            return own
+        before, after = change.before, change.after
+        if FieldRef(change.key, change.unique_name) in self.unreported and (
+            before is not None
+            and after is not None
+            and (
+                before.ordered_value_list != after.ordered_value_list
+                or before.reference_to != after.reference_to
+            )
+        ):
+            return DataImpact.MAY_ORPHAN
+        return DataImpact.NONE
+
+    @property
+    def data_affecting(self) -> tuple[Change, ...]:
+        """Every change that destroys or may orphan data: what needs explicit consent."""
+        return tuple(c for c in self.changes if self.impact(c) is not DataImpact.NONE)
+
+    @property
+    def data_loss_digest(self) -> str | None:
+        """A short digest of exactly the data-affecting set (None when there is none), so
+        `apply --approve-data-loss DIGEST` approves this loss and not any other: the same
+        fields with the same impact and the same before and after give the same digest."""
+        affected = self.data_affecting
+        if not affected:
+            return None
+        items = sorted(
+            json.dumps(
+                [
+                    c.key.address,
+                    c.unique_name,
+                    c.action.value,
+                    self.impact(c).value,
+                    _remote_view(c.before),
+                    _remote_view(c.after),
+                ],
+                ensure_ascii=True,
+                separators=(",", ":"),
+            )
+            for c in affected
+        )
+        return hashlib.sha256("\n".join(items).encode("ascii")).hexdigest()[:DIGEST_CHARS]
+
     def changed_keys(self) -> tuple[ObjectKey, ...]:
         """Addresses with at least one change, in order."""
         seen: dict[ObjectKey, None] = {}
@@ -299,3 +530,15 @@ class Plan:
 
     def changes_for(self, key: ObjectKey) -> Iterator[Change]:
         return (c for c in self.changes if c.key == key)
+
+
+# 12 hex characters: short enough to type in a pull-request comment, long enough that two
+# different data-affecting sets of one repository do not collide by chance.
+DIGEST_CHARS = 12
+
+
+def _remote_view(f: Field | None) -> list[object] | None:
+    if f is None:
+        return None
+    values = list(f.ordered_value_list) if f.ordered_value_list is not None else None
+    return [f.type.value, f.reference_to, values]

@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from crmform.engine.model import Field, ObjectKey, ObjectSchema, Plan, State
-from crmform.providers.base import FieldPayload
+from crmform.engine.model import Field, ObjectKey, ObjectSchema, Plan
+from crmform.engine.ports import FieldPayload
 
 _Item = dict[str, "str | bool | list[str]"]
 
@@ -94,13 +94,7 @@ def build(
     return Upload(key, tuple(body) if sends else (), after, sends)
 
 
-def uploads(plan: Plan, state: State, now: str) -> tuple[Upload, ...]:
-    """One Upload per address the plan changes, in plan order."""
-    return tuple(build(k, plan.desired.get(k), state.get(k), now) for k in plan.changed_keys())
-
-
-def outcome(plan: Plan, state: State, now: str) -> State:
-    """The state after every upload of `plan` succeeded (serial bookkeeping is the backend's)."""
-    for upload in uploads(plan, state, now):
-        state = state.with_object(upload.after)
-    return state
+def uploads(plan: Plan, now: str) -> tuple[Upload, ...]:
+    """One Upload per address the plan changes, in plan order, built against its prior."""
+    prior = plan.prior
+    return tuple(build(k, plan.desired.get(k), prior.get(k), now) for k in plan.changed_keys())

@@ -17,56 +17,27 @@ fields at once, in one ProtectedFieldError.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from difflib import SequenceMatcher
 
+from crmform.engine import words
 from crmform.engine.errors import PlanError, ProtectedFieldError
 from crmform.engine.model import (
     Action,
     Change,
     Desired,
     Field,
+    FieldType,
+    NoteKind,
     ObjectKey,
     ObjectSchema,
     Plan,
+    PlanNote,
+    Reason,
     State,
 )
 
-__all__ = [
-    "REASON_CREATE",
-    "REASON_NOT_IN_FILES",
-    "REASON_OBJECT_REMOVED",
-    "ValuesDiff",
-    "plan",
-    "values_diff",
-]
-
-REASON_CREATE = "new field"
-REASON_NOT_IN_FILES = "not in the schema files"
-REASON_OBJECT_REMOVED = "object file removed"
-
-
-@dataclass(frozen=True, slots=True)
-class ValuesDiff:
-    """How a picklist's orderedValueList changed. `reordered` compares the kept values only."""
-
-    added: tuple[str, ...]
-    removed: tuple[str, ...]
-    reordered: bool
-
-
-def values_diff(before: tuple[str, ...] | None, after: tuple[str, ...] | None) -> ValuesDiff:
-    """Added values in their new order, removed values in their old order."""
-    old = before or ()
-    new = after or ()
-    old_set, new_set = set(old), set(new)
-    kept_old = [v for v in old if v in new_set]
-    kept_new = [v for v in new if v in old_set]
-    return ValuesDiff(
-        added=tuple(v for v in new if v not in old_set),
-        removed=tuple(v for v in old if v not in new_set),
-        reordered=kept_old != kept_new,
-    )
+__all__ = ["plan"]
 
 
 def plan(desired: Desired, state: State) -> Plan:
@@ -80,7 +51,7 @@ def plan(desired: Desired, state: State) -> Plan:
         after_fields = _fields_by_name(desired_obj, in_state=False) if desired_obj else {}
         state_obj = applied.get(key)
         before_fields = _fields_by_name(state_obj, in_state=True) if state_obj else {}
-        gone_reason = REASON_NOT_IN_FILES if desired_obj else REASON_OBJECT_REMOVED
+        gone_reason = Reason.NOT_IN_FILES if desired_obj else Reason.OBJECT_REMOVED
         for name in sorted(after_fields.keys() | before_fields.keys()):
             change = _classify(
                 key, name, before_fields.get(name), after_fields.get(name), gone_reason
@@ -88,73 +59,95 @@ def plan(desired: Desired, state: State) -> Plan:
             if change is None:
                 continue
             if change.destroys_data and _protected(change):
-                violations.append(_violation(change, desired_obj.source if desired_obj else None))
+                violations.append(
+                    words.protected_violation(change, desired_obj.source if desired_obj else None)
+                )
             changes.append(change)
     if violations:
         count = len(violations)
         head = (
-            f"The plan would delete the data of {count} protected field"
-            f"{'s' if count != 1 else ''}; nothing was changed."
+            f"The plan would delete the data of {count} protected field{'s' if count != 1 else ''}:"
         )
         raise ProtectedFieldError("\n".join([head, *(f"  {v}" for v in violations)]))
-    return Plan(tuple(changes), desired, state.lineage, state.serial)
+    return Plan(tuple(changes), desired, state, notes=notes(changes, state))
+
+
+# Labels at least this similar (difflib's ratio) make a delete and a create look like a rename.
+RENAME_SIMILARITY = 0.8
+
+
+def notes(changes: Sequence[Change], state: State) -> tuple[PlanNote, ...]:
+    """What the changes together mean that none says alone: a create that reuses the
+    uniqueName of a field crmform deleted (a new, empty field), and a delete plus a create
+    of the same type and a similar label in one object type (Gong cannot rename a field)."""
+    found: list[PlanNote] = []
+    by_key: dict[ObjectKey, list[Change]] = {}
+    for change in changes:
+        by_key.setdefault(change.key, []).append(change)
+    for key, group in by_key.items():
+        creates = [c for c in group if c.action is Action.CREATE and c.after is not None]
+        deletes = [c for c in group if c.action is Action.DELETE and c.before is not None]
+        for c in creates:
+            gone = state.deleted_field(key, c.unique_name)
+            if gone is not None:
+                found.append(PlanNote(NoteKind.RECREATES_DELETED, key, (c.unique_name,), gone))
+        found += [
+            PlanNote(NoteKind.NOT_A_RENAME, key, (d.unique_name, c.unique_name))
+            for d, c in _renames(deletes, creates)
+        ]
+    return tuple(found)
+
+
+# Past this many (delete, create) pairs of one type, only equal labels are compared: the
+# similarity check is quadratic, and planning must stay linear at 50,000 fields.
+_MAX_SIMILARITY_PAIRS = 10_000
+
+
+def _renames(deletes: list[Change], creates: list[Change]) -> list[tuple[Change, Change]]:
+    by_type: dict[FieldType, list[Change]] = {}
+    exact: dict[tuple[FieldType, str], list[Change]] = {}
+    for c in creates:
+        assert c.after is not None
+        by_type.setdefault(c.after.type, []).append(c)
+        exact.setdefault((c.after.type, c.after.label.casefold()), []).append(c)
+    deleted_of: dict[FieldType, list[Change]] = {}
+    for d in deletes:
+        assert d.before is not None
+        deleted_of.setdefault(d.before.type, []).append(d)
+    pairs: list[tuple[Change, Change]] = []
+    for kind, olds in deleted_of.items():
+        news = by_type.get(kind, [])
+        fuzzy = len(olds) * len(news) <= _MAX_SIMILARITY_PAIRS
+        for d in olds:
+            assert d.before is not None
+            label = d.before.label.casefold()
+            if not fuzzy:
+                pairs += [(d, c) for c in exact.get((kind, label), [])]
+                continue
+            for c in news:
+                assert c.after is not None
+                new = c.after.label.casefold()
+                if new == label or SequenceMatcher(None, label, new).ratio() >= RENAME_SIMILARITY:
+                    pairs.append((d, c))
+    return pairs
 
 
 def _classify(
-    key: ObjectKey, name: str, before: Field | None, after: Field | None, gone_reason: str
+    key: ObjectKey, name: str, before: Field | None, after: Field | None, gone_reason: Reason
 ) -> Change | None:
     if before is None:
         if after is None:  # unreachable: the name came from one of the two dicts
             return None
-        return Change(key, name, Action.CREATE, None, after, REASON_CREATE)
+        return Change(key, name, Action.CREATE, None, after, Reason.NEW_FIELD)
     if after is None:
         return Change(key, name, Action.DELETE, before, None, gone_reason)
     if before.type != after.type:
-        return Change(
-            key, name, Action.REPLACE, before, after, f"type {before.type} -> {after.type}"
-        )
+        return Change(key, name, Action.REPLACE, before, after, Reason.TYPE_CHANGED)
     if not before.same_remote(after):
-        return Change(key, name, Action.UPDATE, before, after, _update_reason(before, after))
+        return Change(key, name, Action.UPDATE, before, after, Reason.ATTRIBUTES_CHANGED)
     if before.protect != after.protect:
-        return Change(key, name, Action.PROTECT, before, after, _protect_phrase(before, after))
+        return Change(key, name, Action.PROTECT, before, after, Reason.PROTECT_CHANGED)
     return None
-
-
-def _update_reason(before: Field, after: Field) -> str:
-    parts: list[str] = []
-    if before.label != after.label:
-        parts.append(f"label '{before.label}' -> '{after.label}'")
-    if before.ordered_value_list != after.ordered_value_list:
-        parts.append(
-            _values_phrase(values_diff(before.ordered_value_list, after.ordered_value_list))
-        )
-    if before.reference_to != after.reference_to:
-        parts.append(
-            f"referenceTo {before.reference_to or '(unset)'} -> {after.reference_to or '(unset)'}"
-        )
-    # The state records protect along with the update, so the reason says so too.
-    if before.protect != after.protect:
-        parts.append(_protect_phrase(before, after))
-    return "; ".join(parts)
-
-
-def _values_phrase(diff: ValuesDiff) -> str:
-    words = " ".join([f"+{_word(v)}" for v in diff.added] + [f"-{_word(v)}" for v in diff.removed])
-    if diff.reordered:
-        words = f"{words}, reordered" if words else "reordered"
-    # Empty only when duplicates (or None against an empty list) differ.
-    return f"values {words}" if words else "values changed"
-
-
-def _word(value: str) -> str:
-    """A picklist value as a word; quoted when blanks would make `+a b -c` ambiguous."""
-    if value and not any(ch.isspace() for ch in value):
-        return value
-    return f"'{value}'"
-
-
-def _protect_phrase(before: Field, after: Field) -> str:
-    return f"protect {str(before.protect).lower()} -> {str(after.protect).lower()}"
 
 
 def _protected(change: Change) -> bool:
@@ -162,27 +155,6 @@ def _protected(change: Change) -> bool:
     # file) must not be a way around the protection.
     return bool(
         (change.before and change.before.protect) or (change.after and change.after.protect)
-    )
-
-
-def _violation(change: Change, source: str | None) -> str:
-    where = f"{change.key.address} {change.unique_name}"
-    in_file = f" in {source}" if source else ""
-    if change.action is Action.REPLACE:
-        return (
-            f"{where}: the plan would replace it ({change.reason}) but it is protected. "
-            f"Set `protect: false` on the field{in_file} (keeping its current type) and "
-            "apply that first, then make the change."
-        )
-    if change.reason == REASON_OBJECT_REMOVED:
-        return (
-            f"{where}: the plan would delete it ({change.reason}) but it is protected. "
-            "Put the object's file back with `protect: false` on this field, apply that "
-            "first, then remove it."
-        )
-    return (
-        f"{where}: the plan would delete it ({change.reason}) but it is protected. "
-        f"Put the entry back{in_file} with `protect: false`, apply that first, then remove it."
     )
 
 

@@ -13,17 +13,19 @@ that the remote is still exactly that one (its fingerprints match).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
 from crmform.engine import drift as drift_logic
+from crmform.engine import words
 from crmform.engine.errors import PlanError, ProviderError, StalePlanError
-from crmform.engine.model import Field, FieldType, ObjectKey, ObjectSchema, Plan, State
+from crmform.engine.formats.plan_json import drift_to_json
+from crmform.engine.model import Field, FieldRef, FieldType, ObjectKey, ObjectSchema, Plan
 from crmform.engine.payload import Upload
-from crmform.engine.render import drift_to_json
-from crmform.engine.render_drift import describe
-from crmform.providers.base import Provider, RemoteSchema
+from crmform.engine.ports import Provider, RemoteSchema
+from crmform.engine.render.drift import describe
 
 __all__ = ["Conflict", "ConflictKind", "RemoteGuard", "conflicts", "read_remote"]
 
@@ -47,6 +49,7 @@ class ConflictKind(StrEnum):
     UNKNOWN = "unknown"  # in the remote, neither in the state nor in the desired files
     MISSING = "missing"  # in the state, not in the remote
     TYPE = "type"  # the upload would send another type than the remote has, unplanned
+    EXISTS = "exists"  # the plan creates a field the remote already has
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +67,12 @@ class Conflict:
                 f"{where}: Gong has this {self.remote.type} field, but neither the state nor "
                 "the schema files know it (it was added outside crmform); Gong rejects an "
                 "upload that leaves it out."
+            )
+        if self.kind is ConflictKind.EXISTS and self.remote is not None:
+            return (
+                f"{where}: the plan creates this field, but Gong already has it (as "
+                f"{self.remote.type} {json.dumps(self.remote.label, ensure_ascii=False)}); "
+                "applying would overwrite what Gong has."
             )
         if self.kind is ConflictKind.MISSING:
             return (
@@ -84,8 +93,9 @@ def conflicts(
     remote: RemoteSchema,
 ) -> tuple[Conflict, ...]:
     """What stops an upload to `key`, by uniqueName. A remote field the desired files have
-    but the state lacks is fine (an earlier ambiguous failure leaves such fields): the
-    upload includes it."""
+    but the state lacks is one the plan creates: Gong has it already, so the state is not
+    the one of this tenant (a wrong --state), or it was added outside crmform. (An upload
+    of crmform's own whose answer was lost is settled before planning: engine/settle.py.)"""
     prior = state.by_name() if state is not None else {}
     wanted = desired.by_name() if desired is not None else {}
     live: dict[str, Field] = {}
@@ -98,7 +108,9 @@ def conflicts(
             found.append(Conflict(key, name, ConflictKind.UNKNOWN, r))
         elif r is None:
             found.append(Conflict(key, name, ConflictKind.MISSING, None))
-        elif d is not None and r.type != d.type and (s is None or s.type == d.type):
+        elif s is None:
+            found.append(Conflict(key, name, ConflictKind.EXISTS, r))
+        elif d is not None and r.type != d.type and s.type == d.type:
             # A replace the plan showed (state type != desired type) was approved as such.
             found.append(Conflict(key, name, ConflictKind.TYPE, r, d.type))
     return tuple(found)
@@ -114,15 +126,15 @@ class RemoteGuard:
     was checked, reading it if a caller skipped `check_all`.
     """
 
-    def __init__(
-        self, provider: Provider, plan: Plan, state: State, *, directory: str, source: str = ""
-    ) -> None:
+    def __init__(self, provider: Provider, plan: Plan, *, directory: str, source: str = "") -> None:
         self._provider = provider
         self._plan = plan
-        self._state = state  # as stored, before any drift the plan recorded
+        self._state = plan.stored  # as stored, before any drift the plan recorded
         self._directory = directory
         self._source = source  # the saved plan's file, for messages
         self._checked: set[ObjectKey] = set()
+        # Picklists and references whose values or target Gong answered null for.
+        self.unreported: tuple[FieldRef, ...] = ()
 
     def keys(self) -> tuple[ObjectKey, ...]:
         """The addresses `check_all` reads."""
@@ -148,6 +160,7 @@ class RemoteGuard:
         else:
             self._no_conflicts(remotes, nothing_sent)
         self._checked |= remotes.keys()
+        self.unreported = tuple(sorted({*self.unreported, *drift_logic.unreported(remotes)}))
 
     def _no_conflicts(self, remotes: Mapping[ObjectKey, RemoteSchema], nothing_sent: str) -> None:
         found = [
@@ -162,6 +175,9 @@ class RemoteGuard:
         adopt = f"crmform import --integration-id {ids[0]} --force"
         if len(types) == 1:
             adopt = f"crmform import --integration-id {ids[0]} --object-type {types[0]} --force"
+        exists = [c for c in found if c.kind is ConflictKind.EXISTS]
+        if exists:
+            raise PlanError(self._exists_message(exists, adopt, nothing_sent))
         lines = [f"Gong's schema changed outside crmform. {nothing_sent}"]
         lines += [f"  {c}" for c in found]
         lines.append(
@@ -173,6 +189,17 @@ class RemoteGuard:
             "changing anything."
         )
         raise PlanError("\n".join(lines))
+
+    def _exists_message(self, exists: list[Conflict], adopt: str, nothing_sent: str) -> str:
+        lines = [
+            f"The plan creates {words.count(len(exists), 'field')} that Gong already has. "
+            f"{nothing_sent}",
+            *(f"  {c}" for c in exists),
+            "Is this the right state for this tenant (--state)? If these are the fields "
+            f"crmform manages, adopt them with `{adopt}`; to plan against what Gong has, run "
+            f"`crmform plan --refresh {self._directory}`.",
+        ]
+        return "\n".join(lines)
 
     def _unchanged_since_plan(self, remotes: Mapping[ObjectKey, RemoteSchema]) -> None:
         recorded = {p.key: p.sha256 for p in self._plan.remote}

@@ -1,1 +1,1 @@
-"""Remote CRM systems behind one Provider protocol (see base.py)."""
+"""Remote CRM systems behind one Provider protocol (crmform.engine.ports)."""

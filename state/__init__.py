@@ -1,1 +1,1 @@
-"""Where state lives, behind one StateBackend protocol (see backend.py)."""
+"""Where state lives, behind one StateBackend protocol (crmform.engine.ports)."""

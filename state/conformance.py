@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from crmform.engine.errors import StateError, StateLockedError
 from crmform.engine.model import Field, FieldType, ObjectKey, ObjectSchema, ObjectType, State
-from crmform.state.backend import StateBackend
+from crmform.engine.ports import StateBackend
 
 __all__ = ["CHECKS", "ConformanceFailure", "MakeBackend", "Traits", "sample_objects"]
 

@@ -11,10 +11,12 @@ does not know, a `protect` that is not a boolean, a string with a lone surrogate
 never rewrites it. `encode` refuses (`UnstorableState`) what `decode` would refuse, so a
 backend never stores a state it cannot read back.
 
-The document may carry one more top-level key, "pending": a JSON array of objects (the
-records of uploads whose outcome is not yet known). This module only carries it: `decode`
-returns it as `Document.pending` (None when absent), `encode(state, pending=...)` writes it
-after "objects", each record on one line. What a record holds is checked by its owner.
+The document may carry one more top-level key, "pending": the uploads whose outcome is not
+known yet (State.pending), written after "objects" only when there are any, one record per
+line: {"address", "digest" (sha256 hex), "started" (a UTC time), "fields" (the object the
+state records once Gong shows it)}. They are read as strictly as the objects. So is the
+optional "deleted" ledger (State.deleted): {"address", "uniqueName", "type", "deleted" (a
+UTC time)} per field crmform deleted, one per line, written only when not empty.
 """
 
 from __future__ import annotations
@@ -26,16 +28,18 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from crmform.engine.codec import state_to_json
+from crmform.engine.formats.codec import deleted_to_json, pending_to_json, state_to_json
 from crmform.engine.model import (
     DEFAULT_PROVIDER,
     INTEGRATION_ID_MAX,
     STATE_VERSION,
+    DeletedField,
     Field,
     FieldType,
     ObjectKey,
     ObjectSchema,
     ObjectType,
+    PendingUpload,
     State,
 )
 from crmform.state.jsonfile import Unreadable, kind, laid_out_bytes, parse_object
@@ -57,11 +61,12 @@ JsonObject = Mapping[str, object]
 # The document nests objects (1) > one object (2) > its "fields" list (3) > a field.
 _FIELDS_DEPTH = 3
 _STATE_KEYS = ("version", "lineage", "serial", "objects")
-_OPTIONAL_KEYS = ("pending",)
+_OPTIONAL_KEYS = ("pending", "deleted")
 _FIELD_KEYS = frozenset(
     {"uniqueName", "label", "type", "referenceTo", "orderedValueList", "protect", "lastModified"}
 )
 _TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
+_DIGEST = re.compile(r"[0-9a-f]{64}")
 _ADDRESS = re.compile(r"([^/]*)/([^/]*)/([^/]*)")
 _ONE_LINE = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": "))
 
@@ -96,37 +101,45 @@ class UnstorableState(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Document:
-    """A decoded document: the state, and the "pending" records when the key is present."""
+    """A decoded document: the state (its pending uploads included)."""
 
     state: State
-    pending: tuple[JsonObject, ...] | None = None
 
 
 # -- encoding ------------------------------------------------------------------------------
 
 
-def encode(state: State, *, pending: Sequence[JsonObject] | None = None) -> bytes:
-    """`state` (and `pending`, when not None) as the document's bytes.
+def encode(state: State) -> bytes:
+    """`state` as the document's bytes.
 
     `state.objects` must be sorted by address, one per address, as `storable_objects`
     returns them; raises UnstorableState for anything `decode` would refuse.
     """
     for obj in state.objects:
         _check_storable(obj)
+    for record in state.pending:
+        _check_storable(record.after)
+        if not _TIMESTAMP.fullmatch(record.started) or not _DIGEST.fullmatch(record.digest):
+            raise UnstorableState("a pending upload", "report this as a crmform bug")
     if not state.lineage:
         raise UnstorableState("a state without a lineage", "report this as a crmform bug")
+    for entry in state.deleted:
+        if not _TIMESTAMP.fullmatch(entry.deleted):
+            raise UnstorableState("the ledger of deleted fields", "report this as a crmform bug")
     data = laid_out_bytes(state_to_json(state), _FIELDS_DEPTH)
-    if pending is None:
-        return data
-    try:
-        records = [_ONE_LINE.encode(dict(record)) for record in pending]
-    except (TypeError, ValueError) as exc:
-        raise UnstorableState(
-            f"its pending uploads ({exc})", "report this as a crmform bug"
-        ) from exc
-    listed = "[]" if not records else "[\n    " + ",\n    ".join(records) + "\n  ]"
-    # The laid-out document ends with "\n}\n": "pending" goes in as its last key.
-    return data[:-3] + f',\n  "pending": {listed}\n}}\n'.encode()
+    if state.pending:
+        data = _with_list(data, "pending", [pending_to_json(r) for r in state.pending])
+    if state.deleted:
+        data = _with_list(data, "deleted", [deleted_to_json(d) for d in state.deleted])
+    return data
+
+
+def _with_list(data: bytes, name: str, items: Sequence[JsonObject]) -> bytes:
+    """`data` with a last top-level key `name` holding `items`, one per line."""
+    records = [_ONE_LINE.encode(dict(item)) for item in items]
+    listed = "[\n    " + ",\n    ".join(records) + "\n  ]"
+    # The laid-out document ends with "\n}\n": the list goes in as its last key.
+    return data[:-3] + f',\n  "{name}": {listed}\n}}\n'.encode()
 
 
 def storable_objects(objects: Sequence[ObjectSchema]) -> tuple[ObjectSchema, ...]:
@@ -145,7 +158,11 @@ def next_state(state: State) -> State:
     """What a write of `state` stores: the next serial, a fresh lineage for a first write
     that brings none, the objects as they read back."""
     return State(
-        state.lineage or str(uuid.uuid4()), state.serial + 1, storable_objects(state.objects)
+        state.lineage or str(uuid.uuid4()),
+        state.serial + 1,
+        storable_objects(state.objects),
+        tuple(replace(p, after=storable_objects((p.after,))[0]) for p in state.pending),
+        state.deleted,
     )
 
 
@@ -255,15 +272,59 @@ def _document(doc: Mapping[str, Any]) -> Document:
         if isinstance(obj, str):
             raise UnusableDocument(f'has a malformed object "{_short(address)}" ({obj})')
         objects.append(obj)
-    state = State(doc["lineage"], doc["serial"], tuple(sorted(objects, key=lambda o: o.key)))
-    return Document(state, _pending(doc["pending"]) if "pending" in doc else None)
+    pending = _pending(doc["pending"]) if "pending" in doc else ()
+    deleted = _deleted(doc["deleted"]) if "deleted" in doc else ()
+    ordered = tuple(sorted(objects, key=lambda o: o.key))
+    return Document(State(doc["lineage"], doc["serial"], ordered, pending, deleted))
 
 
-def _pending(value: object) -> tuple[JsonObject, ...]:
+def _deleted(value: object) -> tuple[DeletedField, ...]:
+    if not isinstance(value, list) or not all(isinstance(r, dict) for r in value):
+        needed = "where it needs an array of objects"
+        raise UnusableDocument(f'has "deleted" set to {kind(value)}, {needed}')
+    entries: dict[tuple[ObjectKey, str], DeletedField] = {}
+    for index, item in enumerate(value):
+        where = f'has a malformed "deleted" entry [{index}]'
+        if set(item) != {"address", "uniqueName", "type", "deleted"}:
+            raise UnusableDocument(f"{where} (it needs address, uniqueName, type and deleted)")
+        key = _key(item["address"]) if isinstance(item["address"], str) else "not a string"
+        if isinstance(key, str):
+            raise UnusableDocument(f"{where} (its address: {key})")
+        name, type_, when = item["uniqueName"], item["type"], item["deleted"]
+        if not isinstance(name, str) or not name or not _utf8(name):
+            raise UnusableDocument(f"{where} (its uniqueName must be a non-empty string)")
+        if type_ not in FieldType.__members__:
+            raise UnusableDocument(f"{where} (its type {_short(str(type_))!r} is unknown)")
+        if not isinstance(when, str) or not _TIMESTAMP.fullmatch(when):
+            raise UnusableDocument(f"{where} (its deleted time must be a UTC time)")
+        entries[(key, name)] = DeletedField(key, name, FieldType(type_), when)
+    return tuple(sorted(entries.values()))
+
+
+def _pending(value: object) -> tuple[PendingUpload, ...]:
     if not isinstance(value, list) or not all(isinstance(r, dict) for r in value):
         needed = "where it needs an array of objects"
         raise UnusableDocument(f'has "pending" set to {kind(value)}, {needed}')
-    return tuple(value)
+    records: dict[ObjectKey, PendingUpload] = {}
+    for index, item in enumerate(value):
+        where = f'has a malformed "pending" record [{index}]'
+        extra = sorted(set(item) - {"address", "digest", "started", "fields"})
+        if extra:
+            raise UnusableDocument(f'{where} (unknown key "{_short(extra[0])}")')
+        address, digest, started = item.get("address"), item.get("digest"), item.get("started")
+        if not isinstance(address, str):
+            raise UnusableDocument(f'{where} (its "address" must be a string)')
+        if not isinstance(digest, str) or not _DIGEST.fullmatch(digest):
+            raise UnusableDocument(f'{where} (its "digest" must be a sha256 in hex)')
+        if not isinstance(started, str) or not _TIMESTAMP.fullmatch(started):
+            raise UnusableDocument(f'{where} (its "started" must be a UTC time)')
+        after = _object(address, {"fields": item.get("fields")})
+        if isinstance(after, str):
+            raise UnusableDocument(f"{where} ({after})")
+        if after.key in records:
+            raise UnusableDocument(f"{where} (a second record for {_short(address)})")
+        records[after.key] = PendingUpload(after.key, digest, started, after)
+    return tuple(sorted(records.values(), key=lambda p: p.key))
 
 
 def _object(address: str, body: object) -> ObjectSchema | str:

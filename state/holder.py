@@ -10,7 +10,7 @@ import socket
 import uuid
 from datetime import UTC, datetime
 
-from crmform.state.backend import LockInfo
+from crmform.engine.ports import LockInfo
 
 __all__ = ["alive_here", "new_lock_info", "pid_alive", "user"]
 

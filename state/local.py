@@ -28,7 +28,7 @@ from pathlib import Path
 
 from crmform.engine.errors import StateError
 from crmform.engine.model import STATE_VERSION, State
-from crmform.state.backend import LockInfo
+from crmform.engine.ports import LockInfo
 from crmform.state.cas import check_expected
 from crmform.state.document import (
     Document,
@@ -115,8 +115,7 @@ class LocalState:
         check_expected(self.location, stored.state if stored is not None else None, state)
         try:
             written = next_state(state)
-            # The stored "pending" records are carried over until their owner rewrites them.
-            data = encode(written, pending=stored.pending if stored is not None else None)
+            data = encode(written)
         except UnstorableState as exc:
             raise StateError(exc.message(self.location)) from exc
         try:
@@ -133,7 +132,7 @@ class LocalState:
                 "space, then run the command again."
             ) from exc
         fsync_dir(self.path.parent)
-        self._known = (data, Document(written, stored.pending if stored is not None else None))
+        self._known = (data, Document(written))
         return written
 
     def _read_bytes(self) -> bytes | None:

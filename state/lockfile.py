@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from crmform.engine.errors import StateError, StateLockedError
-from crmform.state.backend import LockInfo
+from crmform.engine.ports import LockInfo
 from crmform.state.holder import alive_here, new_lock_info, pid_alive
 from crmform.state.jsonfile import NEW_FILE_MODE, Unreadable, indented_bytes, kind, parse_object
 

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from crmform.cli import run
-from crmform.console import ProviderFactory, Runtime
+from crmform.runtime import ProviderFactory, Runtime
 
 if TYPE_CHECKING:
     # emulated imports this module, so the fixture imports it lazily at run time.

@@ -16,9 +16,9 @@ from click.testing import CliRunner
 from conftest import FIXED_NOW, Cli, CliResult
 
 from crmform.cli import run
-from crmform.console import ProviderOptions, Runtime
 from crmform.providers.gong.client import GongClient, GongSettings
 from crmform.providers.gong.emulator import GongEmulator, RecordedRequest
+from crmform.runtime import ProviderOptions, Runtime
 
 ID = 6286478263646
 FieldValue = str | bool | list[str]  # a value of Gong's field items (FieldPayload)

@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from crmform.engine.model import Field, FieldType, ObjectKey, ObjectType
+from crmform.engine.model import Field, FieldType, ObjectKey, ObjectType, Plan, State
+from crmform.engine.payload import uploads
 
 # The integration id of Gong's own API examples; most tests need just one integration.
 INTEGRATION = 6286478263646
@@ -50,3 +51,11 @@ class FakeTime:
     def sleep(self, seconds: float) -> None:
         self.sleeps.append(seconds)
         self.now += seconds
+
+
+def applied(plan: Plan, now: str) -> State:
+    """The state after every upload of `plan` succeeded (serial bookkeeping is the backend's)."""
+    state = plan.prior
+    for upload in uploads(plan, now):
+        state = state.with_object(upload.after)
+    return state

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
@@ -10,16 +10,17 @@ from factories import fld
 
 from crmform.engine import planner
 from crmform.engine.applier import Outcome, apply
-from crmform.engine.errors import ProviderError, StateError
+from crmform.engine.errors import ProviderError, StateError, UncertainOutcomeError
 from crmform.engine.model import (
     Desired,
+    Field,
     FieldType,
     ObjectKey,
     ObjectSchema,
     ObjectType,
     State,
 )
-from crmform.providers.base import FieldPayload, RemoteSchema, WriteResult
+from crmform.engine.ports import FieldPayload, RemoteSchema, WriteResult
 from crmform.state.local import LocalState
 
 NOW = "2026-11-28T12:00:00Z"
@@ -35,27 +36,57 @@ def obj(object_type: str, *names: str, kind: FieldType = FieldType.STRING) -> Ob
 
 
 class FakeProvider:
-    """Records uploads; fails for the object types in `fail`."""
+    """Records uploads and answers reads with the live fields last uploaded; fails for the
+    object types in `fail` with `failure` (a 400 by default). `applies_anyway` makes a
+    failing upload land all the same (as a timed-out or 5xx upload may)."""
 
     name = "gong"
 
-    def __init__(self, fail: Sequence[str] = ()) -> None:
+    def __init__(
+        self,
+        fail: Sequence[str] = (),
+        failure: ProviderError | None = None,
+        applies_anyway: bool = False,
+        readback: Callable[[list[Field]], list[Field]] | None = None,
+    ) -> None:
         self.fail = set(fail)
+        self.failure = failure or ProviderError(
+            "Gong rejected it.", status=400, errors=("bad",), request_id="r1"
+        )
+        self.applies_anyway = applies_anyway
+        self.readback = readback
         self.sent: list[tuple[ObjectType, list[dict[str, object]]]] = []
+        self.live: dict[ObjectType, list[Field]] = {}
+        self.reads = 0
 
     def read_schema(
         self, integration_id: int, object_type: ObjectType | None = None
     ) -> dict[ObjectType, RemoteSchema]:
-        raise AssertionError("the applier does not read")
+        assert object_type is not None
+        self.reads += 1
+        live = self.live.get(object_type, [])
+        if self.readback is not None:
+            live = self.readback(live)
+        return {object_type: RemoteSchema(object_type, tuple(live))}
 
     def write_schema(
         self, integration_id: int, object_type: ObjectType, body: Sequence[FieldPayload]
     ) -> WriteResult:
         assert integration_id == ID
         if object_type in self.fail:
-            raise ProviderError("Gong rejected it.", status=400, errors=("bad",), request_id="r1")
+            if self.applies_anyway:
+                self._land(object_type, body)
+            raise self.failure
         self.sent.append((object_type, [dict(item) for item in body]))
+        self._land(object_type, body)
         return WriteResult(201, f"req-{object_type}")
+
+    def _land(self, object_type: ObjectType, body: Sequence[FieldPayload]) -> None:
+        self.live[object_type] = [
+            Field(str(i["uniqueName"]), str(i["label"]), FieldType(str(i["type"])))
+            for i in body
+            if not i.get("isDeleted")
+        ]
 
 
 @pytest.fixture
@@ -65,7 +96,7 @@ def backend(tmp_path: Path) -> LocalState:
 
 def run(desired: Desired, backend: LocalState, provider: FakeProvider):
     state = backend.read()
-    return apply(planner.plan(desired, state), state, provider, backend, now=NOW)
+    return apply(planner.plan(desired, state), provider, backend, now=NOW)
 
 
 def test_one_request_per_changed_object_type_and_none_for_unchanged(backend):
@@ -79,7 +110,7 @@ def test_one_request_per_changed_object_type_and_none_for_unchanged(backend):
     result = run(changed, backend, second)
     assert [t for t, _ in second.sent] == ["CONTACT"]
     assert [r.outcome for r in result.results] == [Outcome.APPLIED]
-    assert backend.read().serial == 5
+    assert backend.read().serial == 10  # two writes per upload: pending, then applied
 
 
 def test_state_is_written_after_each_upload_and_failure_stops_the_run(backend):
@@ -96,7 +127,9 @@ def test_state_is_written_after_each_upload_and_failure_stops_the_run(backend):
     assert str(result.results[1].error) == ("Gong rejected it. The server said: bad (requestId r1)")
     stored = backend.read()
     assert [o.key.object_type for o in stored.objects] == ["ACCOUNT"]
-    assert stored.serial == 1
+    # Each upload is recorded as pending first; CONTACT's rejection cleared its record.
+    assert stored.serial == 4
+    assert stored.pending == ()
     # Re-running finishes the job without resending what was applied.
     retry = FakeProvider()
     assert run(desired, backend, retry).ok
@@ -106,18 +139,27 @@ def test_state_is_written_after_each_upload_and_failure_stops_the_run(backend):
 def test_state_write_failure_after_accepted_upload_is_reported_and_state_is_unchanged(
     backend, monkeypatch
 ):
-    def refuse(state: State) -> State:
-        raise StateError("disk full.")
+    write = backend.write
 
-    monkeypatch.setattr(backend, "write", refuse)
-    result = run(Desired((obj("ACCOUNT", "a"),)), backend, FakeProvider())
+    def refuse_after_the_upload(state: State) -> State:
+        if not state.pending:
+            raise StateError("disk full.")
+        return write(state)
+
+    monkeypatch.setattr(backend, "write", refuse_after_the_upload)
+    provider = FakeProvider()
+    result = run(Desired((obj("ACCOUNT", "a"),)), backend, provider)
     (only,) = result.results
     assert only.outcome is Outcome.FAILED
     assert str(only.error).startswith(
         "Gong accepted the upload for gong/6286478263646/ACCOUNT (requestId req-ACCOUNT), "
         "but saving the state failed: disk full."
     )
-    assert backend.read() == State()
+    # The state still has no objects, but it knows the upload may have landed.
+    stored = backend.read()
+    assert stored.objects == ()
+    assert [p.key for p in stored.pending] == [key("ACCOUNT")]
+    assert [f.unique_name for f in stored.pending[0].after.fields] == ["a"]
 
 
 def test_deleted_fields_leave_state_once_their_tombstone_is_accepted(backend):
@@ -152,7 +194,99 @@ def test_preflight_failure_stops_before_sending(backend):
     state = backend.read()
     provider = FakeProvider()
     the_plan = planner.plan(Desired((obj("ACCOUNT", "a"),)), state)
-    result = apply(the_plan, state, provider, backend, now=NOW, preflight=refuse)
+    result = apply(the_plan, provider, backend, now=NOW, preflight=refuse)
     assert provider.sent == []
     assert str(result.results[0].error) == "drift in gong/6286478263646/ACCOUNT"
     assert backend.read() == State()
+
+
+def test_the_upload_is_recorded_as_pending_before_it_is_sent(backend):
+    seen: list[State] = []
+
+    class Watching(FakeProvider):
+        def write_schema(self, integration_id, object_type, body):
+            seen.append(backend.read())
+            return super().write_schema(integration_id, object_type, body)
+
+    assert run(Desired((obj("ACCOUNT", "a"),)), backend, Watching()).ok
+    (during,) = seen
+    assert [p.key for p in during.pending] == [key("ACCOUNT")]
+    assert during.objects == ()
+    assert backend.read().pending == ()  # cleared by the definite success
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        UncertainOutcomeError("Gong answered with HTML.", status=200),
+        ProviderError("Gong failed.", status=500),
+        ProviderError("The request timed out."),
+    ],
+    ids=["not-gongs-answer", "5xx", "timeout"],
+)
+def test_an_upload_of_unknown_outcome_keeps_its_record_and_stops_the_run(backend, failure):
+    desired = Desired((obj("ACCOUNT", "a"), obj("CONTACT", "b")))
+    provider = FakeProvider(fail=["ACCOUNT"], failure=failure, applies_anyway=True)
+    result = run(desired, backend, provider)
+
+    assert [r.outcome for r in result.results] == [Outcome.UNCERTAIN, Outcome.NOT_ATTEMPTED]
+    assert "Gong may have applied the upload" in str(result.results[0].error)
+    stored = backend.read()
+    assert stored.objects == ()  # never claims what Gong may not have
+    assert [p.key for p in stored.pending] == [key("ACCOUNT")]
+
+
+def test_a_rejected_upload_clears_its_record(backend):
+    result = run(Desired((obj("ACCOUNT", "a"),)), backend, FakeProvider(fail=["ACCOUNT"]))
+    assert result.results[0].outcome is Outcome.FAILED
+    assert backend.read().pending == ()
+    assert backend.read().objects == ()
+
+
+def test_each_accepted_upload_is_read_back_once(backend):
+    provider = FakeProvider()
+    assert run(Desired((obj("ACCOUNT", "a"), obj("CONTACT", "b"))), backend, provider).ok
+    assert provider.reads == 2
+
+
+def test_a_read_back_that_differs_fails_and_the_state_records_what_gong_has(backend):
+    def relabelled(live: list[Field]) -> list[Field]:
+        return [Field(f.unique_name, "Changed by Gong", f.type) for f in live]
+
+    provider = FakeProvider(readback=relabelled)
+    result = run(Desired((obj("ACCOUNT", "a", "b"),)), backend, provider)
+
+    (only,) = result.results
+    assert only.outcome is Outcome.FAILED
+    assert "reading it back shows other fields than were sent: a, b" in str(only.error)
+    (stored,) = backend.read().objects
+    assert [f.label for f in stored.fields] == ["Changed by Gong", "Changed by Gong"]
+    assert backend.read().pending == ()
+
+
+def test_without_verify_nothing_is_read_back(backend):
+    provider = FakeProvider()
+    state = backend.read()
+    the_plan = planner.plan(Desired((obj("ACCOUNT", "a"),)), state)
+    assert apply(the_plan, provider, backend, now=NOW, verify=False).ok
+    assert provider.reads == 0
+
+
+@pytest.mark.parametrize("during", ["write", "read-back"])
+def test_ctrl_c_during_an_upload_reports_it_as_unknown_and_keeps_the_record(backend, during):
+    class Interrupting(FakeProvider):
+        def write_schema(self, integration_id, object_type, body):
+            if during == "write":
+                raise KeyboardInterrupt
+            return super().write_schema(integration_id, object_type, body)
+
+        def read_schema(self, integration_id, object_type=None):
+            raise KeyboardInterrupt
+
+    desired = Desired((obj("ACCOUNT", "a"), obj("CONTACT", "b")))
+    result = run(desired, backend, Interrupting())
+
+    assert result.interrupted
+    assert not result.ok
+    assert [r.outcome for r in result.results] == [Outcome.UNCERTAIN, Outcome.NOT_ATTEMPTED]
+    assert [p.key for p in backend.read().pending] == [key("ACCOUNT")]

@@ -11,7 +11,7 @@ import jsonschema
 import pytest
 from emulated import ID, Gong
 
-from crmform.engine.output_schema import output_schema_text
+from crmform.engine.formats.schemas import output_schema_text
 
 RESULT = jsonschema.Draft202012Validator(json.loads(output_schema_text("apply-result")))
 
@@ -28,8 +28,14 @@ def test_json_result_on_stdout_and_plan_and_progress_on_stderr(gong: Gong):
     assert done.code == 0, done.stderr
     doc = result_of(done.stdout)
     assert doc["ok"] is True
-    assert doc["state"]["serial"] == 1
-    assert doc["outcomes"] == {"applied": 1, "state-only": 0, "failed": 0, "not-attempted": 0}
+    assert doc["state"]["serial"] == 2  # pending, then applied
+    assert doc["outcomes"] == {
+        "applied": 1,
+        "state-only": 0,
+        "failed": 0,
+        "uncertain": 0,
+        "not-attempted": 0,
+    }
     assert doc["summary"] == {"create": 2, "update": 0, "replace": 0, "delete": 0, "protect": 0}
     (account,) = doc["results"]
     assert account["address"] == f"gong/{ID}/ACCOUNT"
@@ -68,7 +74,7 @@ def test_failure_reports_status_gongs_errors_and_what_was_not_attempted(gong: Go
     assert error["requestId"]
     assert error["requestId"] in error["message"]
     assert doc["results"][2]["error"] is None
-    assert doc["state"]["serial"] == 1  # only ACCOUNT was written
+    assert doc["state"]["serial"] == 4  # ACCOUNT applied (2), CONTACT recorded and cleared (2)
     assert doc["summary"]["create"] == 1
     assert "Apply failed at gong/6286478263646/CONTACT." in failed.stderr
 
@@ -79,7 +85,7 @@ def test_no_changes_is_an_empty_successful_result(gong: Gong):
     again = gong.cli("apply", gong.dir, "--auto-approve", "--format", "json")
     assert again.code == 0
     doc = result_of(again.stdout)
-    assert (doc["ok"], doc["results"], doc["state"]["serial"]) == (True, [], 1)
+    assert (doc["ok"], doc["results"], doc["state"]["serial"]) == (True, [], 2)
     assert "No changes. The schema matches the state." in again.stderr
 
 
@@ -120,5 +126,5 @@ def test_refusal_before_any_upload_leaves_stdout_empty(gong: Gong):
     refused = gong.cli("apply", gong.dir, "--auto-approve", "--format", "json")
     assert refused.code == 1
     assert refused.stdout == ""
-    assert "Error: The plan deletes the data of 1 field(s)" in refused.stderr
+    assert "Error: The plan deletes or may orphan the data of 1 field:" in refused.stderr
     assert len(gong.posts()) == 1

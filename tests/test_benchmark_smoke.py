@@ -14,7 +14,8 @@ from types import ModuleType
 
 import pytest
 
-from crmform.engine import config, planner
+from crmform.engine import planner
+from crmform.engine.config import loader as config
 from crmform.engine.model import Action, Desired, FieldType, ObjectType
 from crmform.state.local import LocalState
 

@@ -36,7 +36,10 @@ def test_help_imports_no_command_module_and_no_engine_logic():
     result = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=False
     )
-    expected = "['crmform.cli', 'crmform.engine', 'crmform.engine.errors']"
+    expected = (
+        "['crmform.cli', 'crmform.engine', 'crmform.engine.errors', 'crmform.exits', "
+        "'crmform.views']"
+    )
     assert f"LOADED 0 {expected}" in result.stderr, result.stderr
     for name in COMMANDS:
         assert f"\n  {name} " in result.stdout

@@ -14,7 +14,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crmform.engine import config
+from crmform.engine.config import loader as config
 from crmform.engine.errors import ConfigError
 from crmform.engine.model import (
     REFERENCE_TARGETS,
@@ -820,7 +820,7 @@ def test_pure_python_yaml_loader_is_used_without_libyaml(schema_dir, monkeypatch
 
 def test_importing_and_loading_valid_files_stays_light():
     code = (
-        "import sys\nfrom pathlib import Path\nimport crmform.engine.config as c\n"
+        "import sys\nfrom pathlib import Path\nimport crmform.engine.config.loader as c\n"
         "heavy = ('jsonschema', 'httpx', 'deepdiff', 'yaml')\n"
         "print(sorted(m for m in heavy if m in sys.modules))\n"
         f"c.load(Path({str(QUICKSTART)!r}), {{}})\n"
@@ -855,7 +855,7 @@ def test_schema_matches_the_model_and_the_loader():
     assert schema["properties"]["objectType"]["enum"] == [t.value for t in ObjectType]
     assert field["type"]["enum"] == [t.value for t in FieldType]
     assert field["referenceTo"]["enum"] == list(REFERENCE_TARGETS)
-    shipped = (REPO / "engine" / "schema.json").read_text(encoding="utf-8")
+    shipped = (REPO / "engine" / "config" / "schema.json").read_text(encoding="utf-8")
     assert config.schema_text() == shipped
 
 

@@ -12,6 +12,8 @@ from strategies import KEYS, desired_and_state, objects
 
 from crmform.engine import drift
 from crmform.engine.errors import PlanError
+from crmform.engine.formats.plan_json import plan_to_json
+from crmform.engine.formats.planfile import check_current, dumps, loads
 from crmform.engine.model import (
     Action,
     Desired,
@@ -24,11 +26,9 @@ from crmform.engine.model import (
     Plan,
     State,
 )
-from crmform.engine.planfile import check_current, dumps, loads
 from crmform.engine.planner import plan
-from crmform.engine.render import plan_to_json
-from crmform.engine.render_text import render_text
-from crmform.providers.base import RemoteSchema
+from crmform.engine.ports import RemoteSchema
+from crmform.engine.render.text import render_text
 
 T = FieldType
 STAMP = "2025-03-01T12:00:00Z"
@@ -221,7 +221,15 @@ def test_a_refreshed_plan_names_the_stored_state_and_plans_against_gong(refreshe
 
 def test_plan_json_has_drift_only_when_gong_was_read(refreshed_plan):
     doc = plan_to_json(refreshed_plan)
-    assert list(doc) == ["format_version", "state", "drift", "changes", "summary"]
+    assert list(doc) == [
+        "format_version",
+        "state",
+        "drift",
+        "changes",
+        "summary",
+        "notes",
+        "dataLoss",
+    ]
     assert doc["drift"][1] == {
         "address": "gong/6286478263646/ACCOUNT",
         "integrationId": "6286478263646",
@@ -297,7 +305,7 @@ def test_a_refreshed_plan_round_trips_with_its_drift_and_fingerprints(refreshed_
     loaded = loads(text, "p.plan")
     assert loaded == refreshed_plan
     stored = state_of(fld("a", stamp=STAMP), fld("gone", stamp=STAMP))
-    check_current(loaded, drift.state_view(loaded, stored), "p.plan")  # nothing raised
+    check_current(loaded, stored, "p.plan")  # nothing raised
 
 
 def test_a_plan_saved_before_drift_existed_loads_as_not_refreshed():

@@ -42,13 +42,14 @@ def test_a_field_added_in_gong_is_seen_stops_apply_and_is_kept_once_refreshed(go
     assert "  - region (STRING) (data deleted)" in seen.stdout
     as_json = json.loads(gong.cli("plan", gong.dir, "--refresh", "--format", "json").stdout)
     assert [(d["uniqueName"], d["kind"]) for d in as_json["drift"]] == [("region", "added")]
-    assert state_doc()["serial"] == 1  # plan --refresh writes nothing
+    assert state_doc()["serial"] == 2  # plan --refresh writes nothing
 
     gong.write("ACCOUNT", field("a"), field("b"))
     before = len(gong.emulator.requests)
     stopped = gong.cli("apply", gong.dir, "--auto-approve")
     assert stopped.code == 1
     assert stopped.stderr.startswith(
+        "Reading Gong's schema of 1 object type...\n"
         "Error: Gong's schema changed outside crmform. Nothing was sent.\n"
         f"  {ACCOUNT} region: Gong has this STRING field, but neither the state nor the schema "
         "files know it (it was added outside crmform); Gong rejects an upload that leaves it "
@@ -63,8 +64,8 @@ def test_a_field_added_in_gong_is_seen_stops_apply_and_is_kept_once_refreshed(go
     assert refreshed.code == 0, refreshed.stderr
     assert refreshed.stdout == (
         f"Changed outside crmform:\n# {ACCOUNT}\n{REGION}\n"
-        "Recorded Gong's schema of 1 object type(s) in the state crmform.state.json "
-        "(serial 2): 1 added, 0 deleted, 0 changed in Gong.\n"
+        "Recorded Gong's schema of 1 object type in the state crmform.state.json "
+        "(serial 3): 1 added, 0 deleted, 0 changed in Gong.\n"
     )
     assert state_fields() == ["a", "region"]
 
@@ -141,7 +142,7 @@ def test_no_refresh_skips_the_reads(gong: Gong):
     assert gong.cli("apply", gong.dir, "--auto-approve").code == 0
     gong.write("ACCOUNT", field("a"), field("b"))
     before = len(gong.emulator.requests)
-    done = gong.cli("apply", gong.dir, "--auto-approve", "--no-refresh")
+    done = gong.cli("apply", gong.dir, "--auto-approve", "--no-refresh", "--no-verify")
     assert done.code == 0, done.stderr
     assert gong.requests(before) == [("POST", "ACCOUNT")]
     assert "Read Gong's schema" not in done.stderr
@@ -180,6 +181,7 @@ def test_a_plan_saved_with_refresh_applies_against_gong_and_is_refused_once_gong
     refused = gong.cli("apply", "late.plan", "--auto-approve")
     assert refused.code == 1
     assert refused.stderr == (
+        "Reading Gong's schema of 1 object type...\n"
         "Error: The saved plan late.plan was made against Gong's schema as it was then, but it "
         "changed since. Nothing was sent.\n"
         f'  {ACCOUNT} late (STRING) "Late": added in Gong\n'
@@ -206,7 +208,7 @@ def test_import_of_one_object_type_then_plan_reports_no_changes(gong: Gong):
     assert imported.code == 0, imported.stderr
     assert imported.stdout == (
         "Imported Gong's schema into the state crmform.state.json (serial 1):\n"
-        f"  {ACCOUNT}: 3 field(s)\n"
+        f"  {ACCOUNT}: 3 fields\n"
         "Wrote adopted/account.yaml\n"
         "Next: `crmform plan adopted` should report no changes.\n"
     )
@@ -224,10 +226,10 @@ def test_import_of_all_object_types_skips_empty_ones_and_refuses_to_overwrite(go
     imported = gong.cli("import", "--integration-id", ID, "--write-config", gong.dir)
     assert imported.code == 0, imported.stderr
     assert imported.stdout.splitlines()[1:5] == [
-        f"  {ACCOUNT}: 1 field(s)",
+        f"  {ACCOUNT}: 1 field",
         f"  gong/{ID}/CONTACT: no custom fields in Gong, skipped",
         f"  gong/{ID}/DEAL: no custom fields in Gong, skipped",
-        f"  gong/{ID}/LEAD: 1 field(s)",
+        f"  gong/{ID}/LEAD: 1 field",
     ]
     assert gong.requests() == [("GET", t) for t in ("ACCOUNT", "CONTACT", "DEAL", "LEAD")]
     assert gong.cli("plan", gong.dir, "--detailed-exitcode").code == 0
@@ -244,7 +246,7 @@ def test_import_of_all_object_types_skips_empty_ones_and_refuses_to_overwrite(go
         "import", "--integration-id", ID, "--state", "other.json", "--write-config", gong.dir
     )
     assert files.code == 1
-    assert "schema/account.yaml, schema/lead.yaml already exist; nothing was imported." in (
+    assert "schema/account.yaml, schema/lead.yaml already exist for the object types" in (
         files.stderr.replace(str(gong.dir.parent) + "/", "")
     )
     assert not Path("other.json").exists()
@@ -273,7 +275,7 @@ def test_gongs_documented_nulls_show_no_drift_and_import_leaves_todos(
         "No changes. The schema matches the state.\n"
     )
     refreshed = gong.cli("refresh", gong.dir)
-    assert "The state crmform.state.json was not changed (serial 1)." in refreshed.stdout
+    assert "The state crmform.state.json was not changed (serial 2)." in refreshed.stdout
 
     imported = gong.cli(
         "import", "--integration-id", ID, "--state", "fresh.json", "--write-config", "adopted"
@@ -321,7 +323,9 @@ def test_a_refreshed_plan_builds_its_bodies_from_gong_in_dry_runs_and_without_re
         ("region", True),
     ]
     before = len(gong.emulator.requests)
-    done = gong.cli("apply", "drop.plan", "--auto-approve", "--allow-destroy", "--no-refresh")
+    done = gong.cli(
+        "apply", "drop.plan", "--auto-approve", "--allow-destroy", "--no-refresh", "--no-verify"
+    )
     assert done.code == 0, done.stderr
     assert gong.requests(before) == [("POST", "ACCOUNT")]
     assert list(gong.remote()) == ["a"]

@@ -13,7 +13,7 @@ from factories import FakeTime
 
 from crmform.engine.errors import ProviderError
 from crmform.engine.model import REFERENCE_TARGETS, Field, FieldType, ObjectType
-from crmform.providers.base import FieldPayload
+from crmform.engine.ports import FieldPayload
 from crmform.providers.gong import emulator as emulator_module
 from crmform.providers.gong.client import GongClient
 from crmform.providers.gong.emulator import DestroyEvent, GongEmulator, RecordedRequest, serve

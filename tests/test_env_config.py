@@ -15,7 +15,7 @@ import pytest
 from emulated import Gong
 
 from crmform.cli import cli
-from crmform.console import ProviderOptions
+from crmform.runtime import ProviderOptions
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "automation.md"
 # Flags whose variable the Gong provider reads itself; the CLI only overrides it.
@@ -91,7 +91,7 @@ def test_state_path_from_the_environment(gong: Gong, monkeypatch: pytest.MonkeyP
     gong.write("ACCOUNT", "a")
     assert gong.cli("apply", gong.dir, "--auto-approve").code == 0
     assert not Path("crmform.state.json").exists()
-    assert json.loads(Path("elsewhere/schema.state.json").read_text())["serial"] == 1
+    assert json.loads(Path("elsewhere/schema.state.json").read_text())["serial"] == 2
     assert gong.cli("state", "list").stdout == "gong/6286478263646/ACCOUNT\n"
     again = gong.cli("plan", gong.dir)
     assert again.stdout == "No changes. The schema matches the state.\n"
@@ -107,7 +107,7 @@ def test_auto_approve_and_allow_destroy_from_the_environment(
     monkeypatch.setenv("CRMFORM_ALLOW_DESTROY", "false")
     refused = gong.cli("apply", gong.dir)
     assert refused.code == 1
-    assert "rerun with --allow-destroy to allow it" in refused.stderr
+    assert "or --allow-destroy (any)" in refused.stderr
     monkeypatch.setenv("CRMFORM_ALLOW_DESTROY", "1")
     assert gong.cli("apply", gong.dir).code == 0
     assert [f["uniqueName"] for f in gong.emulator.schema(6286478263646, "ACCOUNT")] == ["a"]

@@ -15,7 +15,7 @@ from factories import FakeTime
 from crmform import __version__
 from crmform.engine.errors import ProviderError
 from crmform.engine.model import Field, FieldType, ObjectType
-from crmform.providers.base import FieldPayload
+from crmform.engine.ports import FieldPayload
 from crmform.providers.gong.client import GongClient, RetryNotice
 from crmform.providers.gong.settings import GongSettings
 

@@ -6,7 +6,7 @@ import pytest
 from click.testing import CliRunner
 from emulated import Gong, run_on, terminal
 
-from crmform.console import Runtime
+from crmform.runtime import Runtime
 
 ESC = "\x1b["
 

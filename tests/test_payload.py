@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from factories import ACCOUNT, fld
+from factories import ACCOUNT, applied, fld
 from hypothesis import given, settings
 from strategies import desired_and_state
 
 from crmform.engine import planner
 from crmform.engine.model import Desired, FieldType, ObjectSchema, State
-from crmform.engine.payload import build, outcome, uploads
+from crmform.engine.payload import build, uploads
 
 NOW = "2026-11-28T12:00:00Z"
 OLD = "2026-01-01T00:00:00Z"
@@ -74,7 +74,7 @@ def test_reference_and_picklist_attributes_are_sent():
 @given(desired_and_state())
 def test_every_field_live_in_state_is_in_the_body_of_its_upload(case: tuple):
     desired, state = case
-    for upload in uploads(planner.plan(desired, state), state, NOW):
+    for upload in uploads(planner.plan(desired, state), NOW):
         if not upload.sends:
             continue
         sent = [item["uniqueName"] for item in upload.body]
@@ -91,12 +91,12 @@ def test_every_field_live_in_state_is_in_the_body_of_its_upload(case: tuple):
 @given(desired_and_state())
 def test_planning_again_after_the_outcome_gives_no_changes(case: tuple):
     desired, state = case
-    after = outcome(planner.plan(desired, state), state, NOW)
+    after = applied(planner.plan(desired, state), NOW)
     assert planner.plan(desired, after).is_empty
 
 
 def test_outcome_drops_an_address_whose_fields_are_all_deleted():
     state = State("x", 1, (ObjectSchema(ACCOUNT, (fld("a", label="L", stamp=OLD),)),))
 
-    after = outcome(planner.plan(Desired(()), state), state, NOW)
+    after = applied(planner.plan(Desired(()), state), NOW)
     assert after.objects == ()

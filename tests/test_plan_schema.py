@@ -12,9 +12,12 @@ from hypothesis import given, settings
 from strategies import desired_and_state
 from test_render import destroy_plan, empty_plan, mixed_plan, protect_plan
 
-from crmform.engine import planfile
 from crmform.engine.applier import AddressResult, ApplyResult, Outcome
 from crmform.engine.errors import ProtectedFieldError, ProviderError, StateError
+from crmform.engine.formats import planfile
+from crmform.engine.formats.apply_json import apply_result_to_json
+from crmform.engine.formats.plan_json import plan_to_json
+from crmform.engine.formats.schemas import OUTPUT_SCHEMAS, output_schema_text
 from crmform.engine.model import (
     REFERENCE_TARGETS,
     Action,
@@ -22,10 +25,7 @@ from crmform.engine.model import (
     ObjectType,
     State,
 )
-from crmform.engine.output_schema import OUTPUT_SCHEMAS, output_schema_text
 from crmform.engine.planner import plan
-from crmform.engine.render import plan_to_json
-from crmform.engine.render_apply import apply_result_to_json
 
 PLAN_SCHEMA = json.loads(output_schema_text("plan"))
 APPLY_SCHEMA = json.loads(output_schema_text("apply-result"))
@@ -43,8 +43,8 @@ def test_shipped_schemas_are_valid_draft_2020_12(schema):
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
 
 
-def test_schemas_are_package_data_next_to_the_engine():
-    engine = Path(__file__).resolve().parent.parent / "engine"
+def test_schemas_are_package_data_next_to_the_formats():
+    engine = Path(__file__).resolve().parent.parent / "engine" / "formats"
     for name in OUTPUT_SCHEMAS.values():
         assert (engine / name).is_file()
 
@@ -151,7 +151,13 @@ def test_apply_result_json_validates_for_every_outcome():
     assert errors(APPLY, doc) == []
     assert doc["ok"] is False
     assert doc["state"] == {"lineage": "lin", "serial": 4}
-    assert doc["outcomes"] == {"applied": 1, "state-only": 0, "failed": 1, "not-attempted": 1}
+    assert doc["outcomes"] == {
+        "applied": 1,
+        "state-only": 0,
+        "failed": 1,
+        "uncertain": 0,
+        "not-attempted": 1,
+    }
     assert doc["summary"] == {"create": 2, "update": 2, "replace": 1, "delete": 1, "protect": 1}
     applied, failed, skipped = doc["results"]
     assert applied["requestId"] == "req-1"
@@ -210,7 +216,7 @@ def test_a_plan_with_real_drift_items_validates():
             ("label", "orderedValueList"),
         ),
     )
-    refreshed = Plan(base.changes, base.desired, base.state_lineage, base.state_serial, drift)
+    refreshed = Plan(base.changes, base.desired, base.prior, drift)
     doc = plan_to_json(refreshed)
     assert [d["kind"] for d in doc["drift"]] == ["removed", "added", "changed"]
     assert errors(PLAN, doc) == []

@@ -9,6 +9,7 @@ import pytest
 from factories import fld
 
 from crmform.engine.errors import PlanError, StalePlanError
+from crmform.engine.formats.planfile import check_current, dumps, loads
 from crmform.engine.model import (
     Desired,
     FieldType,
@@ -18,7 +19,6 @@ from crmform.engine.model import (
     Plan,
     State,
 )
-from crmform.engine.planfile import check_current, dumps, loads
 from crmform.engine.planner import plan
 
 BIG = ObjectKey("gong", 2271307570613351879, ObjectType.ACCOUNT)
@@ -209,7 +209,7 @@ def test_a_file_that_is_not_a_plan_is_rejected_clearly(text, message):
 
 
 def test_a_plan_report_without_checksum_cannot_be_applied(saved):
-    from crmform.engine.render import plan_to_json
+    from crmform.engine.formats.plan_json import plan_to_json
 
     with pytest.raises(PlanError) as err:
         loads(json.dumps(plan_to_json(saved)), FILE)

@@ -7,6 +7,7 @@ from factories import ACCOUNT, CONTACT, fld
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from crmform.engine import words
 from crmform.engine.errors import PlanError, ProtectedFieldError
 from crmform.engine.model import (
     Action,
@@ -17,8 +18,9 @@ from crmform.engine.model import (
     ObjectType,
     Plan,
     State,
+    values_diff,
 )
-from crmform.engine.planner import plan, values_diff
+from crmform.engine.planner import plan
 
 S, N, P, R = FieldType.STRING, FieldType.NUMBER, FieldType.PICKLIST, FieldType.REFERENCE
 
@@ -32,7 +34,7 @@ def state(*fields, key=ACCOUNT, serial=3):
 
 
 def summary_of(p: Plan):
-    return [(c.action.value, c.unique_name, c.reason) for c in p.changes]
+    return [(c.action.value, c.unique_name, words.reason(c)) for c in p.changes]
 
 
 # --- every action and combination, one table -----------------------------------------------
@@ -261,7 +263,7 @@ def test_replacing_a_protected_field_is_refused():
     with pytest.raises(ProtectedFieldError) as err:
         plan(desired(fld("category", S, protect=True)), state(fld("category", P, protect=True)))
     assert str(err.value) == (
-        "The plan would delete the data of 1 protected field; nothing was changed.\n"
+        "The plan would delete the data of 1 protected field:\n"
         "  gong/6286478263646/ACCOUNT category: the plan would replace it (type PICKLIST -> "
         f"STRING) but it is protected. {FIX_REPLACE}"
     )
@@ -281,7 +283,7 @@ def test_removing_a_protected_entry_is_refused_and_names_the_file():
     with pytest.raises(ProtectedFieldError) as err:
         plan(desired(fld("name")), state(fld("name"), fld("legacyId", FieldType.ID, protect=True)))
     assert str(err.value) == (
-        "The plan would delete the data of 1 protected field; nothing was changed.\n"
+        "The plan would delete the data of 1 protected field:\n"
         "  gong/6286478263646/ACCOUNT legacyId: the plan would delete it (not in the schema "
         "files) but it is protected. Put the entry back in accounts.yaml with `protect: false`, "
         "apply that first, then remove it."
@@ -292,7 +294,7 @@ def test_removing_the_file_of_a_protected_field_is_refused():
     with pytest.raises(ProtectedFieldError) as err:
         plan(Desired(), state(fld("legacyId", protect=True)))
     assert str(err.value) == (
-        "The plan would delete the data of 1 protected field; nothing was changed.\n"
+        "The plan would delete the data of 1 protected field:\n"
         "  gong/6286478263646/ACCOUNT legacyId: the plan would delete it (object file removed) "
         "but it is protected. Put the object's file back with `protect: false` on this field, "
         "apply that first, then remove it."
@@ -312,7 +314,7 @@ def test_all_protected_violations_are_reported_together():
     with pytest.raises(ProtectedFieldError) as err:
         plan(d, s)
     lines = str(err.value).splitlines()
-    assert lines[0] == "The plan would delete the data of 3 protected fields; nothing was changed."
+    assert lines[0] == "The plan would delete the data of 3 protected fields:"
     assert [line.split(":")[0] for line in lines[1:]] == [
         "  gong/6286478263646/ACCOUNT a",
         "  gong/6286478263646/ACCOUNT b",
@@ -493,11 +495,11 @@ def test_planning_against_a_state_equal_to_the_files_is_empty(want):
 @given(objects_st(), objects_st())
 def test_replanning_after_the_applied_outcome_is_empty(want, have):
     # engine/payload.py (the lead's) computes the state after a successful apply.
-    from crmform.engine.payload import outcome as applied_outcome
+    from factories import applied
 
     before = State("l", 1, have)
     p = outcome(Desired(want), before)
     if not isinstance(p, Plan):
         return
-    after = applied_outcome(p, before, "2025-01-02T03:04:05Z")
+    after = applied(p, "2025-01-02T03:04:05Z")
     assert plan(Desired(want), after).changes == ()

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from factories import ACCOUNT, CONTACT, DEAL, fld
 
+from crmform.engine.formats.plan_json import plan_to_json
 from crmform.engine.model import (
     Desired,
     Field,
@@ -30,8 +31,7 @@ from crmform.engine.model import (
     State,
 )
 from crmform.engine.planner import plan
-from crmform.engine.render import plan_to_json
-from crmform.engine.render_text import render_text, summary_line
+from crmform.engine.render.text import render_text, summary_line
 
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("CRMFORM_UPDATE_GOLDEN") == "1"

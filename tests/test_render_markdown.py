@@ -23,10 +23,10 @@ from strategies import desired_and_state
 from test_render import T, destroy_plan, empty_plan, mixed_plan, protect_plan
 
 from crmform.engine.errors import ProtectedFieldError
+from crmform.engine.formats.plan_json import plan_to_json
 from crmform.engine.model import Desired, Field, ObjectKey, ObjectSchema, ObjectType, State
 from crmform.engine.planner import plan
-from crmform.engine.render import plan_to_json
-from crmform.engine.render_markdown import MARKER, MIN_MAX_CHARS, render_markdown
+from crmform.engine.render.markdown import MARKER, MIN_MAX_CHARS, render_markdown
 
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("CRMFORM_UPDATE_GOLDEN") == "1"

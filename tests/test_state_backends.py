@@ -20,8 +20,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crmform.engine.codec import field_to_json, state_to_json
 from crmform.engine.errors import StateError, StateLockedError
+from crmform.engine.formats.codec import field_to_json, state_to_json
 from crmform.engine.model import (
     STATE_VERSION,
     Field,

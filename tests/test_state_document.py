@@ -1,5 +1,5 @@
 """The state document every backend stores: today's local layout, read back strictly
-(issue 11 item 7), and an optional "pending" key carried through unchanged."""
+(issue 11 item 7), and the pending uploads (issue 11 item 1), read as strictly."""
 
 from __future__ import annotations
 
@@ -7,8 +7,16 @@ import json
 
 import pytest
 
-from crmform.engine.codec import state_to_json
-from crmform.engine.model import Field, FieldType, ObjectKey, ObjectSchema, ObjectType, State
+from crmform.engine.formats.codec import state_to_json
+from crmform.engine.model import (
+    Field,
+    FieldType,
+    ObjectKey,
+    ObjectSchema,
+    ObjectType,
+    PendingUpload,
+    State,
+)
 from crmform.state.document import (
     Document,
     NewerVersion,
@@ -50,31 +58,39 @@ def test_the_document_is_byte_for_byte_the_local_state_file(tmp_path):
 
     assert encode(stored) == path.read_bytes()
     assert encode(stored) == laid_out_bytes(state_to_json(stored), 3)
-    assert decode(path.read_bytes()) == Document(stored, None)
+    assert decode(path.read_bytes()) == Document(stored)
 
 
-def test_pending_records_round_trip_one_per_line_after_the_objects():
-    records = ({"address": "gong/1/ACCOUNT", "sha256": "ab", "n": [1, 2]}, {"x": None})
-    data = encode(state(), pending=records)
+DIGEST = "ab" * 32
+
+
+def pending() -> PendingUpload:
+    after = state().objects[0]
+    return PendingUpload(after.key, DIGEST, "2026-11-28T12:00:00Z", after)
+
+
+def test_pending_uploads_round_trip_one_per_line_after_the_objects():
+    with_pending = State(LINEAGE, 4, state().objects, (pending(),))
+    data = encode(with_pending)
     text = data.decode()
 
-    assert decode(data) == Document(state(), records)
-    assert json.loads(text)["pending"] == list(records)
-    assert text.endswith(
-        '  "pending": [\n    {"address": "gong/1/ACCOUNT", "sha256": "ab", "n": [1, 2]},\n'
-        '    {"x": null}\n  ]\n}\n'
-    )
-    assert decode(encode(state(), pending=())) == Document(state(), ())
+    assert decode(data) == Document(with_pending)
+    record = json.loads(text)["pending"][0]
+    assert record["address"] == f"gong/{2**53 + 7}/ACCOUNT"
+    assert record["digest"] == DIGEST
+    assert [f["uniqueName"] for f in record["fields"]] == ["tier", "owner", "arr"]
+    assert text.endswith("]}\n  ]\n}\n")
+    assert text.count("\n") == encode(state()).decode().count("\n") + 3
+    assert "pending" not in encode(state()).decode()  # no key when there are none
 
 
-def test_a_local_write_keeps_the_pending_records_it_found(tmp_path):
+def test_a_local_write_stores_the_pending_uploads_it_is_given(tmp_path):
     path = tmp_path / "crmform.state.json"
-    records = ({"address": "gong/1/ACCOUNT"},)
-    path.write_bytes(encode(State(LINEAGE, 1, ()), pending=records))
+    first = LocalState(path).write(State(LINEAGE, 0, state().objects, (pending(),)))
 
-    LocalState(path).write(State(LINEAGE, 1, state().objects))
-
-    assert decode(path.read_bytes()).pending == records
+    assert decode(path.read_bytes()).state.pending == (pending(),)
+    LocalState(path).write(first.without_pending(pending().key))
+    assert decode(path.read_bytes()).state.pending == ()
 
 
 def test_next_state_bumps_the_serial_sorts_and_drops_sources():
@@ -159,6 +175,26 @@ UNUSABLE = [
     ),
     (raw(pending={}), 'has "pending" set to an object, where it needs an array of objects'),
     (raw(pending=[1]), 'has "pending" set to an array, where it needs an array of objects'),
+    (
+        raw(pending=[{"address": "gong/1/ACCOUNT", "digest": "x", "started": "", "fields": []}]),
+        'has a malformed "pending" record [0] (its "digest" must be a sha256 in hex)',
+    ),
+    (
+        raw(
+            pending=[
+                {
+                    "address": "gong/01/ACCOUNT",
+                    "digest": "a" * 64,
+                    "started": "2026-11-28T12:00:00Z",
+                }
+            ]
+        ),
+        'has a malformed "pending" record [0] (its integration id "01" has a leading zero)',
+    ),
+    (
+        raw(pending=[{"address": "gong/1/ACCOUNT", "digest": "a" * 64, "when": 1}]),
+        'has a malformed "pending" record [0] (unknown key "when")',
+    ),
 ]
 
 

@@ -1,4 +1,4 @@
-"""Schema files written by `import --write-config` (engine/writer.py): format and round trip."""
+"""Schema files written by `import --write-config` (engine/config/writer.py): format, round trip."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from factories import ACCOUNT
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crmform.engine import config
+from crmform.engine.config import loader as config
+from crmform.engine.config.writer import file_name, missing_details, object_yaml, yaml_string
 from crmform.engine.errors import ConfigError
 from crmform.engine.model import (
     REFERENCE_TARGETS,
@@ -21,7 +22,6 @@ from crmform.engine.model import (
     ObjectSchema,
     ObjectType,
 )
-from crmform.engine.writer import file_name, missing_details, object_yaml, yaml_string
 
 T = FieldType
 

@@ -1,36 +1,24 @@
-"""`crmform apply`: plan (or load a saved plan), ask, upload, save state per object type."""
+"""`crmform apply`: parse, call operations.apply (or dry_run), hand the result to the view."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 
-from crmform.console import (
-    EXIT_ERROR,
-    EXIT_OK,
-    ProviderOptions,
-    err,
-    excluded,
+from crmform.engine import operations
+from crmform.engine.errors import CrmformError
+from crmform.engine.payload import timestamp
+from crmform.exits import EXIT_ERROR, EXIT_OK
+from crmform.options import (
     gong_options,
-    load_desired,
-    local_backend,
     lock_timeout_option,
     no_color_option,
-    operation,
-    read_text,
-    render,
-    runtime,
     state_option,
 )
-from crmform.engine.errors import ApprovalRequired
-from crmform.engine.model import Action
-
-if TYPE_CHECKING:
-    from crmform.engine.applier import AddressResult, ApplyResult
-    from crmform.engine.model import Desired, Plan, State
-
+from crmform.runtime import ProviderOptions, excluded, local_backend, operation, runtime
+from crmform.views import read_text, warnings
+from crmform.views.apply import ApplyView, print_requests, report
 
 _result_format_option = click.option(
     "--format",
@@ -61,7 +49,17 @@ _result_format_option = click.option(
     is_flag=True,
     envvar="CRMFORM_ALLOW_DESTROY",
     show_envvar=True,
-    help="With --auto-approve: allow replacing or deleting fields (their data is deleted).",
+    help="With --auto-approve: allow every change that deletes data (replace, delete) or may "
+    "orphan it (picklist values removed, referenceTo changed).",
+)
+@click.option(
+    "--approve-data-loss",
+    "approve_digest",
+    metavar="DIGEST",
+    envvar="CRMFORM_APPROVE_DATA_LOSS",
+    show_envvar=True,
+    help="With --auto-approve: allow exactly the data-affecting changes whose digest the plan "
+    "prints (and nothing else).",
 )
 @click.option(
     "--dry-run",
@@ -78,6 +76,22 @@ _result_format_option = click.option(
     help="Do not read Gong's schema before writing: skips the check for changes made "
     "outside crmform (or, for a plan saved with --refresh, since the plan).",
 )
+@click.option(
+    "--no-verify",
+    is_flag=True,
+    envvar="CRMFORM_NO_VERIFY",
+    show_envvar=True,
+    help="Do not read each object type back after its upload to check that Gong has what "
+    "was sent (saves one request per object type).",
+)
+@click.option(
+    "--discard-pending",
+    is_flag=True,
+    envvar="CRMFORM_DISCARD_PENDING",
+    show_envvar=True,
+    help="Send even though an earlier upload to the same object type has an unknown outcome "
+    "and Gong does not show it: if it lands later, it undoes this apply.",
+)
 @lock_timeout_option
 @no_color_option
 @_result_format_option
@@ -87,8 +101,11 @@ def apply(
     state_path: Path,
     auto_approve: bool,
     allow_destroy: bool,
+    approve_digest: str | None,
     dry_run: bool,
     no_refresh: bool,
+    no_verify: bool,
+    discard_pending: bool,
     lock_timeout: float,
     no_color: bool,
     fmt: str,
@@ -100,111 +117,71 @@ def apply(
     and the state is saved after each accepted upload. Credentials come from the environment:
     GONG_ACCESS_KEY and GONG_ACCESS_KEY_SECRET, or GONG_BEARER_TOKEN.
     """
-    from crmform.commands.remote import check_remote
-    from crmform.engine import applier, planfile, planner
-    from crmform.engine.drift import state_view
-    from crmform.engine.payload import timestamp
+    from crmform.engine.formats import planfile
 
     rt = runtime()
     as_json = _json_result(fmt, auto_approve, dry_run)
+    _check_target(target)
     saved = planfile.loads(read_text(target), str(target)) if target.is_file() else None
     desired = None
     if saved is None:
-        desired = load_desired(target, excluded(state_path))
+        loaded = operations.load_files(target, rt.env, excluded(state_path))
+        warnings(loaded.warnings)
+        desired = loaded.desired
     backend = local_backend(state_path)
-    color = rt.color(no_color)
-    options = provider_options
+    now = timestamp(rt.now())
     if dry_run:
-        state = backend.read()
-        the_plan = saved if saved is not None else planner.plan(_given(desired), state)
-        base_url = options.base_url or rt.env.get("GONG_BASE_URL")
-        # A plan made with --refresh was made against the state updated from Gong.
-        _print_requests(the_plan, state_view(the_plan, state), base_url, timestamp(rt.now()))
+        the_plan = operations.dry_run(desired, saved, backend)
+        base_url = provider_options.base_url or rt.env.get("GONG_BASE_URL")
+        print_requests(operations.sent_uploads(the_plan, now), base_url)
         return EXIT_OK
-    # Credentials are checked before the lock is taken or anyone is asked anything.
-    provider = rt.provider_factory(rt.env, options)
-    with backend.lock(operation(), lock_timeout):
-        state = backend.read()
-        if saved is not None:
-            planfile.check_current(saved, state_view(saved, state), str(target))
-            the_plan = saved
-        else:
-            the_plan = planner.plan(_given(desired), state)
-        _show_plan(the_plan, color, to_stderr=as_json)
-        if the_plan.is_empty:
-            return _report(applier.ApplyResult((), state, the_plan), as_json)
-        _approve(the_plan, auto_approve, allow_destroy, rt.interactive)
-        # One GET per address to write, all before the first POST (see engine/preflight.py).
-        is_saved = saved is not None
-        guard = None if no_refresh else check_remote(provider, the_plan, state, target, is_saved)
-        result = applier.apply(
-            the_plan,
-            state_view(the_plan, state),
-            provider,
-            backend,
-            now=timestamp(rt.now()),
-            preflight=guard,
-            progress=_progress,
+    request = operations.ApplyRequest(
+        desired=desired,
+        saved=saved,
+        saved_from=str(target) if saved is not None else "",
+        directory=str(target),
+        check_remote=not no_refresh,
+        verify=not no_verify,
+        discard_pending=discard_pending,
+        operation=operation(),
+        lock_timeout=lock_timeout,
+        now=now,
+    )
+    view = ApplyView(
+        rt.color(no_color),
+        auto_approve,
+        allow_destroy,
+        rt.interactive,
+        as_json,
+        backend.location,
+        approve_digest,
+    )
+    result = operations.apply(request, backend, lambda: rt.provider(provider_options), view)
+    report(result, as_json)
+    return EXIT_OK if result.ok else EXIT_ERROR
+
+
+_TAKES = "apply takes a folder of schema files, or a plan saved with `crmform plan --out FILE`"
+
+
+def _check_target(target: Path) -> None:
+    if not target.exists():
+        raise CrmformError(f"{target} does not exist: {_TAKES}.")
+    if target.is_file() and target.suffix in (".yaml", ".yml"):
+        raise CrmformError(
+            f"{target} is a schema file, not a saved plan: {_TAKES}. Pass its folder "
+            f"({target.parent})."
         )
-    return _report(result, as_json)
-
-
-def _given(desired: Desired | None) -> Desired:
-    if desired is None:  # only when a saved plan was given, which never reaches here
-        raise AssertionError("no desired schema loaded")
-    return desired
-
-
-def _show_plan(the_plan: Plan, color: bool, *, to_stderr: bool = False) -> None:
-    from crmform.engine.render import plan_to_json
-
-    # With --format json, stdout holds the result document alone; the plan goes to stderr.
-    click.echo(render(plan_to_json(the_plan), "text", color), nl=False, err=to_stderr)
-
-
-def _approve(the_plan: Plan, auto_approve: bool, allow_destroy: bool, interactive: bool) -> None:
-    destructive = the_plan.destructive
-    names = ", ".join(f"{c.key} {c.unique_name}" for c in destructive)
-    if auto_approve:
-        if destructive and not allow_destroy:
-            raise ApprovalRequired(
-                f"The plan deletes the data of {len(destructive)} field(s): {names}. "
-                "Nothing was sent. Review the plan and rerun with --allow-destroy to allow it."
-            )
-        return
-    if not interactive:
-        raise ApprovalRequired(
-            "Cannot ask for approval: this is not an interactive terminal. Nothing was sent. "
-            "Review the plan and rerun with --auto-approve (and --allow-destroy if it "
-            "deletes data)."
+    if target.is_file() and target.suffix == ".json" and not _looks_like_plan(target):
+        raise CrmformError(
+            f"{target} is not a saved plan (it looks like a schema file): {_TAKES}. Pass its "
+            f"folder ({target.parent})."
         )
-    click.echo("")
-    if destructive:
-        which = "this field" if len(destructive) == 1 else f"these {len(destructive)} fields"
-        click.echo(f"The data of {which} will be DELETED in Gong:")
-        for change in destructive:
-            click.echo(f"  - {change.key} {change.unique_name} ({change.action.value})")
-        click.echo("")
-    click.echo("Do you want to perform these actions? Only 'yes' will be accepted to approve.")
-    answer = click.prompt("Enter a value", default="", show_default=False, prompt_suffix=": ")
-    if answer.strip() != "yes":
-        raise ApprovalRequired("Apply cancelled: the answer was not 'yes'. Nothing was sent.")
 
 
-def _progress(result: AddressResult) -> None:
-    from crmform.engine.applier import Outcome
-
-    if result.outcome is Outcome.NOT_ATTEMPTED:
-        err(f"{result.key}: not attempted (an earlier object type failed)")
-        return
-    took = f"{result.seconds:.1f}s"
-    if result.outcome is Outcome.FAILED:
-        err(f"{result.key}: FAILED after {took}: {result.error}")
-    elif result.outcome is Outcome.STATE_ONLY:
-        err(f"{result.key}: state updated in {took} (nothing to send)")
-    else:
-        rid = f", requestId {result.request_id}" if result.request_id else ""
-        err(f"{result.key}: applied in {took}{rid}")
+def _looks_like_plan(path: Path) -> bool:
+    with path.open("rb") as handle:
+        return b'"format_version"' in handle.read(4096)
 
 
 def _json_result(fmt: str, auto_approve: bool, dry_run: bool) -> bool:
@@ -223,56 +200,3 @@ def _json_result(fmt: str, auto_approve: bool, dry_run: bool) -> bool:
             "rerun with --auto-approve."
         )
     return True
-
-
-_PAST = {
-    Action.CREATE: "created",
-    Action.UPDATE: "updated",
-    Action.REPLACE: "replaced",
-    Action.DELETE: "deleted",
-    Action.PROTECT: "protection changed",
-}
-
-
-def _report(result: ApplyResult, as_json: bool = False) -> int:
-    from crmform.engine.applier import Outcome
-
-    if as_json:
-        import json
-
-        from crmform.engine.render_apply import apply_result_to_json
-
-        click.echo(json.dumps(apply_result_to_json(result), indent=2))
-    if not result.results:  # nothing to do; the plan said so
-        return EXIT_OK
-    counts = result.counts()
-    done = ", ".join(
-        f"{counts[a]} {word}" for a, word in _PAST.items() if a is not Action.PROTECT or counts[a]
-    )
-    if result.ok:
-        err(f"Apply complete: {done}.")
-        return EXIT_OK
-    failed = [r for r in result.results if r.outcome is Outcome.FAILED]
-    skipped = [str(r.key) for r in result.results if r.outcome is Outcome.NOT_ATTEMPTED]
-    err(f"Apply failed at {failed[0].key}. Done before the failure: {done}.")
-    if skipped:
-        err(f"Not attempted: {', '.join(skipped)}. Run `crmform apply` again once fixed.")
-    return EXIT_ERROR
-
-
-def _print_requests(the_plan: Plan, state: State, base_url: str | None, now: str) -> None:
-    import json
-
-    from crmform.engine.payload import uploads
-    from crmform.providers.gong.settings import schema_url
-
-    sent = 0
-    for upload in uploads(the_plan, state, now):
-        if not upload.sends:
-            continue
-        sent += 1
-        key = upload.key
-        click.echo(f"POST {schema_url(base_url, key.integration_id, key.object_type)}")
-        click.echo(json.dumps(list(upload.body), indent=2))
-        click.echo("")
-    err(f"Dry run: {sent} request(s) shown, nothing sent, state not changed.")

@@ -3,42 +3,36 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 
-from crmform.console import (
-    EXIT_CHANGES,
-    EXIT_OK,
-    ProviderOptions,
+from crmform.engine import operations, words
+from crmform.engine.errors import CrmformError
+from crmform.exits import EXIT_CHANGES, EXIT_OK
+from crmform.options import (
     dir_argument,
-    err,
-    excluded,
     format_option,
     gong_options,
-    load_desired,
-    local_backend,
     max_chars_option,
     no_color_option,
-    read_text,
-    render,
-    runtime,
     state_option,
-    write_text,
 )
-
-if TYPE_CHECKING:
-    pass
+from crmform.runtime import ProviderOptions, excluded, local_backend, runtime
+from crmform.views import err, read_text, warnings, write_text
+from crmform.views.plan import render
 
 
 @click.command()
 @dir_argument
 def validate(directory: Path) -> int:
     """Check the schema files in DIR and report every problem at once."""
-    desired = load_desired(directory)
+    loaded = operations.load_files(directory, runtime().env)
+    warnings(loaded.warnings)
+    desired = loaded.desired
     fields = sum(len(o.fields) for o in desired.objects)
     click.echo(
-        f"Success: {len(desired.objects)} object type(s) with {fields} field(s) in "
+        f"Success: {words.count(len(desired.objects), 'object type')} with "
+        f"{words.count(fields, 'field')} in "
         f"{directory} are valid."
     )
     return EXIT_OK
@@ -46,20 +40,24 @@ def validate(directory: Path) -> int:
 
 @click.command()
 @click.argument(
-    "kind", type=click.Choice(["files", "plan", "apply-result"]), default="files", required=False
+    "kind",
+    type=click.Choice(["files", "plan", "apply-result", "check-records"]),
+    default="files",
+    required=False,
 )
 def schema(kind: str) -> int:
     """Print the JSON Schema of schema files, plans or apply results.
 
     KIND: `files` (default) for the schema files, for editors and linters; `plan` for the
-    JSON plan; `apply-result` for the JSON result of `apply --format json`.
+    JSON plan; `apply-result` for the JSON result of `apply --format json`; `check-records`
+    for the report of `check-records --format json`.
     """
     if kind == "files":
-        from crmform.engine import config
+        from crmform.engine.config.keys import schema_text
 
-        click.echo(config.schema_text(), nl=False)
+        click.echo(schema_text(), nl=False)
     else:
-        from crmform.engine.output_schema import output_schema_text
+        from crmform.engine.formats.schemas import output_schema_text
 
         click.echo(output_schema_text(kind), nl=False)
     return EXIT_OK
@@ -110,22 +108,22 @@ def plan(
 
     Offline unless --refresh; the Gong connection options apply only with --refresh.
     """
-    from crmform.engine.render import plan_to_json
-
-    state = local_backend(state_path).read()
-    if refresh:
-        from crmform.commands.remote import refreshed_plan
-
-        exclude = excluded(state_path, out)
-        the_plan = refreshed_plan(directory, state, exclude, provider_options)
-    else:
-        from crmform.engine import planner
-
-        the_plan = planner.plan(load_desired(directory, excluded(state_path, out)), state)
-    color = runtime().color(no_color)
-    click.echo(render(plan_to_json(the_plan), fmt, color, max_chars), nl=False)
+    if out is not None and not out.parent.is_dir():
+        raise CrmformError(
+            f"Cannot save the plan to {out}: the folder {out.parent} does not exist. Create "
+            "it, or choose another --out path; nothing was planned."
+        )
+    rt = runtime()
+    loaded = operations.load_files(directory, rt.env, excluded(state_path, out))
+    warnings(loaded.warnings)
+    provider = rt.provider(provider_options) if refresh else None
+    backend = local_backend(state_path)
+    the_plan = operations.plan(loaded.desired, backend, provider)
+    if not the_plan.stored.lineage:
+        err(f"Warning: {words.no_state(backend.location)}")
+    click.echo(render(the_plan, fmt, rt.color(no_color), max_chars), nl=False)
     if out is not None:
-        from crmform.engine import planfile
+        from crmform.engine.formats import planfile
 
         write_text(out, planfile.dumps(the_plan))
         err(f"Saved the plan to {out}. To apply exactly this plan, run: crmform apply {out}")
@@ -143,10 +141,8 @@ def plan(
 @no_color_option
 def show(planfile_path: Path, fmt: str, max_chars: int, no_color: bool) -> int:
     """Render a plan saved with `crmform plan --out`."""
-    from crmform.engine import planfile
-    from crmform.engine.render import plan_to_json
+    from crmform.engine.formats import planfile
 
     saved = planfile.loads(read_text(planfile_path), str(planfile_path))
-    color = runtime().color(no_color)
-    click.echo(render(plan_to_json(saved), fmt, color, max_chars), nl=False)
+    click.echo(render(saved, fmt, runtime().color(no_color), max_chars), nl=False)
     return EXIT_OK

@@ -6,9 +6,10 @@ from pathlib import Path
 
 import click
 
-from crmform.cli import Terminated
-from crmform.console import EXIT_OK, err
 from crmform.engine.errors import CrmformError
+from crmform.engine.words import count
+from crmform.exits import EXIT_OK
+from crmform.views import err
 
 
 @click.command()
@@ -144,8 +145,6 @@ def emulator(
         )
     except (ValueError, OSError) as error:
         raise CrmformError(f"Cannot start the emulator: {error}") from error
-    except Terminated:  # SIGTERM is how scripts and CI stop it: not an error
-        err("Gong emulator stopped.")
-        return EXIT_OK
-    err(f"Gong emulator stopped after {handled} request(s).")
+    # serve() returns on Ctrl-C and on SIGTERM (how scripts and CI stop it): not an error.
+    err(f"Gong emulator stopped after {count(handled, 'request')}.")
     return EXIT_OK

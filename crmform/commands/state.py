@@ -6,12 +6,11 @@ from pathlib import Path
 
 import click
 
-from crmform.console import (
-    EXIT_OK,
-    local_backend,
-    state_option,
-)
 from crmform.engine.errors import CrmformError
+from crmform.engine.model import State
+from crmform.exits import EXIT_OK
+from crmform.options import state_option
+from crmform.runtime import local_backend
 
 
 @click.group()
@@ -23,21 +22,21 @@ def state() -> None:
 @state_option
 def state_list(state_path: Path) -> int:
     """List the object types recorded in state, one address per line."""
-    for obj in local_backend(state_path).read().objects:
+    for obj in _existing(state_path).objects:
         click.echo(obj.key.address)
     return EXIT_OK
 
 
-@state.command("show")
+@state.command("show", short_help="Print the fields recorded in the state as JSON.")
 @click.argument("address", required=False)
 @state_option
 def state_show(address: str | None, state_path: Path) -> int:
     """Print the fields recorded for ADDRESS (all addresses when omitted) as JSON."""
     import json
 
-    from crmform.engine.codec import objects_to_json, state_to_json
+    from crmform.engine.formats.codec import objects_to_json, state_to_json
 
-    current = local_backend(state_path).read()
+    current = _existing(state_path)
     if address is None:
         click.echo(json.dumps(state_to_json(current), indent=2))
         return EXIT_OK
@@ -49,11 +48,30 @@ def state_show(address: str | None, state_path: Path) -> int:
     return EXIT_OK
 
 
+def _existing(state_path: Path) -> State:
+    backend = local_backend(state_path)
+    current = backend.read()
+    if not current.lineage:
+        raise CrmformError(
+            f"No state at {backend.location}: nothing was ever applied with it. Check the "
+            "path (--state, CRMFORM_STATE)."
+        )
+    return current
+
+
 @click.command("force-unlock")
 @click.argument("lock_id")
 @state_option
-def force_unlock(lock_id: str, state_path: Path) -> int:
+@click.option(
+    "--force",
+    is_flag=True,
+    envvar="CRMFORM_FORCE_UNLOCK_FORCE",
+    show_envvar=True,
+    help="Remove the lock even though its holder still runs on this host: its uploads and "
+    "state writes may then interleave with the next command's and undo them.",
+)
+def force_unlock(lock_id: str, state_path: Path, force: bool) -> int:
     """Remove the state lock LOCK_ID left behind by a crashed or killed process."""
-    info = local_backend(state_path).force_unlock(lock_id)
+    info = local_backend(state_path).force_unlock(lock_id, force=force)
     click.echo(f"Removed {info.describe()}.")
     return EXIT_OK

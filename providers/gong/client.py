@@ -19,7 +19,7 @@ import httpx
 from crmform import __version__
 from crmform.engine.errors import ProviderError
 from crmform.engine.model import INTEGRATION_ID_MAX, ObjectType
-from crmform.providers.base import FieldPayload, RemoteSchema, WriteResult
+from crmform.engine.ports import FieldPayload, RemoteSchema, WriteResult
 from crmform.providers.gong.parse import (
     error_details,
     parse_selected_fields,

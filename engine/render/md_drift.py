@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from crmform.engine.md_escape import code, text
+from crmform.engine.render.escape import code, text
 
 __all__ = ["drift_items", "drift_rows"]
 

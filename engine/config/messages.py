@@ -12,9 +12,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from crmform.engine.config_schema import FIELD_KEYS, FIELD_TYPES, TOP_KEYS
+from crmform.engine.config.keys import FIELD_KEYS, FIELD_TYPES, TOP_KEYS
+from crmform.engine.config.positions import Loc
 from crmform.engine.model import INTEGRATION_ID_MAX, REFERENCE_TARGETS, FieldType, ObjectType
-from crmform.engine.positions import Loc
 
 # Keys that only one field type takes, and the type that needs them.
 _ONLY_ON = {"orderedValueList": "PICKLIST", "referenceTo": "REFERENCE"}

@@ -10,7 +10,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from crmform.engine.planner import values_diff
+from crmform.engine.model import values_diff
 
 __all__ = ["DRIFT_HEADING", "NO_DRIFT_TEXT", "describe", "drift_lines"]
 

@@ -8,7 +8,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from crmform.engine.model import STATE_VERSION, Field, FieldType, ObjectKey, ObjectSchema, State
+from crmform.engine.model import (
+    STATE_VERSION,
+    DeletedField,
+    Field,
+    FieldType,
+    ObjectKey,
+    ObjectSchema,
+    PendingUpload,
+    State,
+)
 
 JsonDict = dict[str, Any]
 
@@ -65,9 +74,21 @@ def state_to_json(state: State) -> JsonDict:
     }
 
 
-def state_from_json(d: Mapping[str, Any]) -> State:
-    """Inverse of state_to_json. The caller checks `version` first and wraps errors."""
-    serial = d["serial"]
-    if not isinstance(serial, int) or isinstance(serial, bool):
-        raise TypeError("serial must be an integer")
-    return State(lineage=str(d["lineage"]), serial=serial, objects=objects_from_json(d["objects"]))
+def pending_to_json(record: PendingUpload) -> JsonDict:
+    """One pending upload as the state document's "pending" list holds it."""
+    return {
+        "address": record.key.address,
+        "digest": record.digest,
+        "started": record.started,
+        "fields": [field_to_json(f) for f in record.after.fields],
+    }
+
+
+def deleted_to_json(entry: DeletedField) -> JsonDict:
+    """One entry of the state document's "deleted" ledger."""
+    return {
+        "address": entry.key.address,
+        "uniqueName": entry.unique_name,
+        "type": entry.type.value,
+        "deleted": entry.deleted,
+    }

@@ -15,12 +15,21 @@ Format version 1 (`crmform plan --json`; saved plans add "desired" and "checksum
           "before": <field> | null,              # null for create
           "after": <field> | null,               # null for delete
           "destroysData": true | false,          # true for replace and delete
+          "dataImpact": "destroys" | "may-orphan" | "none",
+                                                 # may-orphan: picklist values removed,
+                                                 # referenceTo changed, or values changed
+                                                 # where Gong did not report them
           "reason": "type PICKLIST -> STRING",   # a short human phrase, not for parsing
           "values": {"added": [...], "removed": [...], "reordered": false}
                                                  # only on an update whose values differ
         }
       ],
-      "summary": {"create": 0, "update": 0, "replace": 0, "delete": 0, "protect": 0}
+      "summary": {"create": 0, "update": 0, "replace": 0, "delete": 0, "protect": 0},
+      "notes": [{"kind": "recreates-deleted" | "not-a-rename", "address": "...",
+                 "uniqueNames": ["old", "new"], "message": "...",
+                 "deleted": {"type": "STRING", "when": "..."}}],   # deleted: recreates only
+      "dataLoss": {"digest": "3f1c0a9be2d4" | null,   # of the data-affecting set; null: none
+                   "destroys": 1, "mayOrphan": 0}
     }
 
 A <field> uses Gong's key names: uniqueName, label, type, referenceTo (REFERENCE only),
@@ -56,9 +65,9 @@ docs/plan-json.md.
 
 from __future__ import annotations
 
-from crmform.engine.codec import JsonDict, field_to_json
-from crmform.engine.model import Action, Change, FieldDrift, Plan
-from crmform.engine.planner import values_diff
+from crmform.engine import words
+from crmform.engine.formats.codec import JsonDict, field_to_json
+from crmform.engine.model import Action, Change, DataImpact, FieldDrift, Plan, PlanNote, values_diff
 
 __all__ = ["FORMAT_VERSION", "change_to_json", "drift_to_json", "plan_to_json"]
 
@@ -73,7 +82,7 @@ def plan_to_json(plan: Plan) -> JsonDict:
     }
     if plan.drift is not None:
         doc["drift"] = [drift_to_json(d) for d in plan.drift]
-    doc["changes"] = [change_to_json(c) for c in plan.changes]
+    doc["changes"] = [change_to_json(c, plan.impact(c)) for c in plan.changes]
     doc["summary"] = {
         "create": summary.create,
         "update": summary.update,
@@ -81,7 +90,26 @@ def plan_to_json(plan: Plan) -> JsonDict:
         "delete": summary.delete,
         "protect": summary.protect,
     }
+    doc["notes"] = [note_to_json(n) for n in plan.notes]
+    impacts = [plan.impact(c) for c in plan.changes]
+    doc["dataLoss"] = {
+        "digest": plan.data_loss_digest,
+        "destroys": impacts.count(DataImpact.DESTROYS),
+        "mayOrphan": impacts.count(DataImpact.MAY_ORPHAN),
+    }
     return doc
+
+
+def note_to_json(note: PlanNote) -> JsonDict:
+    out: JsonDict = {
+        "kind": note.kind.value,
+        "address": note.key.address,
+        "uniqueNames": list(note.names),
+        "message": words.note(note),
+    }
+    if note.deleted is not None:
+        out["deleted"] = {"type": note.deleted.type.value, "when": note.deleted.deleted}
+    return out
 
 
 def drift_to_json(drift: FieldDrift) -> JsonDict:
@@ -102,7 +130,7 @@ def drift_to_json(drift: FieldDrift) -> JsonDict:
     }
 
 
-def change_to_json(change: Change) -> JsonDict:
+def change_to_json(change: Change, impact: DataImpact | None = None) -> JsonDict:
     key = change.key
     out: JsonDict = {
         "address": key.address,
@@ -113,7 +141,8 @@ def change_to_json(change: Change) -> JsonDict:
         "before": field_to_json(change.before) if change.before else None,
         "after": field_to_json(change.after) if change.after else None,
         "destroysData": change.destroys_data,
-        "reason": change.reason,
+        "dataImpact": (impact or change.impact).value,
+        "reason": words.reason(change),
     }
     before, after = change.before, change.after
     if (

@@ -21,9 +21,13 @@ from fnmatch import fnmatch
 from pathlib import Path
 from typing import Any
 
-from crmform.engine.config_messages import Problem, describe, display_path, explain, split_path
-from crmform.engine.config_parse import ParseError, parse_json, parse_yaml
-from crmform.engine.config_schema import FIELD_KEYS, FIELD_TYPES, TOP_KEYS, schema_text
+from crmform.engine.config.keys import FIELD_KEYS, FIELD_TYPES, TOP_KEYS, schema_text
+from crmform.engine.config.messages import Problem, describe, display_path, explain, split_path
+from crmform.engine.config.parse import ParseError, parse_json, parse_yaml
+from crmform.engine.config.positions import Loc, Pos, line_of, yaml_tree
+
+# Kept under its private name here: tests replace config._json_tree to make positions fail.
+from crmform.engine.config.positions import json_tree as _json_tree
 from crmform.engine.errors import ConfigError, Diagnostic
 from crmform.engine.model import (
     DEFAULT_PROVIDER,
@@ -36,10 +40,6 @@ from crmform.engine.model import (
     ObjectSchema,
     ObjectType,
 )
-from crmform.engine.positions import Loc, Pos, line_of, yaml_tree
-
-# Kept under its private name here: tests replace config._json_tree to make positions fail.
-from crmform.engine.positions import json_tree as _json_tree
 
 __all__ = [
     "FIELD_KEYS",

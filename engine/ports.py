@@ -1,16 +1,70 @@
-"""The StateBackend protocol: where crmform keeps what it last applied.
+"""The ports: what the engine needs from a remote CRM (Provider) and from a state store
+(StateBackend), and the typed values that cross them.
 
-Every backend must pass the conformance suite in state/conformance.py: read, write
-(atomic, compare-and-swap on serial), lock (exclusive, with holder info) and force-unlock.
+Adapters implement these: providers/gong/ the Provider, state/ the StateBackend. The
+engine imports only this module of them, so the engine never depends on an adapter and
+an adapter never depends on more of the engine than model, errors and ports.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Protocol
 
-from crmform.engine.model import State
+from crmform.engine.errors import ProviderError
+from crmform.engine.model import Field, ObjectType, State
+
+__all__ = [
+    "FieldPayload",
+    "LockInfo",
+    "Provider",
+    "ProviderError",
+    "RemoteSchema",
+    "StateBackend",
+    "WriteResult",
+]
+
+# One element of an upload body: Gong's GenericSchemaFieldRequest as JSON-ready values.
+FieldPayload = Mapping[str, "str | bool | list[str]"]
+
+
+@dataclass(frozen=True, slots=True)
+class RemoteSchema:
+    """The live fields of one object type as the remote reports them.
+
+    Attributes the remote leaves null (Gong often does for referenceTo, orderedValueList and
+    lastModified) are None here and mean "unknown", never "empty".
+    """
+
+    object_type: ObjectType
+    fields: tuple[Field, ...]
+    request_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class WriteResult:
+    status: int
+    request_id: str | None
+
+
+class Provider(Protocol):
+    """What the engine needs from a remote CRM."""
+
+    name: str
+
+    def read_schema(
+        self, integration_id: int, object_type: ObjectType | None = None
+    ) -> dict[ObjectType, RemoteSchema]:
+        """Live fields per object type; all types when object_type is None."""
+        ...
+
+    def write_schema(
+        self, integration_id: int, object_type: ObjectType, body: Sequence[FieldPayload]
+    ) -> WriteResult:
+        """Upload the complete field list of one object type. Raises ProviderError."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,6 +6,10 @@ A saved plan is the plan's JSON document (engine/render.py, format_version 1) pl
   "remote"    only for a plan made with --refresh: {address: sha256 of the remote schema
               read} (engine/drift.py `fingerprint`), so apply can refuse a remote that moved;
               plans saved before this key existed load as plans made without --refresh;
+  "prior"     the stored state's objects the plan was made from ({address: {"fields"}}, as
+              in the state file), so the loaded plan carries its prior state (for a plan
+              made with --refresh, rebuilt from it and the drift) and apply can tell that
+              the stored state is still exactly that one;
   "checksum"  sha256 (hex) of the canonical JSON of everything else: keys sorted, compact
               separators, ASCII escapes. Re-indenting the file keeps it valid; editing any
               value does not.
@@ -17,26 +21,40 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
-from crmform.engine.codec import JsonDict, field_from_json, field_to_json
+from crmform.engine.drift import apply_drift
 from crmform.engine.errors import PlanError, StalePlanError
+from crmform.engine.formats.codec import (
+    JsonDict,
+    deleted_to_json,
+    field_from_json,
+    field_to_json,
+    objects_from_json,
+    objects_to_json,
+)
+from crmform.engine.formats.plan_json import FORMAT_VERSION, plan_to_json
 from crmform.engine.model import (
     Action,
     Change,
+    DeletedField,
     Desired,
     DriftKind,
     FieldDrift,
+    FieldRef,
+    FieldType,
     ObjectKey,
     ObjectSchema,
     Plan,
+    Reason,
     RemoteFingerprint,
     State,
 )
+from crmform.engine.planner import notes as planner_notes
 from crmform.engine.planner import plan as make_plan
-from crmform.engine.render import FORMAT_VERSION, plan_to_json
 
-__all__ = ["check_current", "desired_to_json", "dumps", "loads"]
+__all__ = ["bound", "check_current", "desired_to_json", "dumps", "loads"]
 
 _RERUN = "Run `crmform plan` again and review the new plan."
 
@@ -44,6 +62,11 @@ _RERUN = "Run `crmform plan` again and review the new plan."
 def dumps(plan: Plan) -> str:
     doc = plan_to_json(plan)
     doc["desired"] = desired_to_json(plan.desired)
+    doc["prior"] = objects_to_json(plan.stored.objects)
+    if plan.stored.deleted:
+        doc["priorDeleted"] = [deleted_to_json(d) for d in plan.stored.deleted]
+    if plan.unreported:
+        doc["unreported"] = [[r.key.address, r.unique_name] for r in plan.unreported]
     if plan.drift is not None:
         doc["remote"] = {p.key.address: p.sha256 for p in sorted(plan.remote, key=lambda p: p.key)}
     doc["checksum"] = _checksum(doc)
@@ -84,7 +107,7 @@ def loads(text: str, source: str) -> Plan:
             f"{source} {why} (plan format {version!r}); this crmform reads plan format "
             f"{FORMAT_VERSION}. Use the crmform that saved it, or run `crmform plan` again."
         )
-    if "checksum" not in doc or "desired" not in doc:
+    if "checksum" not in doc or "desired" not in doc or "prior" not in doc:
         raise PlanError(
             f"{source} is a plan report (JSON output), not a saved plan: it has no checksum "
             f"and no desired snapshot, so it cannot be applied. Save a plan with `crmform plan`."
@@ -121,9 +144,12 @@ def check_current(plan: Plan, state: State, source: str) -> None:
             f"The saved plan {source} was made against state serial {plan.state_serial}, but "
             f"the state is now at serial {state.serial}: someone applied since. {_RERUN}"
         )
-    # Same lineage and serial should mean the same state; re-planning also catches a state
-    # edited by hand and a crmform upgrade that plans differently.
-    if make_plan(plan.desired, state).changes != plan.changes:
+    # Same lineage and serial should mean the same state; comparing it with the recorded
+    # one catches a state edited by hand, re-planning a crmform upgrade that plans
+    # differently.
+    if state.objects != plan.stored.objects or make_plan(plan.desired, plan.prior).changes != (
+        plan.changes
+    ):
         raise StalePlanError(
             f"The saved plan {source} no longer matches what crmform would do against the "
             f"state (serial {state.serial}): the state was changed without a new serial, or "
@@ -150,12 +176,39 @@ def _plan_from_json(doc: Mapping[str, Any]) -> Plan:
         fields = tuple(field_from_json(f) for f in body["fields"])
         objects.append(ObjectSchema(ObjectKey.parse(address), fields, source))
     desired = Desired(tuple(sorted(objects, key=lambda o: o.key)))
-    changes = tuple(_change_from_json(c) for c in doc["changes"])
+    changes = tuple(_change_from_json(c, desired) for c in doc["changes"])
     drift = None if "drift" not in doc else tuple(_drift_from_json(d) for d in doc["drift"])
     remote_json = doc.get("remote", {})
     prints = (RemoteFingerprint(ObjectKey.parse(a), str(h)) for a, h in remote_json.items())
     remote = tuple(sorted(prints, key=lambda p: p.key))
-    return Plan(changes, desired, str(state["lineage"]), serial, drift, remote)
+    ledger = tuple(sorted(_deleted_from_json(d) for d in doc.get("priorDeleted", [])))
+    stored = State(str(state["lineage"]), serial, objects_from_json(doc["prior"]), (), ledger)
+    prior = apply_drift(stored, drift) if drift else stored
+    prev_run = stored if drift is not None else None
+    unreported = tuple(
+        sorted(FieldRef(ObjectKey.parse(str(a)), str(n)) for a, n in doc.get("unreported", []))
+    )
+    notes = planner_notes(changes, prior)
+    return Plan(changes, desired, prior, drift, remote, prev_run, unreported, notes)
+
+
+def _deleted_from_json(d: Mapping[str, Any]) -> DeletedField:
+    return DeletedField(
+        ObjectKey.parse(str(d["address"])),
+        str(d["uniqueName"]),
+        FieldType(d["type"]),
+        str(d["deleted"]),
+    )
+
+
+def bound(plan: Plan, stored: State, source: str) -> Plan:
+    """The saved plan checked against the stored state (check_current), carrying that
+    state as its prior: the same objects, plus what the file does not record (pending
+    uploads), so the state apply writes keeps them."""
+    check_current(plan, stored, source)
+    if plan.drift is None:
+        return replace(plan, prior=stored)
+    return replace(plan, prior=apply_drift(stored, plan.drift), prev_run=stored)
 
 
 def _drift_from_json(d: Mapping[str, Any]) -> FieldDrift:
@@ -166,10 +219,26 @@ def _drift_from_json(d: Mapping[str, Any]) -> FieldDrift:
     return FieldDrift(key, str(d["uniqueName"]), DriftKind(d["kind"]), before, after, attributes)
 
 
-def _change_from_json(c: Mapping[str, Any]) -> Change:
+def _change_from_json(c: Mapping[str, Any], desired: Desired) -> Change:
     key = ObjectKey.parse(c["address"])
     if c["integrationId"] != str(key.integration_id) or c["objectType"] != key.object_type:
         raise ValueError(f"change {c['address']}: integrationId/objectType disagree with it")
     before = field_from_json(c["before"]) if c["before"] is not None else None
     after = field_from_json(c["after"]) if c["after"] is not None else None
-    return Change(key, str(c["uniqueName"]), Action(c["action"]), before, after, str(c["reason"]))
+    action = Action(c["action"])
+    return Change(key, str(c["uniqueName"]), action, before, after, _reason(action, key, desired))
+
+
+def _reason(action: Action, key: ObjectKey, desired: Desired) -> Reason:
+    """The reason is not stored as an enum (the JSON has words); it follows from the rest."""
+    if action is Action.DELETE:
+        return Reason.NOT_IN_FILES if desired.get(key) is not None else Reason.OBJECT_REMOVED
+    return _REASONS[action]
+
+
+_REASONS = {
+    Action.CREATE: Reason.NEW_FIELD,
+    Action.UPDATE: Reason.ATTRIBUTES_CHANGED,
+    Action.REPLACE: Reason.TYPE_CHANGED,
+    Action.PROTECT: Reason.PROTECT_CHANGED,
+}

@@ -5,13 +5,14 @@ Format version 1 (schema: engine/apply-result.schema.json, documented in docs/ap
     {
       "format_version": 1,
       "ok": false,                               # every address applied (or state-only)
+      "interrupted": false,                      # Ctrl-C or SIGTERM stopped the run
       "state": {"lineage": "<uuid>", "serial": 4},  # as last written (as read if nothing was)
       "results": [                               # one per changed address, in apply order
         {
           "address": "gong/6286478263646/ACCOUNT",
           "integrationId": "6286478263646",      # a string, as in the plan
           "objectType": "ACCOUNT",
-          "outcome": "applied" | "state-only" | "failed" | "not-attempted",
+          "outcome": "applied" | "state-only" | "failed" | "uncertain" | "not-attempted",
           "requestId": "f0691a4s5fmj7zure0t" | null,   # Gong's, for an accepted upload
           "seconds": 0.412,
           "changes": [{"uniqueName": "category", "action": "replace"}],
@@ -19,10 +20,14 @@ Format version 1 (schema: engine/apply-result.schema.json, documented in docs/ap
                            "errors": ["..."], "requestId": "..." | null}
         }
       ],
-      "outcomes": {"applied": 1, "state-only": 0, "failed": 1, "not-attempted": 1},
+      "outcomes": {"applied": 1, "state-only": 0, "failed": 1, "uncertain": 0,
+                   "not-attempted": 1},
       "summary": {"create": 1, "update": 0, "replace": 0, "delete": 0, "protect": 0}
     }
 
+"uncertain" (an additive value of format 1) is an upload Gong may have applied: a timeout,
+a dropped connection, a 5xx, an answer that is not Gong's, or an interrupt while it was in
+flight; the state records it as pending and the next apply settles it by reading Gong.
 "summary" counts the changes carried out (those of applied and state-only addresses).
 A failed address whose upload Gong accepted but whose state could not be saved carries the
 upload's requestId both on the result and in its error (status null). As with the plan,
@@ -32,8 +37,8 @@ keys may be added within a version; consumers ignore keys they do not know.
 from __future__ import annotations
 
 from crmform.engine.applier import AddressResult, ApplyResult, Outcome
-from crmform.engine.codec import JsonDict
 from crmform.engine.errors import ProviderError
+from crmform.engine.formats.codec import JsonDict
 from crmform.engine.model import Action
 
 __all__ = ["APPLY_FORMAT_VERSION", "apply_result_to_json"]
@@ -46,6 +51,7 @@ def apply_result_to_json(result: ApplyResult) -> JsonDict:
     return {
         "format_version": APPLY_FORMAT_VERSION,
         "ok": result.ok,
+        "interrupted": result.interrupted,
         "state": {"lineage": result.state.lineage, "serial": result.state.serial},
         "results": [_address_to_json(r, result) for r in result.results],
         "outcomes": {o.value: sum(1 for r in result.results if r.outcome is o) for o in Outcome},

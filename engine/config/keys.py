@@ -19,4 +19,6 @@ def schema_text() -> str:
     """The JSON Schema of one desired-state document, as shipped (for `crmform schema`)."""
     from importlib import resources
 
-    return resources.files("crmform.engine").joinpath("schema.json").read_text(encoding="utf-8")
+    return (
+        resources.files("crmform.engine.config").joinpath("schema.json").read_text(encoding="utf-8")
+    )

@@ -24,9 +24,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from crmform.engine.md_drift import drift_items, drift_rows
-from crmform.engine.md_escape import code, text
-from crmform.engine.md_fit import DEFAULT_MAX_CHARS, MIN_MAX_CHARS, Section, fit, size
+from crmform.engine.render.escape import code, text
+from crmform.engine.render.fit import DEFAULT_MAX_CHARS, MIN_MAX_CHARS, Section, fit, size
+from crmform.engine.render.md_drift import drift_items, drift_rows
 
 __all__ = [
     "COLLAPSE_ROWS",

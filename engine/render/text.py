@@ -11,7 +11,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from crmform.engine.render_drift import drift_lines
+from crmform.engine.render.drift import drift_lines
 
 __all__ = ["EMPTY_PLAN_TEXT", "render_text", "summary_line"]
 

@@ -1,0 +1,52 @@
+"""All terminal I/O of the CLI: plans, apply's prompt, progress and summary, refresh and
+import reports. Views show what an operation returned or reports while it runs; they never
+decide what happens next."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+
+from crmform.engine.errors import CrmformError
+
+__all__ = ["echo", "err", "read_text", "terminal_safe", "warnings", "write_text"]
+
+
+def terminal_safe(text: str) -> str:
+    """`text` with control characters (terminal escapes among them) shown as escapes, so a
+    name from a file or from Gong cannot hide what is printed around it."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode() for ch in text)
+
+
+def echo(message: str = "", *, nl: bool = True) -> None:
+    click.echo(message, nl=nl)
+
+
+def err(message: str) -> None:
+    click.echo(message, err=True)
+
+
+def warnings(lines: tuple[str, ...]) -> None:
+    for line in lines:
+        err(f"Warning: {line}")
+
+
+def write_text(path: Path, text: str) -> None:
+    """Write via a temporary file and rename, so a reader never sees half a file."""
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise CrmformError(f"Cannot read {path}: {error.strerror or error}.") from error

@@ -1,0 +1,373 @@
+"""The sequences the commands run: plan, apply, refresh and import (Terraform's opApply).
+
+Each operation owns its order of steps - lock, read, plan or check, ask, apply, persist - so
+that a command only parses arguments, makes one call here and hands the typed result to a
+view. Operations never print: whatever a person must see while they run (the plan before the
+approval prompt, the check of Gong, per-address progress) goes to the `Hooks` the command
+passes, and what they return is a typed value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Protocol
+
+from crmform.engine import applier, drift, planner
+from crmform.engine.applier import AddressResult, ApplyResult
+from crmform.engine.errors import CrmformError, PendingUploadError
+from crmform.engine.model import (
+    DEFAULT_PROVIDER,
+    Change,
+    Desired,
+    FieldDrift,
+    FieldRef,
+    ObjectKey,
+    ObjectSchema,
+    ObjectType,
+    Plan,
+    State,
+)
+from crmform.engine.payload import Upload, uploads
+from crmform.engine.ports import Provider, StateBackend
+from crmform.engine.preflight import RemoteGuard, read_remote
+from crmform.engine.settle import Settled, Settlement, body_digest, settle
+from crmform.engine.words import pending_refusal
+
+__all__ = [
+    "ApplyHooks",
+    "ApplyRequest",
+    "Imported",
+    "LoadedFiles",
+    "Refreshed",
+    "apply",
+    "dry_run",
+    "import_",
+    "load_files",
+    "plan",
+    "refresh",
+    "sent_uploads",
+]
+
+ProviderFactory = Callable[[], Provider]
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedFiles:
+    """The schema files of a directory, validated, and what they warn about."""
+
+    desired: Desired
+    warnings: tuple[str, ...]
+
+
+def load_files(
+    directory: Path, env: Mapping[str, str], exclude: Collection[Path] = ()
+) -> LoadedFiles:
+    """Read and validate the schema files (raises ConfigError with every problem)."""
+    from crmform.engine.config import loader
+
+    desired = loader.load(directory, env, exclude)
+    return LoadedFiles(desired, loader.warnings(desired))
+
+
+def plan(desired: Desired, backend: StateBackend, provider: Provider | None = None) -> Plan:
+    """The plan for `desired` against the stored state; with a provider (`--refresh`),
+    against the stored state updated from Gong (one GET per address). Writes nothing."""
+    state = backend.read()
+    if provider is None:
+        return planner.plan(desired, state)
+    remotes = read_remote(provider, drift.addresses(state, desired))
+    # An upload of unknown outcome that Gong shows is crmform's own, not drift.
+    for record in state.pending:
+        remote = remotes.get(record.key)
+        if remote is not None and settle(record, state.get(record.key), remote).outcome is (
+            Settled.APPLIED
+        ):
+            state = state.applied(record.after, record.started)
+    return drift.plan_refreshed(desired, state, remotes)
+
+
+# --- apply ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyRequest:
+    """What to apply: the files' desired schema, or a saved plan (then `saved_from` names
+    its file). `directory` names the schema directory in hints."""
+
+    desired: Desired | None = None
+    saved: Plan | None = None
+    saved_from: str = ""
+    directory: str = "."
+    check_remote: bool = True  # read Gong before the first POST (not with --no-refresh)
+    verify: bool = True  # read each object type back after its upload (not with --no-verify)
+    discard_pending: bool = False  # send even while an earlier upload's outcome is unknown
+    operation: str = "crmform apply"
+    lock_timeout: float = 0.0
+    now: str = ""
+
+
+class ApplyHooks(Protocol):
+    """What apply shows and asks while it runs (the command's view implements it)."""
+
+    def planned(self, plan: Plan) -> None:
+        """The plan is known: show it (before anyone is asked anything)."""
+
+    def approve(self, plan: Plan) -> None:
+        """Raise ApprovalRequired unless the plan may be applied."""
+
+    def checked(self, count: int, since_plan: bool, unreported: tuple[Change, ...]) -> None:
+        """Gong's schema of `count` addresses was read and nothing stops the run;
+        `unreported` are the changes to values or targets Gong did not report."""
+
+    def settled(self, settlement: Settlement, discarded: bool) -> None:
+        """An earlier upload of unknown outcome was settled by reading Gong."""
+
+    def progress(self, result: AddressResult) -> None:
+        """One address was applied, failed, or not attempted."""
+
+    def reading(self, count: int) -> None:
+        """Gong's schema of `count` addresses is about to be read."""
+
+    def sending(self, index: int, total: int, upload: Upload) -> None:
+        """Upload `index` of `total` is about to be sent."""
+
+
+def apply(
+    request: ApplyRequest,
+    backend: StateBackend,
+    provider_factory: ProviderFactory,
+    hooks: ApplyHooks,
+) -> ApplyResult:
+    """Lock, plan (or verify the saved plan), show, approve, check Gong, apply, persist."""
+    # Credentials are checked before the lock is taken or anyone is asked anything.
+    provider = provider_factory()
+    with backend.lock(request.operation, request.lock_timeout):
+        stored, unsettled = _settle(backend, provider, request.discard_pending, hooks)
+        the_plan = _current_plan(request, stored)
+        hooks.planned(the_plan)
+        if the_plan.is_empty:
+            return ApplyResult((), the_plan.prior, the_plan)
+        _refuse_while_pending(the_plan, unsettled, request.now)
+        guard = None
+        if request.check_remote:
+            # One GET per address to write, all before the first POST and before anyone is
+            # asked (engine/preflight.py): the answer may change what needs consent.
+            guard = RemoteGuard(
+                provider,
+                the_plan,
+                directory=_directory_hint(request, the_plan),
+                source=request.saved_from,
+            )
+            hooks.reading(len(guard.keys()))
+            count = guard.check_all()
+            the_plan = replace(
+                the_plan, unreported=tuple(sorted({*the_plan.unreported, *guard.unreported}))
+            )
+            if count:
+                hooks.checked(count, the_plan.drift is not None, _unreported_changes(the_plan))
+        hooks.approve(the_plan)
+        return applier.apply(
+            the_plan,
+            provider,
+            backend,
+            now=request.now,
+            preflight=guard,
+            progress=hooks.progress,
+            verify=request.verify,
+            sending=hooks.sending,
+        )
+
+
+def _unreported_changes(the_plan: Plan) -> tuple[Change, ...]:
+    """Changes to values or targets that Gong did not report: what Gong has is unknown."""
+    refs = set(the_plan.unreported)
+    return tuple(
+        c
+        for c in the_plan.changes
+        if FieldRef(c.key, c.unique_name) in refs
+        and c.before is not None
+        and c.after is not None
+        and (
+            c.before.ordered_value_list != c.after.ordered_value_list
+            or c.before.reference_to != c.after.reference_to
+        )
+    )
+
+
+def _settle(
+    backend: StateBackend, provider: Provider, discard: bool, hooks: ApplyHooks
+) -> tuple[State, tuple[Settlement, ...]]:
+    """The stored state with every pending upload that Gong shows recorded as applied (and,
+    with `discard`, every other one dropped); what is still unsettled."""
+    state = backend.read()
+    if not state.pending:
+        return state, ()
+    remotes = read_remote(provider, [p.key for p in state.pending])
+    unsettled: list[Settlement] = []
+    changed = False
+    for record in state.pending:
+        found = settle(record, state.get(record.key), remotes[record.key])
+        if found.outcome is Settled.APPLIED:
+            state = state.applied(record.after, record.started)
+        elif discard:
+            state = state.without_pending(record.key)
+        else:
+            unsettled.append(found)
+            continue
+        changed = True
+        hooks.settled(found, discarded=found.outcome is not Settled.APPLIED)
+    if changed:
+        state = backend.write(state)
+    return state, tuple(unsettled)
+
+
+def _refuse_while_pending(the_plan: Plan, unsettled: tuple[Settlement, ...], now: str) -> None:
+    """No upload to an address whose earlier upload may still land, unless it is the same
+    upload again (resending it settles it either way)."""
+    sending = {u.key: u for u in sent_uploads(the_plan, now)}
+    blocked = []
+    for found in unsettled:
+        upload = sending.get(found.record.key)
+        if upload is None:
+            continue
+        same = found.outcome is Settled.NOT_SEEN and body_digest(upload.body) == found.record.digest
+        if not same:
+            blocked.append(found)
+    if blocked:
+        raise PendingUploadError(pending_refusal(blocked))
+
+
+def _current_plan(request: ApplyRequest, stored: State) -> Plan:
+    from crmform.engine.formats import planfile
+
+    if request.saved is not None:
+        return planfile.bound(request.saved, stored, request.saved_from)
+    if request.desired is None:
+        raise CrmformError("Nothing to apply: pass a schema directory or a saved plan.")
+    return planner.plan(request.desired, stored)
+
+
+def _directory_hint(request: ApplyRequest, the_plan: Plan) -> str:
+    if request.saved is None:
+        return request.directory
+    # A saved plan knows the files it was made from; messages name their directory.
+    sources = sorted({str(Path(o.source).parent) for o in the_plan.desired.objects if o.source})
+    return sources[0] if sources else "DIR"
+
+
+def dry_run(desired: Desired | None, saved: Plan | None, backend: StateBackend) -> Plan:
+    """The plan apply would carry out; nothing is locked, sent or written (its requests are
+    `sent_uploads(plan, now)`)."""
+    if saved is not None:
+        return saved
+    if desired is None:
+        raise CrmformError("Nothing to apply: pass a schema directory or a saved plan.")
+    return planner.plan(desired, backend.read())
+
+
+def sent_uploads(the_plan: Plan, now: str) -> tuple[Upload, ...]:
+    """The uploads that go over the wire for `the_plan` (state-only ones left out)."""
+    return tuple(u for u in uploads(the_plan, now) if u.sends)
+
+
+# --- refresh and import ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Refreshed:
+    """What `refresh` found and did. `written` is None when the state was not changed."""
+
+    location: str
+    read: tuple[ObjectKey, ...]
+    found: tuple[FieldDrift, ...]
+    before: State
+    written: State | None
+
+
+def refresh(
+    desired: Desired | None,
+    backend: StateBackend,
+    provider: Provider,
+    *,
+    operation: str,
+    lock_timeout: float,
+) -> Refreshed:
+    """Read Gong's schema of every address in the state (and the files, when given) and
+    record it in the state, written once."""
+    with backend.lock(operation, lock_timeout):
+        state = backend.read()
+        keys = drift.addresses(state, desired)
+        if not keys:
+            return Refreshed(backend.location, (), (), state, None)
+        remotes = read_remote(provider, keys)
+        found = drift.compare_all(state, remotes)
+        updated = drift.refreshed(state, remotes)
+        # Gong's schema is now the record; an upload of unknown outcome is settled by it.
+        for key in keys:
+            updated = updated.without_pending(key)
+        unchanged = updated.objects == state.objects and updated.pending == state.pending
+        written = None if unchanged else backend.write(updated)
+    return Refreshed(backend.location, keys, found, state, written)
+
+
+@dataclass(frozen=True, slots=True)
+class ImportedObject:
+    key: ObjectKey
+    fields: int  # 0: Gong has no custom fields there, skipped
+
+
+@dataclass(frozen=True, slots=True)
+class Imported:
+    """What `import` adopted; `written` is None when nothing was imported."""
+
+    location: str
+    objects: tuple[ImportedObject, ...]
+    adopted: tuple[ObjectSchema, ...]
+    written: State | None
+
+
+def import_(
+    integration_id: int,
+    object_type: ObjectType | None,
+    backend: StateBackend,
+    provider: Provider,
+    *,
+    force: bool,
+    files: Callable[[tuple[ObjectSchema, ...]], None] | None = None,
+    operation: str,
+    lock_timeout: float,
+) -> Imported:
+    """Adopt Gong's schema into the state. Object types the state records already are
+    refused unless `force` (protect flags are kept). `files` checks the schema files about
+    to be written before anything is (it raises to refuse)."""
+    with backend.lock(operation, lock_timeout):
+        state = backend.read()
+        answer = provider.read_schema(integration_id, object_type)
+        adopted: list[ObjectSchema] = []
+        report: list[ImportedObject] = []
+        for each in [object_type] if object_type is not None else list(ObjectType):
+            key = ObjectKey(DEFAULT_PROVIDER, integration_id, each)
+            remote = answer.get(each)
+            if remote is None or not remote.fields:
+                report.append(ImportedObject(key, 0))
+                continue
+            adopted.append(drift.refreshed_object(key, state.get(key), remote))
+            report.append(ImportedObject(key, len(adopted[-1].fields)))
+        if not adopted:
+            return Imported(backend.location, tuple(report), (), None)
+        taken = [o.key.address for o in adopted if state.get(o.key) is not None]
+        if taken and not force:
+            raise CrmformError(
+                f"The state {backend.location} already records {', '.join(taken)}; nothing "
+                "was imported. To update the state from Gong, run `crmform refresh DIR` "
+                "(it shows what changed); to adopt Gong's schema anyway, rerun with --force "
+                "(protect flags are kept)."
+            )
+        if files is not None:
+            files(tuple(adopted))
+        for obj in adopted:
+            state = state.with_object(obj)
+        written = backend.write(state)
+    return Imported(backend.location, tuple(report), tuple(adopted), written)

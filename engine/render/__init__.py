@@ -1,0 +1,1 @@
+"""Typed plans and drift for people: text and markdown. Pure and golden-tested."""
