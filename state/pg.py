@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 from crmform.engine.errors import StateError, StateLockedError
 from crmform.engine.model import STATE_VERSION, State
-from crmform.state.backend import LockInfo
+from crmform.engine.ports import LockInfo
 from crmform.state.cas import check_expected, moved_error
 from crmform.state.document import (
     Document,
@@ -161,7 +161,7 @@ class PgState:
         check_expected(self.location, stored.state if stored is not None else None, state)
         try:
             written = next_state(state)
-            data = encode(written, pending=stored.pending if stored is not None else None)
+            data = encode(written)
         except UnstorableState as exc:
             raise StateError(exc.message(self.location)) from exc
         text = data.decode("utf-8")
