@@ -42,7 +42,55 @@ def pg(pg_server: PgServer) -> Iterator[tuple[MakeBackend, Traits]]:
         handle.close()
 
 
-BACKENDS = ["local", "local_without_flock", "pg"]
+@pytest.fixture
+def http_terraform(terraform_http_server) -> Iterator[tuple[MakeBackend, Traits]]:
+    from crmform.state.http import HttpSettings, HttpState
+    from crmform.state.http_wire import RetryPolicy
+
+    url = f"{terraform_http_server.url}/state/{uuid.uuid4()}"
+    settings = HttpSettings(
+        address=url, lock_address=url, unlock_address=url, retry=RetryPolicy(2, 0.01, 0.05)
+    )
+    handles: list[HttpState] = []
+
+    def make() -> HttpState:
+        handles.append(HttpState(settings))
+        return handles[-1]
+
+    yield make, Traits()
+    for handle in handles:
+        handle.close()
+
+
+@pytest.fixture
+def http_gitlab(gitlab_http_server) -> Iterator[tuple[MakeBackend, Traits]]:
+    from crmform.state.http import HttpSettings, HttpState
+    from crmform.state.http_wire import RetryPolicy
+
+    url = f"{gitlab_http_server.url}/api/v4/projects/7/terraform/state/{uuid.uuid4()}"
+    settings = HttpSettings(
+        address=url,
+        lock_address=f"{url}/lock",
+        lock_method="POST",
+        unlock_address=f"{url}/lock",
+        unlock_method="DELETE",
+        username="gitlab-ci-token",
+        password="glpat-test-token",
+        retry=RetryPolicy(2, 0.01, 0.05),
+    )
+    handles: list[HttpState] = []
+
+    def make() -> HttpState:
+        handles.append(HttpState(settings))
+        return handles[-1]
+
+    # GitLab keeps only the holder's id, its own user name and the time.
+    yield make, Traits(holder_process=False)
+    for handle in handles:
+        handle.close()
+
+
+BACKENDS = ["local", "local_without_flock", "pg", "http_terraform", "http_gitlab"]
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
