@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import pytest
 from http_state_servers import gitlab_server, terraform_server
@@ -28,3 +29,39 @@ def gitlab_http_server():
     server = gitlab_server()
     yield server
     server.stop()
+
+
+@dataclass(frozen=True, slots=True)
+class S3Server:
+    endpoint_url: str
+
+    def client(self):
+        import boto3
+
+        return boto3.client(
+            "s3",
+            endpoint_url=self.endpoint_url,
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[S3Server]:
+    """moto's S3 in server mode (a real HTTP server on 127.0.0.1), as the test extra
+    installs it; skipped like PostgreSQL only when it is missing and CI is unset."""
+    import os
+
+    try:
+        from moto.server import ThreadedMotoServer
+    except ImportError:
+        if os.environ.get("CI"):
+            pytest.fail("moto[server] is missing, and CI is set: install crmform[test]")
+        pytest.skip("moto[server] is not installed")
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    try:
+        yield S3Server(f"http://127.0.0.1:{server._server.server_port}")
+    finally:
+        server.stop()

@@ -90,7 +90,27 @@ def http_gitlab(gitlab_http_server) -> Iterator[tuple[MakeBackend, Traits]]:
         handle.close()
 
 
-BACKENDS = ["local", "local_without_flock", "pg", "http_terraform", "http_gitlab"]
+@pytest.fixture
+def s3(s3_server) -> Iterator[tuple[MakeBackend, Traits]]:
+    from crmform.state.s3 import S3Settings, S3State
+
+    bucket = f"crmform-{uuid.uuid4().hex[:20]}"
+    s3_server.client().create_bucket(Bucket=bucket)
+    handles: list[S3State] = []
+
+    def make() -> S3State:
+        settings = S3Settings(
+            bucket, "team/crmform.state.json", endpoint_url=s3_server.endpoint_url
+        )
+        handles.append(S3State(settings, client=s3_server.client()))
+        return handles[-1]
+
+    yield make, Traits()
+    for handle in handles:
+        handle.close()
+
+
+BACKENDS = ["local", "local_without_flock", "pg", "http_terraform", "http_gitlab", "s3"]
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
