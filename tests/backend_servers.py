@@ -62,6 +62,6 @@ def s3_server() -> Iterator[S3Server]:
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     try:
-        yield S3Server(f"http://127.0.0.1:{server._server.server_port}")
+        yield S3Server(f"http://127.0.0.1:{server.get_host_and_port()[1]}")
     finally:
         server.stop()
