@@ -17,7 +17,7 @@ from crmform.options import (
     no_color_option,
     state_option,
 )
-from crmform.runtime import ProviderOptions, excluded, local_backend, runtime
+from crmform.runtime import ProviderOptions, excluded, runtime, state_backend
 from crmform.views import err, read_text, warnings, write_text
 from crmform.views.plan import render
 
@@ -117,7 +117,7 @@ def plan(
     loaded = operations.load_files(directory, rt.env, excluded(state_path, out))
     warnings(loaded.warnings)
     provider = rt.provider(provider_options) if refresh else None
-    backend = local_backend(state_path)
+    backend = state_backend(state_path)
     the_plan = operations.plan(loaded.desired, backend, provider)
     if not the_plan.stored.lineage:
         err(f"Warning: {words.no_state(backend.location)}")

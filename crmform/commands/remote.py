@@ -14,9 +14,9 @@ from crmform.runtime import (
     DEFAULT_STATE,
     ProviderOptions,
     excluded,
-    local_backend,
     operation,
     runtime,
+    state_backend,
 )
 from crmform.views import warnings
 from crmform.views.remote import ConfigFiles, show_imported, show_refreshed
@@ -56,7 +56,7 @@ def refresh(
     provider = rt.provider(provider_options)
     done = operations.refresh(
         desired,
-        local_backend(state_path),
+        state_backend(state_path),
         provider,
         operation=operation(),
         lock_timeout=lock_timeout,
@@ -125,7 +125,7 @@ def import_(
     done = operations.import_(
         integration_id,
         ObjectType(object_type) if object_type is not None else None,
-        local_backend(state_path),
+        state_backend(state_path),
         provider,
         force=force,
         files=files.check if files is not None else None,

@@ -10,7 +10,7 @@ from crmform.engine.errors import CrmformError
 from crmform.engine.model import State
 from crmform.exits import EXIT_OK
 from crmform.options import state_option
-from crmform.runtime import local_backend
+from crmform.runtime import state_backend
 
 
 @click.group()
@@ -49,7 +49,7 @@ def state_show(address: str | None, state_path: Path) -> int:
 
 
 def _existing(state_path: Path) -> State:
-    backend = local_backend(state_path)
+    backend = state_backend(state_path)
     current = backend.read()
     if not current.lineage:
         raise CrmformError(
@@ -72,6 +72,6 @@ def _existing(state_path: Path) -> State:
 )
 def force_unlock(lock_id: str, state_path: Path, force: bool) -> int:
     """Remove the state lock LOCK_ID left behind by a crashed or killed process."""
-    info = local_backend(state_path).force_unlock(lock_id, force=force)
+    info = state_backend(state_path).force_unlock(lock_id, force=force)
     click.echo(f"Removed {info.describe()}.")
     return EXIT_OK
