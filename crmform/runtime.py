@@ -168,6 +168,9 @@ def state_backend(state_path: Path) -> StateBackend:
     from crmform.state.factory import make_backend
 
     backend = make_backend(chosen.backend.type.value, dict(chosen.backend.keys), chosen.path.parent)
+    close = getattr(backend, "close", None)  # connections and HTTP clients, at the command's end
+    if callable(close):
+        ctx.call_on_close(close)
     if chosen.environment is not None:
         from crmform.views import err
 

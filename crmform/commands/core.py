@@ -41,7 +41,7 @@ def validate(directory: Path) -> int:
 @click.command()
 @click.argument(
     "kind",
-    type=click.Choice(["files", "plan", "apply-result", "check-records"]),
+    type=click.Choice(["files", "plan", "apply-result", "check-records", "config"]),
     default="files",
     required=False,
 )
@@ -50,9 +50,13 @@ def schema(kind: str) -> int:
 
     KIND: `files` (default) for the schema files, for editors and linters; `plan` for the
     JSON plan; `apply-result` for the JSON result of `apply --format json`; `check-records`
-    for the report of `check-records --format json`.
+    for the report of `check-records --format json`; `config` for crmform.toml.
     """
-    if kind == "files":
+    if kind == "config":
+        from crmform.engine.config.project import schema_text as project_schema
+
+        click.echo(project_schema(), nl=False)
+    elif kind == "files":
         from crmform.engine.config.keys import schema_text
 
         click.echo(schema_text(), nl=False)

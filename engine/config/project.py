@@ -41,6 +41,7 @@ __all__ = [
     "ProjectError",
     "find_project",
     "load_project",
+    "schema_text",
 ]
 
 FILE_NAME = "crmform.toml"
@@ -115,6 +116,14 @@ class Project:
     lock_timeout: float | None = None
     environment: Environment | None = None
     environments: tuple[str, ...] = ()
+
+
+def schema_text() -> str:
+    """The JSON Schema of crmform.toml (as parsed by tomllib), shipped as package data."""
+    from importlib import resources
+
+    package = resources.files("crmform.engine.config")
+    return package.joinpath("project.schema.json").read_text(encoding="utf-8")
 
 
 def find_project(start: Path) -> Path | None:
