@@ -86,7 +86,8 @@ def test_http_environments_go_where_the_addresses_say_state():
         (
             '[backend]\ntype = "pg"\n',
             {},
-            ":1: backend.conn_str is required for type pg (in the file or as CRMFORM_BACKEND_CONN_STR).",
+            ":1: backend.conn_str is required for type pg (in the file or as "
+            "CRMFORM_BACKEND_CONN_STR).",
         ),
         (
             '[backend]\ntype = "pg"\nconn_str = "${NOPE}"\n',
@@ -181,7 +182,8 @@ def test_apply_stores_the_state_in_postgresql_and_names_the_environment(gong: Go
 
 def test_state_forces_the_local_file_whatever_the_file_says(gong: Gong, gitlab_http_server):
     Path("crmform.toml").write_text(
-        f'[backend]\ntype = "http"\naddress = "{gitlab_http_server.url}/x"\nlock_address = "{gitlab_http_server.url}/x/lock"\n'
+        f'[backend]\ntype = "http"\naddress = "{gitlab_http_server.url}/x"\n'
+        f'lock_address = "{gitlab_http_server.url}/x/lock"\n'
     )
     gong.write("ACCOUNT", "tier")
     assert gong.apply("--auto-approve", "--state", "mine.json").code == 0
