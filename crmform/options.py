@@ -142,7 +142,12 @@ _state_option = click.option(
 
 def state_option(command: Callable[..., int]) -> Callable[..., int]:
     """--state, --config and --env: where the state is."""
-    return _config_option(_env_option(_state_option(command)))
+    return project_options(_state_option(command))
+
+
+def project_options(command: Callable[..., int]) -> Callable[..., int]:
+    """--config and --env, for commands that use crmform.toml's backend but no state file."""
+    return _config_option(_env_option(command))
 
 
 no_color_option = click.option(

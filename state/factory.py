@@ -10,7 +10,24 @@ from pathlib import Path
 from crmform.engine.errors import StateError
 from crmform.engine.ports import StateBackend
 
-__all__ = ["make_backend"]
+__all__ = ["make_backend", "scratch_keys"]
+
+# The key naming the state, per backend; http's state is where its addresses point.
+_NAME_KEY = {"local": "path", "pg": "name", "s3": "key"}
+
+
+def scratch_keys(kind: str, keys: Mapping[str, str], suffix: str) -> dict[str, str]:
+    """`keys` for a scratch state beside the configured one, its name ending in `suffix`."""
+    scratch = dict(keys)
+    if kind == "http":
+        address = keys["address"].split("?", 1)[0].rstrip("/")
+        for key in ("address", "lock_address", "unlock_address"):
+            if key in scratch and scratch[key].startswith(address):
+                scratch[key] = address + suffix + scratch[key][len(address) :]
+        return scratch
+    default = {"local": "crmform.state.json", "pg": "default"}.get(kind, "")
+    scratch[_NAME_KEY[kind]] = keys.get(_NAME_KEY[kind], default) + suffix
+    return scratch
 
 
 def make_backend(kind: str, keys: Mapping[str, str], folder: Path) -> StateBackend:

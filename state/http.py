@@ -115,6 +115,11 @@ class HttpState:
     def close(self) -> None:
         self._client.close()
 
+    def delete(self) -> None:
+        """DELETE the state (`crmform backend check`'s scratch state); both reference
+        servers and GitLab support it."""
+        self._send("delete", "DELETE", self.settings.address)
+
     # -- read / write -------------------------------------------------------------------
 
     def read(self) -> State:

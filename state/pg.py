@@ -121,6 +121,13 @@ class PgState:
                 self._conn.close()
             self._conn = None
 
+    def delete(self) -> None:
+        """Remove this state's rows (`crmform backend check` removes its scratch state)."""
+        with self._session("delete") as conn:
+            conn.execute(f"DELETE FROM {self.schema}.states WHERE name = %s", (self.name,))
+            conn.execute(f"DELETE FROM {self.schema}.locks WHERE name = %s", (self.name,))
+            conn.commit()
+
     # -- read / write -------------------------------------------------------------------
 
     def read(self) -> State:

@@ -94,6 +94,12 @@ class S3State:
         with suppress(Exception):
             self._s3.close()
 
+    def delete(self) -> None:
+        """Remove the state and lock objects (`crmform backend check`'s scratch state)."""
+        for key in (self.settings.key, self.lock_key):
+            with suppress(Exception):
+                self._s3.delete_object(Bucket=self.settings.bucket, Key=key)
+
     # -- read / write -------------------------------------------------------------------
 
     def read(self) -> State:

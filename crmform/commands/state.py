@@ -15,7 +15,39 @@ from crmform.runtime import state_backend
 
 @click.group()
 def state() -> None:
-    """Inspect the state file."""
+    """Inspect, pull and push the state."""
+
+
+@state.command("pull")
+@state_option
+def state_pull(state_path: Path) -> int:
+    """Print the stored state document (of the configured backend) to stdout."""
+    from crmform.state.document import encode
+
+    click.echo(encode(_existing(state_path)).decode("utf-8"), nl=False)
+    return EXIT_OK
+
+
+@state.command("push")
+@click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option(
+    "--force",
+    is_flag=True,
+    envvar="CRMFORM_STATE_PUSH_FORCE",
+    show_envvar=True,
+    help="Replace the stored state even when it is another lineage or a newer serial.",
+)
+@state_option
+def state_push(file: Path, force: bool, state_path: Path) -> int:
+    """Store the local state FILE into the configured backend (refusing another lineage or
+    a lower serial unless --force): how a team moves from a committed state file."""
+    from crmform.state.local import LocalState
+    from crmform.state.transfer import push
+    from crmform.views.backend import pushed
+
+    backend = state_backend(state_path)
+    pushed(push(backend, LocalState(file).read(), str(file), force=force), backend.location)
+    return EXIT_OK
 
 
 @state.command("list")
