@@ -194,3 +194,9 @@ def gong_id() -> int:
     from emulated import ID
 
     return ID
+
+
+def test_crmform_schema_config_prints_the_shipped_schema(gong: Gong):
+    done = gong.cli("schema", "config")
+    assert done.code == 0
+    assert json.loads(done.stdout)["title"] == "crmform.toml"

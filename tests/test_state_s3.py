@@ -50,6 +50,7 @@ def backend(s3_server, bucket, made, endpoint=None, client=None) -> S3State:
     return made[-1]
 
 
+@pytest.mark.slow
 def test_of_eight_concurrent_writers_from_one_serial_exactly_one_wins(s3_server, bucket, made):
     base = backend(s3_server, bucket, made).write(State())
     writers = [backend(s3_server, bucket, made) for _ in range(8)]
