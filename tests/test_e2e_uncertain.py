@@ -118,3 +118,15 @@ def test_refresh_records_what_gong_has_and_settles_the_pending_upload(gong: Gong
     assert gong.cli("refresh", gong.dir).code == 0
     assert fields_in_state() == ["a"]
     assert "pending" not in stored()
+
+
+def test_refresh_keeps_a_last_modified_gong_gave_with_an_offset(gong: Gong):
+    gong.write("ACCOUNT", "a")
+    assert gong.apply("--auto-approve").code == 0
+    gong.emulator.seed(
+        6286478263646, "ACCOUNT", [field("a", lastModified="2026-11-28T14:00:00+02:00")]
+    )
+    done = gong.cli("refresh", gong.dir)
+    assert done.code == 0, done.stderr
+    (recorded,) = stored()["objects"]["gong/6286478263646/ACCOUNT"]["fields"]
+    assert recorded["lastModified"] == "2026-11-28T12:00:00Z"
