@@ -18,7 +18,7 @@ def state() -> None:
     """Inspect, pull and push the state."""
 
 
-@state.command("pull")
+@state.command("pull", short_help="Print the stored state document.")
 @state_option
 def state_pull(state_path: Path) -> int:
     """Print the stored state document (of the configured backend) to stdout."""
@@ -28,7 +28,7 @@ def state_pull(state_path: Path) -> int:
     return EXIT_OK
 
 
-@state.command("push")
+@state.command("push", short_help="Store a local state file into the configured backend.")
 @click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
 @click.option(
     "--force",
