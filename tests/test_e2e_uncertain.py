@@ -43,6 +43,9 @@ def test_a_delete_gong_applied_but_answered_500_is_settled_by_the_next_apply(gon
     assert gong.remote() == {"a": "STRING"}  # Gong did delete it
     assert fields_in_state() == ["a", "b"]  # the state claims nothing it does not know
     assert [p["address"] for p in stored()["pending"]] == ["gong/6286478263646/ACCOUNT"]
+    offline = gong.cli("plan", gong.dir)
+    assert "Warning: The upload to gong/6286478263646/ACCOUNT sent at" in offline.stderr
+    assert "has no known outcome" in offline.stderr
 
     again = gong.apply("--auto-approve", "--allow-destroy")
     assert again.code == 0, again.stderr

@@ -128,6 +128,9 @@ def plan(
     the_plan = make_plan(loaded.desired, backend, provider)
     if not the_plan.stored.lineage:
         err(f"Warning: {words.no_state(backend.location)}")
+    if provider is None:
+        for record in the_plan.stored.pending:
+            err(f"Warning: {words.pending_warning(record.key, record.started)}")
     click.echo(render(the_plan, fmt, rt.color(no_color), max_chars), nl=False)
     if out is not None:
         from crmform.engine.formats import planfile
