@@ -1,7 +1,8 @@
 """The JSON Schemas of crmform's machine-readable output, shipped as package data.
 
 `plan` describes `plan`/`show --format json` and saved plan files (engine/render.py,
-engine/planfile.py); `apply-result` describes `apply --format json` (engine/render_apply.py).
+engine/planfile.py); `apply-result` describes `apply --format json` (engine/render_apply.py);
+`validate-result` describes `validate --format json` (crmform/views/validate.py).
 """
 
 from __future__ import annotations
@@ -10,7 +11,11 @@ from importlib import resources
 
 __all__ = ["OUTPUT_SCHEMAS", "output_schema_text"]
 
-OUTPUT_SCHEMAS = {"plan": "plan.schema.json", "apply-result": "apply-result.schema.json"}
+OUTPUT_SCHEMAS = {
+    "plan": "plan.schema.json",
+    "apply-result": "apply-result.schema.json",
+    "validate-result": "validate-result.schema.json",
+}
 
 
 def output_schema_text(name: str) -> str:

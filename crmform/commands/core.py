@@ -9,6 +9,7 @@ import click
 
 from crmform.console import (
     EXIT_CHANGES,
+    EXIT_ERROR,
     EXIT_OK,
     ProviderOptions,
     dir_argument,
@@ -26,6 +27,7 @@ from crmform.console import (
     state_option,
     write_text,
 )
+from crmform.engine.errors import ConfigError
 
 if TYPE_CHECKING:
     pass
@@ -33,26 +35,61 @@ if TYPE_CHECKING:
 
 @click.command()
 @dir_argument
-def validate(directory: Path) -> int:
-    """Check the schema files in DIR and report every problem at once."""
-    desired = load_desired(directory)
-    fields = sum(len(o.fields) for o in desired.objects)
-    click.echo(
-        f"Success: {len(desired.objects)} object type(s) with {fields} field(s) in "
-        f"{directory} are valid."
-    )
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "github"]),
+    default="text",
+    envvar="CRMFORM_FORMAT",
+    show_default=True,
+    show_envvar=True,
+    help="Output format: text; json (versioned, see docs/validate-json.md); github "
+    "(workflow commands that annotate the files in a pull request).",
+)
+def validate(directory: Path, fmt: str) -> int:
+    """Check the schema files in DIR and report every problem at once.
+
+    Exit 1 when there is any problem, in every format.
+    """
+    from crmform.engine.validation import validate as check
+    from crmform.views import validate as view
+
+    result = check(directory, runtime().env)
+    if fmt == "json":
+        import json
+
+        click.echo(json.dumps(view.json_document(result), indent=2))
+    elif fmt == "github":
+        for line in view.github(result):
+            click.echo(line)
+        if not result.valid:
+            count = len(result.problems)
+            err(f"Error: {count} problem{'s' if count != 1 else ''} in the schema files.")
+    elif result.valid:
+        for warning in result.warnings:
+            err(f"Warning: {warning}")
+    else:
+        raise ConfigError(result.problems)
+    if not result.valid:
+        return EXIT_ERROR
+    if fmt != "json":
+        click.echo(view.success_text(result))
     return EXIT_OK
 
 
 @click.command()
 @click.argument(
-    "kind", type=click.Choice(["files", "plan", "apply-result"]), default="files", required=False
+    "kind",
+    type=click.Choice(["files", "plan", "apply-result", "validate-result"]),
+    default="files",
+    required=False,
 )
 def schema(kind: str) -> int:
     """Print the JSON Schema of schema files, plans or apply results.
 
     KIND: `files` (default) for the schema files, for editors and linters; `plan` for the
-    JSON plan; `apply-result` for the JSON result of `apply --format json`.
+    JSON plan; `apply-result` for the JSON result of `apply --format json`;
+    `validate-result` for `validate --format json`.
     """
     if kind == "files":
         from crmform.engine import config
