@@ -10,6 +10,7 @@ check-jsonschema ships (offline).
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 import shutil
@@ -340,3 +341,37 @@ def test_the_yaml_files_validate_against_the_public_schemas_offline(schema, path
         check=False,
     )
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def _report_command() -> str:
+    script = gitlab_jobs()["crmform-plan"]["script"]
+    lines = [line.strip() for line in script if line.strip().startswith("jq '{create")]
+    assert len(lines) == 1
+    return lines[0]
+
+
+def test_gitlab_feeds_the_merge_request_widget_a_terraform_report():
+    artifacts = gitlab_jobs()["crmform-plan"]["artifacts"]
+    assert artifacts["reports"] == {"terraform": "gitlab-plan-report.json"}
+    assert _report_command().endswith("plan.json > gitlab-plan-report.json")
+
+
+@pytest.mark.skipif(shutil.which("jq") is None, reason="needs jq, as the recipe's image has")
+@pytest.mark.parametrize(
+    ("golden", "report"),
+    [
+        ("plan_mixed.json", {"create": 4, "update": 3, "delete": 2}),
+        ("plan_destroy.json", {"create": 1, "update": 0, "delete": 2}),
+        ("plan_empty.json", {"create": 0, "update": 0, "delete": 0}),
+    ],
+)
+def test_the_report_counts_a_replace_as_a_create_and_a_delete(golden, report):
+    # The recipe's own jq line, run on golden JSON plans (tests/golden).
+    program = shlex.split(_report_command().split(" plan.json >")[0])[1]
+    plan = (ROOT / "tests" / "golden" / golden).read_text()
+    summary = json.loads(plan)["summary"]
+    done = subprocess.run(
+        ["jq", "-c", program], input=plan, capture_output=True, text=True, check=True
+    )
+    assert json.loads(done.stdout) == report
+    assert report["create"] - report["delete"] == summary["create"] - summary["delete"]
