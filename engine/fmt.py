@@ -16,7 +16,7 @@ Comments are kept, as ruamel.yaml round-trips them: end-of-line comments stay wi
 key at their column; a full-line comment stays before the key it preceded when keys are
 reordered; full-line comments keep their column. JSON files (which have no comments) are
 written in the same key order, a value on one line when that line fits in 100
-columns, else one entry per line, indent 2 (examples/quickstart/lead.json is an example).
+columns, else one entry per line, indent 2 (engine/fmt_json.py).
 
 fmt never changes what crmform reads: every result is parsed again with the loader's own
 parser and compared with the original; a file whose meaning would change is left alone and
@@ -26,7 +26,6 @@ reported. ruamel.yaml is imported here only, and only when a YAML file is format
 from __future__ import annotations
 
 import io
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatch
@@ -38,12 +37,12 @@ from crmform.engine.config_jsonschema import json_schema_message
 from crmform.engine.config_parse import ParseError, parse_json, parse_yaml
 from crmform.engine.config_schema import FIELD_KEYS, TOP_KEYS
 from crmform.engine.errors import Diagnostic
+from crmform.engine.fmt_json import json_layout, order
 from crmform.engine.writer import double_quoted, yaml_string
 
 __all__ = ["FormatProblem", "Formatted", "format_files", "format_text", "schema_files", "write"]
 
 _SAFE_INTEGER = 2**53
-_JSON_WIDTH = 100
 
 
 class FormatProblem(Exception):
@@ -140,7 +139,7 @@ def format_text(text: str, *, is_json: bool) -> str:
     newline = "\r\n" if "\r\n" in text else "\n"
     source = text.removeprefix("\ufeff").replace("\r\n", "\n")
     original = _read(source, is_json)
-    result = _json_layout(original) if is_json else _yaml_layout(source)
+    result = json_layout(original) if is_json else _yaml_layout(source)
     if _meaning(_read(result, is_json)) != _meaning(original):
         raise FormatProblem(
             None,
@@ -180,59 +179,6 @@ def _meaning(doc: Any) -> Any:
     if type(iid) is int and iid > _SAFE_INTEGER:
         return {**doc, "integrationId": str(iid)}
     return doc
-
-
-def _order(keys: Iterable[Any], known: Sequence[str]) -> list[Any]:
-    rank = {k: i for i, k in enumerate(known)}
-    return sorted(keys, key=lambda k: rank.get(k, len(known)) if isinstance(k, str) else len(known))
-
-
-# --- JSON ---------------------------------------------------------------------------------
-
-
-def _json_layout(doc: dict[Any, Any]) -> str:
-    ordered = {k: doc[k] for k in _order(doc, TOP_KEYS)}
-    iid = ordered.get("integrationId")
-    if type(iid) is int and iid > _SAFE_INTEGER:
-        ordered["integrationId"] = str(iid)
-    fields = ordered.get("fields")
-    if isinstance(fields, list):
-        ordered["fields"] = [
-            {k: f[k] for k in _order(f, FIELD_KEYS)} if isinstance(f, dict) else f for f in fields
-        ]
-    return "\n".join(_json_lines(ordered, "", 0, "")) + "\n"
-
-
-def _json_lines(value: Any, prefix: str, indent: int, tail: str) -> list[str]:
-    """A value on one line when that line fits in _JSON_WIDTH columns, else one entry per
-    line (indent 2)."""
-    pad = " " * indent
-    line = f"{pad}{prefix}{_json_flat(value)}{tail}"
-    if len(line) <= _JSON_WIDTH or not isinstance(value, (dict, list)) or not value:
-        return [line]
-    if isinstance(value, dict):
-        entries = [(f"{json.dumps(k, ensure_ascii=False)}: ", v) for k, v in value.items()]
-        opening, closing = "{", "}"
-    else:
-        entries = [("", v) for v in value]
-        opening, closing = "[", "]"
-    lines = [f"{pad}{prefix}{opening}"]
-    for i, (key, item) in enumerate(entries):
-        lines += _json_lines(item, key, indent + 2, "," if i + 1 < len(entries) else "")
-    return [*lines, f"{pad}{closing}{tail}"]
-
-
-def _json_flat(value: Any) -> str:
-    if isinstance(value, dict):
-        if not value:
-            return "{}"
-        inner = ", ".join(
-            f"{json.dumps(k, ensure_ascii=False)}: {_json_flat(v)}" for k, v in value.items()
-        )
-        return "{ " + inner + " }"
-    if isinstance(value, list):
-        return "[" + ", ".join(_json_flat(v) for v in value) + "]"
-    return json.dumps(value, ensure_ascii=False)
 
 
 # --- YAML ---------------------------------------------------------------------------------
@@ -289,7 +235,7 @@ def _canonical(node: Any, known: Sequence[str]) -> None:
     from ruamel.yaml.tokens import CommentToken
 
     keys = list(node.keys())
-    wanted = _order(keys, known)
+    wanted = order(keys, known)
     if wanted == keys:
         return
     eol: dict[Any, tuple[str, int] | None] = {}
