@@ -241,6 +241,12 @@ def _canonical(node: Any, known: Sequence[str]) -> None:
     eol: dict[Any, tuple[str, int] | None] = {}
     before: dict[Any, str] = {}  # the comment lines above each key
     tail = ""
+    for key in keys:  # comment lines ruamel files as "before this key" (after a flow value)
+        slot = node.ca.items.get(key)
+        pre = slot[1] if slot is not None and len(slot) > 1 else None
+        if isinstance(pre, list) and all(isinstance(t, CommentToken) for t in pre):
+            before[key] = "".join(" " * (t.column or 0) + t.value for t in pre)
+            slot[1] = None
     for i, key in enumerate(keys):
         slot = node.ca.items.get(key)
         token = slot[2] if slot is not None and len(slot) > 2 else None
@@ -253,7 +259,7 @@ def _canonical(node: Any, known: Sequence[str]) -> None:
             lines = value[cut:]
             eol[key] = (value[:cut], token.column) if value[:cut].strip() else None
         if i + 1 < len(keys):
-            before[keys[i + 1]] = lines
+            before[keys[i + 1]] = lines + before.get(keys[i + 1], "")
         else:
             tail = lines
     for key in keys:

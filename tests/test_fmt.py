@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 from emulated import ID, Gong, field
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from test_writer import TRICKY, remote_fields
 
@@ -264,7 +264,13 @@ def documents(draw: st.DrawFn) -> tuple[str, list[str]]:
     return "\n".join(lines) + "\n", comments
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# No explain phase: its tracing makes shrinking a ruamel-heavy case take minutes.
+SHRINK = [Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink]
+
+
+@settings(
+    max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow], phases=SHRINK
+)
 @given(documents())
 def test_fmt_keeps_the_meaning_and_every_comment_and_is_idempotent(case):
     text, comments = case
