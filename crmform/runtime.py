@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import click
 
 if TYPE_CHECKING:
-    from crmform.engine.ports import Provider
+    from crmform.engine.ports import Provider, WritePreviewer
     from crmform.state.local import LocalState
 
 DEFAULT_STATE = "crmform.state.json"
@@ -56,6 +56,13 @@ def _gong_provider(env: Mapping[str, str], options: ProviderOptions) -> Provider
     return GongClient(settings, on_retry=lambda notice: err(f"  {notice}"))
 
 
+def _gong_previewer(env: Mapping[str, str], options: ProviderOptions) -> WritePreviewer:
+    # A dry run reads no credentials: the preview needs only the base URL.
+    from crmform.providers.gong.preview import GongPreview
+
+    return GongPreview.from_env(env, base_url=options.base_url)
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -79,6 +86,10 @@ class Runtime:
 
     def provider(self, options: ProviderOptions) -> Provider:
         return self.provider_factory(self.env, options)
+
+    def previewer(self, options: ProviderOptions) -> WritePreviewer:
+        """What shows a dry run's requests (no credentials needed)."""
+        return _gong_previewer(self.env, options)
 
 
 def runtime() -> Runtime:

@@ -57,7 +57,9 @@ class Gong:
 
     def client(self, env: Mapping[str, str] = ENV) -> GongClient:
         """A client of this emulator, e.g. to act as another tool changing Gong."""
-        settings = GongSettings.from_env(env, base_url="http://gong.test")
+        settings = GongSettings.from_env(
+            env, base_url="http://localhost"
+        )  # loopback: plain http allowed
         return GongClient(
             settings,
             transport=httpx.WSGITransport(app=self.app),  # type: ignore[arg-type]

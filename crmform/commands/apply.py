@@ -132,8 +132,7 @@ def apply(
     now = timestamp(rt.now())
     if dry_run:
         the_plan = operations.dry_run(desired, saved, backend)
-        base_url = provider_options.base_url or rt.env.get("GONG_BASE_URL")
-        print_requests(operations.sent_uploads(the_plan, now), base_url)
+        print_requests(operations.sent_uploads(the_plan, now), rt.previewer(provider_options))
         return EXIT_OK
     request = operations.ApplyRequest(
         desired=desired,
