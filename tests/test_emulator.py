@@ -636,6 +636,7 @@ def test_serve_refuses_non_loopback_hosts(host):
     with pytest.raises(ValueError, match="Refusing") as caught:
         serve(GongEmulator(), host, 0, max_requests=1, max_seconds=1)
     assert str(caught.value) == (
-        f"Refusing to serve the Gong emulator on {host}: it is not a loopback address. "
-        "Use 127.0.0.1 (or ::1), or allow remote hosts explicitly."
+        f"Refusing to serve the Gong emulator on {host}: it is not a loopback address, and the "
+        "emulator accepts any upload from anyone who reaches it. Use 127.0.0.1 (or ::1), or "
+        "allow remote hosts explicitly."
     )
