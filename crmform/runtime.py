@@ -33,6 +33,7 @@ class ProviderOptions:
     max_attempts: int | None = None
     max_retry_seconds: float | None = None
     timeout: float | None = None
+    allow_insecure_http: bool | None = None
 
 
 ProviderFactory = Callable[[Mapping[str, str], ProviderOptions], "Provider"]
@@ -52,6 +53,7 @@ def _gong_provider(env: Mapping[str, str], options: ProviderOptions) -> Provider
         max_attempts=options.max_attempts,
         max_retry_seconds=options.max_retry_seconds,
         timeout=options.timeout,
+        allow_insecure_http=options.allow_insecure_http,
     )
     return GongClient(settings, on_retry=lambda notice: err(f"  {notice}"))
 

@@ -316,8 +316,8 @@ def test_429_waits_retry_after_seconds_then_retries():
     assert 2.0 in fake.sleeps
     assert recorder.starts[1] - recorder.starts[0] == 2.0
     assert [str(n) for n in notices] == [
-        "retrying POST /v2/crm/entity-schema for ACCOUNT after HTTP 429 in 2.0s, as Gong asked "
-        "(Retry-After), (attempt 2 of 5)"
+        "retrying POST /v2/crm/entity-schema for ACCOUNT after HTTP 429 in 2.0s (the wait Gong "
+        "asked for; attempt 2 of 5)"
     ]
     assert (notices[0].delay, notices[0].retry_after) == (2.0, True)
 

@@ -300,3 +300,29 @@ def test_each_http_request_is_one_debug_line_without_headers(caplog):
     every = "\n".join(r.getMessage() for r in caplog.records)
     assert "Basic" not in every
     assert "authorization" not in every.lower()
+
+
+def test_the_cli_refuses_plain_http_elsewhere_and_its_flag_opts_in(cli, tmp_path):
+    from crmform.runtime import ProviderOptions, _gong_provider
+
+    schema = tmp_path / "schema"
+    schema.mkdir()
+    (schema / "account.json").write_text(
+        '{"integrationId": 1, "objectType": "ACCOUNT", "fields": []}', encoding="utf-8"
+    )
+    cli.env = {
+        "GONG_BASE_URL": "http://gong-proxy.internal",
+        "GONG_ACCESS_KEY": "k",
+        "GONG_ACCESS_KEY_SECRET": "secret-value-123",
+    }
+    refused = cli("refresh", schema)
+    assert refused.code == 1
+    assert refused.stderr.startswith(
+        "Error: GONG_BASE_URL is a plain http:// URL to gong-proxy.internal, another machine"
+    )
+    assert "--allow-insecure-http" in refused.stderr
+    client = _gong_provider(cli.env, ProviderOptions(allow_insecure_http=True))
+    assert client.settings.allow_insecure_http  # type: ignore[attr-defined]
+    assert not _gong_provider(
+        {**cli.env, "GONG_BASE_URL": "https://x"}, ProviderOptions()
+    ).settings.allow_insecure_http  # type: ignore[attr-defined]

@@ -73,10 +73,10 @@ class RetryNotice:
     retry_after: bool = False
 
     def __str__(self) -> str:
-        asked = ", as Gong asked (Retry-After)," if self.retry_after else ""
+        asked = "the wait Gong asked for; " if self.retry_after else ""
         return (
             f"retrying {self.method} {self.path} for {self.object_type} after {self.reason} "
-            f"in {self.delay:.1f}s{asked} (attempt {self.failed_attempt + 1} of "
+            f"in {self.delay:.1f}s ({asked}attempt {self.failed_attempt + 1} of "
             f"{self.max_attempts})"
         )
 
