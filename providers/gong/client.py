@@ -1,7 +1,8 @@
 """The httpx client for Gong's CRM schema API: auth, pacing, retries, clear errors.
 
 Only commands that talk to Gong import this module (it imports httpx at the top).
-What goes in and out as JSON is wire.py's; what a response says about itself, parse.py's.
+What goes in and out as JSON is wire.py's; what a response says about itself, parse.py's;
+the words of its errors, failures.py's.
 
 A write has three possible ends: accepted (a 2xx carrying Gong's JSON with a requestId),
 rejected (a 4xx: Gong said no, nothing changed), or uncertain (UncertainOutcomeError): the
@@ -12,7 +13,6 @@ saying so. Uncertain are a timeout or a broken connection after the request went
 
 from __future__ import annotations
 
-import json
 import logging
 import random as _random
 import time
@@ -23,15 +23,22 @@ from types import TracebackType
 import httpx
 
 from crmform import __version__
-from crmform.engine.errors import ProviderError, UncertainOutcomeError
+from crmform.engine.errors import ProviderError
 from crmform.engine.model import ObjectType
 from crmform.engine.ports import FieldWrite, RemoteSchema, RequestPreview, WriteResult
-from crmform.providers.gong.parse import error_details, request_id_of, retry_after_seconds
+from crmform.providers.gong.failures import (
+    CAME_BACK_MAX,
+    SNIPPET_MAX,
+    Call,
+    Explainer,
+    Failure,
+    json_or_none,
+)
+from crmform.providers.gong.parse import request_id_of, retry_after_seconds
 from crmform.providers.gong.preview import GongPreview
 from crmform.providers.gong.settings import (
     FLAG_MAX_RETRY_SECONDS,
     SCHEMA_PATH,
-    SCHEMA_SCOPE,
     GongSettings,
     checked_id,
 )
@@ -41,8 +48,6 @@ __all__ = ["SCHEMA_PATH", "GongClient", "GongSettings", "RetryNotice"]
 
 BACKOFF_BASE = 0.5
 BACKOFF_MAX = 30.0
-SNIPPET_MAX = 200  # characters of a body that is not Gong's JSON, in an error message
-CAME_BACK_MAX = 80  # characters of it in `what_came_back`
 
 log = logging.getLogger("crmform.gong")
 
@@ -81,40 +86,6 @@ class RetryNotice:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class _Call:
-    """One logical request: what it is for, so every message can say so."""
-
-    method: str
-    integration_id: int
-    object_type: ObjectType
-    verb: str
-
-    @property
-    def params(self) -> dict[str, str]:
-        # int64 ids exceed 2**53: always formatted from the int, never through a float.
-        return {"integrationId": str(self.integration_id), "objectType": self.object_type.value}
-
-    @property
-    def target(self) -> str:
-        """Path and query, for log lines (they carry no secret)."""
-        return f"{SCHEMA_PATH}?integrationId={self.integration_id}&objectType={self.object_type}"
-
-    def describe(self) -> str:
-        return f"the schema {self.verb} for {self.object_type} (integration {self.integration_id})"
-
-
-@dataclass(frozen=True, slots=True)
-class _Failure:
-    """Why an attempt failed in a way worth retrying; `reached` when Gong may have got it."""
-
-    reason: str
-    detail: str
-    came_back: str
-    reached: bool
-    response: httpx.Response | None = None
-
-
 class GongClient:
     """Gong's CRM schema API behind crmform's Provider port (and WritePreviewer).
 
@@ -136,6 +107,7 @@ class GongClient:
         on_retry: Callable[[RetryNotice], None] | None = None,
     ) -> None:
         self._settings = settings
+        self._say = Explainer(settings)
         self._transport = transport
         self._sleep = sleep
         self._clock = clock
@@ -176,10 +148,10 @@ class GongClient:
         types = list(ObjectType) if object_type is None else [ObjectType(object_type)]
         result: dict[ObjectType, RemoteSchema] = {}
         for each in types:
-            call = _Call("GET", checked_id(integration_id), each, "read")
+            call = Call("GET", checked_id(integration_id), each, "read")
             response = self._request(call, None)
-            payload = self._json(call, response)
-            request_id = self._scrub_id(request_id_of(response, payload))
+            payload = self._say.json_body(call, response)
+            request_id = self._say.scrub_id(request_id_of(response, payload))
             try:
                 fields, extra = decode_listing(payload, each)
             except ValueError as exc:
@@ -196,13 +168,13 @@ class GongClient:
         self, integration_id: int, object_type: ObjectType, writes: Sequence[FieldWrite]
     ) -> WriteResult:
         """POST the complete field list; a retry resends the identical bytes."""
-        call = _Call("POST", checked_id(integration_id), ObjectType(object_type), "upload")
+        call = Call("POST", checked_id(integration_id), ObjectType(object_type), "upload")
         response = self._request(call, encode_body(writes))
-        payload = _json_or_none(response)
+        payload = json_or_none(response)
         request_id = payload.get("requestId") if isinstance(payload, dict) else None
         if not isinstance(request_id, str) or not request_id.strip():
-            raise self._not_gongs_answer(call, response)
-        return WriteResult(response.status_code, self._scrub_id(request_id))
+            raise self._say.not_gongs_answer(call, response)
+        return WriteResult(response.status_code, self._say.scrub_id(request_id))
 
     def preview_write(
         self, integration_id: int, object_type: ObjectType, writes: Sequence[FieldWrite]
@@ -232,7 +204,7 @@ class GongClient:
                 self._sleep(wait)
         self._last_start = self._clock()
 
-    def _request(self, call: _Call, content: bytes | None) -> httpx.Response:
+    def _request(self, call: Call, content: bytes | None) -> httpx.Response:
         settings = self._settings
         headers = {"Authorization": settings.authorization()}
         if content is not None:
@@ -254,7 +226,7 @@ class GongClient:
             delay, asked = self._delay(attempt, failure.response)
             elapsed = self._clock() - started
             if attempt >= settings.max_attempts:
-                raise self._exhausted(call, attempt, elapsed, failure, "", may_have_landed)
+                raise self._say.exhausted(call, attempt, elapsed, failure, "", may_have_landed)
             if self._clock() + delay > deadline:
                 left = max(0.0, deadline - self._clock())
                 if asked:
@@ -266,7 +238,7 @@ class GongClient:
                 else:
                     limit = f" (the next retry, in {delay:.1f}s, would pass the "
                     limit += f"{settings.max_retry_seconds:g}s retry time limit)"
-                raise self._exhausted(call, attempt, elapsed, failure, limit, may_have_landed)
+                raise self._say.exhausted(call, attempt, elapsed, failure, limit, may_have_landed)
             notice = RetryNotice(
                 call.method,
                 SCHEMA_PATH,
@@ -283,8 +255,8 @@ class GongClient:
             self._sleep(delay)
 
     def _attempt(
-        self, call: _Call, content: bytes | None, headers: dict[str, str], sent: float
-    ) -> httpx.Response | _Failure:
+        self, call: Call, content: bytes | None, headers: dict[str, str], sent: float
+    ) -> httpx.Response | Failure:
         """One HTTP request: the response to return, or why it is worth retrying. A 4xx
         other than 429 is Gong's definite no, raised at once."""
         settings = self._settings
@@ -294,7 +266,7 @@ class GongClient:
             )
         except httpx.TimeoutException as exc:
             self._log(call, type(exc).__name__, sent, None)
-            return _Failure(
+            return Failure(
                 "a timeout",
                 f"no answer within {settings.timeout:g}s ({type(exc).__name__})",
                 f"no answer within {settings.timeout:g}s ({type(exc).__name__})",
@@ -302,12 +274,12 @@ class GongClient:
             )
         except httpx.TransportError as exc:
             self._log(call, type(exc).__name__, sent, None)
-            cause = self._scrub_short(f"{type(exc).__name__}: {exc}", SNIPPET_MAX)
-            return _Failure(
+            cause = self._say.scrub_short(f"{type(exc).__name__}: {exc}", SNIPPET_MAX)
+            return Failure(
                 "a connection error",
                 f"could not reach {settings.base_url} ({cause}); check "
                 f"{settings.base_url_source} (your tenant's Gong API host) and the network",
-                f"the connection failed ({self._scrub_short(cause, CAME_BACK_MAX)})",
+                f"the connection failed ({self._say.scrub_short(cause, CAME_BACK_MAX)})",
                 isinstance(exc, _MAY_HAVE_REACHED),
             )
         status = response.status_code
@@ -315,8 +287,8 @@ class GongClient:
         if response.is_success:
             return response
         if status != 429 and status < 500:
-            raise self._rejected(call, response)
-        return _Failure(
+            raise self._say.rejected(call, response)
+        return Failure(
             f"HTTP {status}",
             f"{call.method} {SCHEMA_PATH} answered HTTP {status}",
             f"HTTP {status}",
@@ -333,7 +305,7 @@ class GongClient:
                 return wait, True
         return self._random() * min(BACKOFF_MAX, BACKOFF_BASE * 2.0 ** (attempt - 1)), False
 
-    def _log(self, call: _Call, outcome: str, sent: float, response: httpx.Response | None) -> None:
+    def _log(self, call: Call, outcome: str, sent: float, response: httpx.Response | None) -> None:
         """One DEBUG line per HTTP request: method, path and query, status (or the failure),
         time taken and requestId. Never a header, never a body."""
         if not log.isEnabledFor(logging.DEBUG):
@@ -343,157 +315,8 @@ class GongClient:
         if response is not None:
             request_id = request_id_of(response, None)
             if request_id is None and len(response.content) <= 65536:
-                request_id = request_id_of(response, _json_or_none(response))
-        shown = self._scrub_short(request_id, CAME_BACK_MAX) if request_id else "none"
+                request_id = request_id_of(response, json_or_none(response))
+        shown = self._say.scrub_short(request_id, CAME_BACK_MAX) if request_id else "none"
         log.debug(
             "%s %s -> %s in %.3fs (requestId %s)", call.method, call.target, outcome, took, shown
         )
-
-    # -- errors -------------------------------------------------------------------------
-
-    def _scrub_short(self, text: str, limit: int) -> str:
-        """Text from outside (a server, a network error) as a message may quote it: secrets
-        masked first, then whitespace collapsed and cut to `limit` characters."""
-        flat = " ".join(self._settings.scrub(text).split())
-        return flat if len(flat) <= limit else flat[: limit - 3] + "..."
-
-    def _scrub_id(self, request_id: str | None) -> str | None:
-        return self._scrub_short(request_id, CAME_BACK_MAX) if request_id else None
-
-    def _scrubbed(self, value: object) -> str:
-        """One entry of Gong's `errors`, secrets masked in every string inside it before it
-        is encoded (encoding first would escape a secret's quotes and backslashes)."""
-        if isinstance(value, str):
-            return self._settings.scrub(value)
-        return json.dumps(_scrub_tree(value, self._settings.scrub), ensure_ascii=False)
-
-    def _error(
-        self,
-        message: str,
-        response: httpx.Response | None,
-        *,
-        uncertain: bool = False,
-        came_back: str = "",
-    ) -> ProviderError:
-        errors: tuple[str, ...] = ()
-        status = request_id = None
-        if response is not None:
-            raw_errors, raw_id, text = error_details(response.text)
-            errors = tuple(self._scrubbed(e) for e in raw_errors)
-            if text.strip():
-                message += f" The response was not JSON: {self._scrub_short(text, SNIPPET_MAX)!r}."
-            status = response.status_code
-            request_id = self._scrub_id(raw_id or request_id_of(response, None))
-        if uncertain:
-            return UncertainOutcomeError(
-                message,
-                status=status,
-                errors=errors,
-                request_id=request_id,
-                what_came_back=came_back,
-            )
-        return ProviderError(message, status=status, errors=errors, request_id=request_id)
-
-    def _rejected(self, call: _Call, response: httpx.Response) -> ProviderError:
-        settings = self._settings
-        status = response.status_code
-        message = (
-            f"Gong rejected {call.describe()}: {call.method} {SCHEMA_PATH} answered HTTP {status}."
-        )
-        if status in (401, 403):
-            if settings.auth_kind == "bearer":
-                message += (
-                    f" Check {settings.credential_source}: the token needs scope {SCHEMA_SCOPE} "
-                    f"and your tenant's base URL (api_base_url_for_customer) in "
-                    f"{settings.base_url_source}."
-                )
-            else:
-                message += (
-                    f" Check {settings.credential_source}: the access key and its secret must "
-                    f"be valid for {settings.base_url}."
-                )
-        elif status == 404:
-            message += (
-                f" Check that {settings.base_url} is your tenant's Gong API host "
-                f"({settings.base_url_source}), and that the CRM API is enabled for your Gong plan."
-            )
-        elif 300 <= status < 400 and response.headers.get("location"):
-            location = self._scrub_short(response.headers["location"], SNIPPET_MAX)
-            message += (
-                f" It redirects to {location}; set {settings.base_url_source} to the address "
-                "Gong expects."
-            )
-        return self._error(message, response)
-
-    def _exhausted(
-        self,
-        call: _Call,
-        attempts: int,
-        elapsed: float,
-        failure: _Failure,
-        limit: str,
-        may_have_landed: bool,
-    ) -> ProviderError:
-        tries = f"{attempts} attempt{'s' if attempts != 1 else ''}"
-        message = (
-            f"Gong did not complete {call.describe()}: gave up after {tries} over "
-            f"{elapsed:.1f}s{limit}; last error: {failure.detail}."
-        )
-        return self._error(
-            message, failure.response, uncertain=may_have_landed, came_back=failure.came_back
-        )
-
-    def _not_gongs_answer(self, call: _Call, response: httpx.Response) -> UncertainOutcomeError:
-        """A 2xx without Gong's JSON: something else answered (a proxy, a captive portal),
-        and whether Gong got the upload is unknown."""
-        settings = self._settings
-        kind = response.headers.get("content-type", "").split(";")[0].strip() or "no type"
-        text = response.text
-        if not text.strip():
-            came_back = f"HTTP {response.status_code} with an empty body ({kind})"
-        else:
-            came_back = (
-                f"HTTP {response.status_code} {self._scrub_short(kind, 40)}: "
-                f"{self._scrub_short(text, CAME_BACK_MAX)!r}"
-            )
-        what = call.describe()
-        return UncertainOutcomeError(
-            f"{what[0].upper()}{what[1:]} was answered, but not by Gong: {came_back}; Gong "
-            "answers an upload with JSON carrying a requestId. A proxy or a captive portal on "
-            f"the way to {settings.base_url} ({settings.base_url_source}) may have answered "
-            "in Gong's place; check the network.",
-            status=response.status_code,
-            request_id=self._scrub_id(request_id_of(response, None)),
-            what_came_back=came_back,
-        )
-
-    def _json(self, call: _Call, response: httpx.Response) -> object:
-        try:
-            return json.loads(response.content)
-        except ValueError:
-            snippet = self._scrub_short(response.text, SNIPPET_MAX)
-            raise ProviderError(
-                f"Gong answered {call.describe()} with HTTP {response.status_code} but not "
-                f"with JSON: {snippet!r}. Check that {self._settings.base_url} "
-                f"({self._settings.base_url_source}) is your tenant's Gong API host.",
-                status=response.status_code,
-            ) from None
-
-
-def _json_or_none(response: httpx.Response) -> object:
-    if not response.content:
-        return None
-    try:
-        return json.loads(response.content)
-    except ValueError:
-        return None
-
-
-def _scrub_tree(value: object, scrub: Callable[[str], str]) -> object:
-    if isinstance(value, str):
-        return scrub(value)
-    if isinstance(value, list):
-        return [_scrub_tree(v, scrub) for v in value]
-    if isinstance(value, dict):
-        return {scrub(str(k)): _scrub_tree(v, scrub) for k, v in value.items()}
-    return value

@@ -19,7 +19,6 @@ import math
 import os
 import random as _random
 import sys
-import tempfile
 import threading
 import time
 import traceback
@@ -53,6 +52,7 @@ from crmform.providers.gong.emulator_rules import (
     validate_items,
 )
 from crmform.providers.gong.emulator_server import serve
+from crmform.providers.gong.emulator_store import check_data_path, load, save
 
 # The vocabulary is spelled out in emulator_rules and stays importable from here.
 __all__ = [
@@ -68,7 +68,6 @@ __all__ = [
 
 SCHEMA_PATH = "/v2/crm/entity-schema"
 CONTENT_TYPE = "application/json;charset=UTF-8"
-DATA_VERSION = 1
 
 Schema = dict[str, JsonDict]  # uniqueName -> stored field, in the order fields were added
 
@@ -201,9 +200,9 @@ class GongEmulator:
         self.requests: list[RecordedRequest] = []
         self.events: list[DestroyEvent] = []
         if self._data_path is not None:
-            _check_data_path(self._data_path)
+            check_data_path(self._data_path)
             if self._data_path.exists():
-                self._load(self._data_path)
+                self._schemas = load(self._data_path)
 
     # -- test and CLI helpers -----------------------------------------------------------
 
@@ -533,48 +532,9 @@ class GongEmulator:
     def _event(self, integration_id: int, object_type: str, name: str, what: str) -> None:
         self.events.append(DestroyEvent(integration_id, object_type, name, what))
 
-    # -- persistence ----------------------------------------------------------------------
-
     def _save(self) -> None:
-        if self._data_path is None:
-            return
-        data: JsonDict = {"version": DATA_VERSION, "schemas": {}}
-        for (integration_id, object_type), schema in sorted(self._schemas.items()):
-            by_type = data["schemas"].setdefault(str(integration_id), {})
-            by_type[object_type] = list(schema.values())
-        text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-        folder = self._data_path.parent
-        fd, tmp = tempfile.mkstemp(prefix=f".{self._data_path.name}.", dir=folder)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
-                out.write(text)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(tmp, self._data_path)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-
-    def _load(self, path: Path) -> None:
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            if data.get("version") != DATA_VERSION:
-                raise ValueError(f"unsupported version {data.get('version')!r}")
-            for integration_id, by_type in data["schemas"].items():
-                for object_type, fields in by_type.items():
-                    if object_type not in OBJECT_TYPES:
-                        raise ValueError(f"unknown object type {object_type!r}")
-                    problems, items = validate_items(fields)
-                    if problems:
-                        raise ValueError("; ".join(problems))
-                    self._schemas[(int(integration_id), object_type)] = {
-                        item["uniqueName"]: {k: v for k, v in item.items() if k != "isDeleted"}
-                        for item in items
-                    }
-        except (OSError, ValueError, TypeError, KeyError, AttributeError) as exc:
-            raise ValueError(
-                f"Cannot read the emulator data file {path}: {exc}. Fix or delete it."
-            ) from exc
+        if self._data_path is not None:
+            save(self._data_path, self._schemas)
 
 
 def _fire(fault: Fault) -> None:
@@ -585,14 +545,3 @@ def _fire(fault: Fault) -> None:
         raise _Garbled(fault.status)
     headers = () if fault.retry_after is None else (("Retry-After", str(fault.retry_after)),)
     raise Rejected(fault.status, *fault.errors, headers=headers)
-
-
-def _check_data_path(path: Path) -> None:
-    """Refuse a data file that could never be written, before serving a single request."""
-    folder = path.parent
-    if path.is_dir():
-        raise ValueError(f"the data file {path} is a directory; name a file in it instead")
-    if not folder.is_dir():
-        raise ValueError(f"the folder of the data file {path} does not exist: create {folder}")
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise ValueError(f"the folder of the data file {path} is not writable")
