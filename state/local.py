@@ -77,6 +77,11 @@ class LocalState:
     def location(self) -> str:
         return str(self.path)
 
+    def delete(self) -> None:
+        """Remove the file, its backup and lock (`crmform backend check`'s scratch state)."""
+        for path in (self.path, self.backup_path, self.lock_path):
+            path.unlink(missing_ok=True)
+
     # -- read / write -------------------------------------------------------------------
 
     def read(self) -> State:
@@ -101,7 +106,7 @@ class LocalState:
         try:
             fd = os.open(self.path.parent, os.O_RDONLY)
         except OSError:
-            yield  # a missing folder: the write itself reports it
+            yield  # a missing folder (the write itself reports it), or no folder handles
             return
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)

@@ -21,7 +21,7 @@ from crmform.providers.gong.emulator_transport import EmulatorTransport
 from crmform.runtime import ProviderOptions, Runtime
 
 ID = 6286478263646
-FieldValue = str | bool | list[str]  # a value of Gong's field items (FieldPayload)
+FieldValue = str | bool | list[str]  # a value of a field in a schema file
 ENV = {"GONG_ACCESS_KEY": "key-1", "GONG_ACCESS_KEY_SECRET": "s3cret-value-xyz"}
 
 

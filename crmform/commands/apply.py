@@ -6,8 +6,9 @@ from pathlib import Path
 
 import click
 
-from crmform.engine import operations
 from crmform.engine.errors import CrmformError
+from crmform.engine.operations import apply as apply_op
+from crmform.engine.operations.files import load_files
 from crmform.engine.payload import timestamp
 from crmform.exits import EXIT_ERROR, EXIT_OK
 from crmform.options import (
@@ -16,7 +17,7 @@ from crmform.options import (
     no_color_option,
     state_option,
 )
-from crmform.runtime import ProviderOptions, excluded, local_backend, operation, runtime
+from crmform.runtime import ProviderOptions, excluded, operation, runtime, state_backend
 from crmform.views import read_text, warnings
 from crmform.views.apply import ApplyView, print_requests, report
 
@@ -125,16 +126,16 @@ def apply(
     saved = planfile.loads(read_text(target), str(target)) if target.is_file() else None
     desired = None
     if saved is None:
-        loaded = operations.load_files(target, rt.env, excluded(state_path))
+        loaded = load_files(target, rt.env, excluded(state_path))
         warnings(loaded.warnings)
         desired = loaded.desired
-    backend = local_backend(state_path)
+    backend = state_backend(state_path)
     now = timestamp(rt.now())
     if dry_run:
-        the_plan = operations.dry_run(desired, saved, backend)
-        print_requests(operations.sent_uploads(the_plan, now), rt.previewer(provider_options))
+        the_plan = apply_op.dry_run(desired, saved, backend)
+        print_requests(apply_op.sent_uploads(the_plan, now), rt.previewer(provider_options))
         return EXIT_OK
-    request = operations.ApplyRequest(
+    request = apply_op.ApplyRequest(
         desired=desired,
         saved=saved,
         saved_from=str(target) if saved is not None else "",
@@ -155,7 +156,7 @@ def apply(
         backend.location,
         approve_digest,
     )
-    result = operations.apply(request, backend, lambda: rt.provider(provider_options), view)
+    result = apply_op.apply(request, backend, lambda: rt.provider(provider_options), view)
     report(result, as_json)
     return EXIT_OK if result.ok else EXIT_ERROR
 
