@@ -109,7 +109,7 @@ def _pipe(source: socket.socket, sink: socket.socket) -> None:
 
 ACCESS_KEY, SECRET = "bench-access-key", "bench-secret-value"
 _LISTENING = re.compile(r"listening on http://127\.0\.0\.1:(\d+)")
-_STOPPED = re.compile(r"stopped after (\d+) request")
+_STOPPED = re.compile(r"stopped after ([\d,]+) request")
 
 
 def apply_probes(workdir: Path, fields: int, runs: int) -> tuple[list[Probe], list[str]]:
@@ -189,7 +189,7 @@ def _apply_run(
     ours = len(schema_set.desired)  # _check_remote's GETs
     if served is None:
         return ["the emulator did not report how many requests it served"]
-    if int(served.group(1)) != sent + ours:
+    if int(served.group(1).replace(",", "")) != sent + ours:
         return [f"the emulator served {served.group(1)} requests; the relay saw {sent} + {ours}"]
     return []
 

@@ -34,6 +34,13 @@ _GONG_FLAGS = (
         type=click.FloatRange(min=0.01),
         help="Requests per second to Gong, which allows about 3 (env GONG_RATE_LIMIT; default 3).",
     ),
+    click.option(
+        "--allow-insecure-http",
+        is_flag=True,
+        default=None,
+        help="Allow a plain http:// --base-url to a host other than this machine: the "
+        "credentials then cross the network unencrypted (env GONG_ALLOW_INSECURE_HTTP=1).",
+    ),
     # Not read by the provider itself, so the CLI takes them from CRMFORM_* variables.
     click.option(
         "--max-attempts",

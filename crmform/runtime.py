@@ -16,7 +16,7 @@ import click
 
 if TYPE_CHECKING:
     from crmform.engine.config.project import Project
-    from crmform.engine.ports import Provider, StateBackend
+    from crmform.engine.ports import Provider, StateBackend, WritePreviewer
     from crmform.state.local import LocalState
 
 DEFAULT_STATE = "crmform.state.json"
@@ -34,6 +34,7 @@ class ProviderOptions:
     max_attempts: int | None = None
     max_retry_seconds: float | None = None
     timeout: float | None = None
+    allow_insecure_http: bool | None = None
 
 
 ProviderFactory = Callable[[Mapping[str, str], ProviderOptions], "Provider"]
@@ -53,8 +54,16 @@ def _gong_provider(env: Mapping[str, str], options: ProviderOptions) -> Provider
         max_attempts=options.max_attempts,
         max_retry_seconds=options.max_retry_seconds,
         timeout=options.timeout,
+        allow_insecure_http=options.allow_insecure_http,
     )
     return GongClient(settings, on_retry=lambda notice: err(f"  {notice}"))
+
+
+def _gong_previewer(env: Mapping[str, str], options: ProviderOptions) -> WritePreviewer:
+    # A dry run reads no credentials: the preview needs only the base URL.
+    from crmform.providers.gong.preview import GongPreview
+
+    return GongPreview.from_env(env, base_url=options.base_url)
 
 
 def _now() -> datetime:
@@ -80,6 +89,10 @@ class Runtime:
 
     def provider(self, options: ProviderOptions) -> Provider:
         return self.provider_factory(self.env, options)
+
+    def previewer(self, options: ProviderOptions) -> WritePreviewer:
+        """What shows a dry run's requests (no credentials needed)."""
+        return _gong_previewer(self.env, options)
 
 
 def _base_runtime() -> Runtime:

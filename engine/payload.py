@@ -8,25 +8,24 @@ left out by construction.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from crmform.engine.model import Field, ObjectKey, ObjectSchema, Plan
-from crmform.engine.ports import FieldPayload
-
-_Item = dict[str, "str | bool | list[str]"]
+from crmform.engine.ports import FieldWrite
 
 
 @dataclass(frozen=True, slots=True)
 class Upload:
     """What to send for one address, and the state object once Gong accepted it.
 
-    `body` is empty when the address has only state-side changes (protect), in which case
-    `sends` is False and nothing goes over the wire.
+    `body` holds the field writes in the order they are sent; it is empty when the address
+    has only state-side changes (protect), in which case `sends` is False and nothing goes
+    over the wire.
     """
 
     key: ObjectKey
-    body: tuple[FieldPayload, ...]
+    body: tuple[FieldWrite, ...]
     after: ObjectSchema
     sends: bool
 
@@ -36,28 +35,6 @@ def timestamp(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _alive(f: Field, last_modified: str | None) -> FieldPayload:
-    item: _Item = {"uniqueName": f.unique_name, "label": f.label, "type": f.type.value}
-    if f.reference_to is not None:
-        item["referenceTo"] = f.reference_to
-    if f.ordered_value_list is not None:
-        item["orderedValueList"] = list(f.ordered_value_list)
-    if last_modified is not None:
-        item["lastModified"] = last_modified
-    return item
-
-
-def _tombstone(f: Field, last_modified: str) -> FieldPayload:
-    # Gong's documented delete example sends only these keys (no orderedValueList).
-    return {
-        "uniqueName": f.unique_name,
-        "label": f.label,
-        "type": f.type.value,
-        "isDeleted": True,
-        "lastModified": last_modified,
-    }
-
-
 def build(
     key: ObjectKey, desired: ObjectSchema | None, state: ObjectSchema | None, now: str
 ) -> Upload:
@@ -65,7 +42,7 @@ def build(
     the desired files no longer have. `now` (see `timestamp`) stamps what changes."""
     prior = state.by_name() if state is not None else {}
     wanted = desired.fields if desired is not None else ()
-    body: list[FieldPayload] = []
+    body: list[FieldWrite] = []
     kept: list[Field] = []
     sends = False
     for f in wanted:
@@ -73,22 +50,22 @@ def build(
         unchanged = old is not None and old.same_remote(f)
         stamp = old.last_modified if unchanged and old is not None else now
         sends = sends or not unchanged
-        body.append(_alive(f, stamp))
-        kept.append(
-            Field(
-                f.unique_name,
-                f.label,
-                f.type,
-                f.reference_to,
-                f.ordered_value_list,
-                f.protect,
-                stamp,
-            )
+        sent = Field(
+            f.unique_name,
+            f.label,
+            f.type,
+            f.reference_to,
+            f.ordered_value_list,
+            f.protect,
+            stamp,
         )
+        body.append(FieldWrite(sent))
+        kept.append(sent)
     names = {f.unique_name for f in wanted}
     for name, old in prior.items():
         if name not in names:
-            body.append(_tombstone(old, now))
+            # A tombstone is stamped with the time of its upload.
+            body.append(FieldWrite(replace(old, last_modified=now), deleted=True))
             sends = True
     after = ObjectSchema(key, tuple(kept), desired.source if desired is not None else None)
     return Upload(key, tuple(body) if sends else (), after, sends)

@@ -8,7 +8,7 @@ an adapter never depends on more of the engine than model, errors and ports.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Protocol
@@ -17,17 +17,37 @@ from crmform.engine.errors import ProviderError
 from crmform.engine.model import Field, ObjectType, State
 
 __all__ = [
-    "FieldPayload",
+    "Extra",
+    "FieldWrite",
     "LockInfo",
     "Provider",
     "ProviderError",
     "RemoteSchema",
+    "RequestPreview",
     "StateBackend",
+    "WritePreviewer",
     "WriteResult",
 ]
 
-# One element of an upload body: Gong's GenericSchemaFieldRequest as JSON-ready values.
-FieldPayload = Mapping[str, "str | bool | list[str]"]
+
+@dataclass(frozen=True, slots=True)
+class FieldWrite:
+    """One item of an upload: what the remote is to know of one field.
+
+    `field.last_modified` is the modification time to send (None: none is sent) and
+    `field.protect` is never sent. With `deleted`, the item is a tombstone: the remote
+    removes the field and all its data (Gong's `isDeleted`). How an item is spelled on the
+    wire is the provider's business (providers/gong/wire.py).
+    """
+
+    field: Field
+    deleted: bool = False
+
+
+# Attributes of a remote field that crmform does not model, as (key, JSON text) pairs sorted
+# by key: the JSON text is the value exactly as the remote answered it, canonically encoded
+# (json.dumps with sort_keys), so the pairs are hashable and compare by value.
+Extra = tuple[tuple[str, str], ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,12 +55,23 @@ class RemoteSchema:
     """The live fields of one object type as the remote reports them.
 
     Attributes the remote leaves null (Gong often does for referenceTo, orderedValueList and
-    lastModified) are None here and mean "unknown", never "empty".
+    lastModified) are None here and mean "unknown", never "empty". `extra` keeps, per field
+    (by uniqueName, only fields that have any), the attributes the remote reported that
+    crmform does not model: an upload of the complete field list does not send them, and
+    the remote may reset them (see engine/remote_diff.py).
     """
 
     object_type: ObjectType
     fields: tuple[Field, ...]
     request_id: str | None = None
+    extra: tuple[tuple[str, Extra], ...] = ()
+
+    def extra_of(self, unique_name: str) -> Extra:
+        """The unmodelled attributes the remote reported for one field (empty if none)."""
+        for name, attributes in self.extra:
+            if name == unique_name:
+                return attributes
+        return ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,10 +92,34 @@ class Provider(Protocol):
         ...
 
     def write_schema(
-        self, integration_id: int, object_type: ObjectType, body: Sequence[FieldPayload]
+        self, integration_id: int, object_type: ObjectType, writes: Sequence[FieldWrite]
     ) -> WriteResult:
-        """Upload the complete field list of one object type. Raises ProviderError."""
+        """Upload the complete field list of one object type, in the order given.
+
+        Raises ProviderError when the remote refused it, and UncertainOutcomeError (a
+        ProviderError) when the remote may have applied it without saying so: a timeout, a
+        dropped connection, a 5xx after the request was sent, or a success that is not the
+        remote's answer.
+        """
         ...
+
+
+@dataclass(frozen=True, slots=True)
+class RequestPreview:
+    """A request as `apply --dry-run` shows it: `method` and the full `url`, and `body`,
+    the JSON value the request sends, indented for reading."""
+
+    method: str
+    url: str
+    body: str
+
+
+class WritePreviewer(Protocol):
+    """Shows the request a write would send, without credentials and without sending it."""
+
+    def preview_write(
+        self, integration_id: int, object_type: ObjectType, writes: Sequence[FieldWrite]
+    ) -> RequestPreview: ...
 
 
 @dataclass(frozen=True, slots=True)

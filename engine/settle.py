@@ -28,7 +28,7 @@ from enum import StrEnum
 
 from crmform.engine.drift import compare
 from crmform.engine.model import FieldDrift, ObjectSchema, PendingUpload
-from crmform.engine.ports import FieldPayload, RemoteSchema
+from crmform.engine.ports import FieldWrite, RemoteSchema
 
 __all__ = ["Settled", "Settlement", "body_digest", "settle"]
 
@@ -49,12 +49,25 @@ class Settlement:
     differences: tuple[FieldDrift, ...] = ()
 
 
-def body_digest(body: Sequence[FieldPayload]) -> str:
+def body_digest(body: Sequence[FieldWrite]) -> str:
     """sha256 (hex) of an upload body in a canonical form: the same fields give the same
-    digest whatever the key order, and whatever lastModified they were stamped with (an
-    upload resent later sends the same fields with a later stamp)."""
-    items = [{k: v for k, v in item.items() if k != "lastModified"} for item in body]
-    canonical = json.dumps(items, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    digest, whatever lastModified they were stamped with (an upload resent later sends the
+    same fields with a later stamp). A tombstone counts by name, label and type only, as
+    that is all it sends."""
+    items = [
+        [w.field.unique_name, w.field.label, w.field.type.value, True]
+        if w.deleted
+        else [
+            w.field.unique_name,
+            w.field.label,
+            w.field.type.value,
+            False,
+            w.field.reference_to,
+            list(w.field.ordered_value_list) if w.field.ordered_value_list is not None else None,
+        ]
+        for w in body
+    ]
+    canonical = json.dumps(items, separators=(",", ":"), ensure_ascii=True)
     return hashlib.sha256(canonical.encode("ascii")).hexdigest()
 
 

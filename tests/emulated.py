@@ -2,7 +2,7 @@
 on a pretend terminal.
 
 Requests go through the real GongClient (auth, pacing, retries, error mapping) over
-httpx.WSGITransport into the emulator, which enforces Gong's documented rules.
+EmulatorTransport (httpx.WSGITransport) into the emulator, which enforces Gong's documented rules.
 """
 
 from __future__ import annotations
@@ -11,17 +11,17 @@ import json
 from collections.abc import Mapping
 from pathlib import Path
 
-import httpx
 from click.testing import CliRunner
 from conftest import FIXED_NOW, Cli, CliResult
 
 from crmform.cli import run
 from crmform.providers.gong.client import GongClient, GongSettings
 from crmform.providers.gong.emulator import GongEmulator, RecordedRequest
+from crmform.providers.gong.emulator_transport import EmulatorTransport
 from crmform.runtime import ProviderOptions, Runtime
 
 ID = 6286478263646
-FieldValue = str | bool | list[str]  # a value of Gong's field items (FieldPayload)
+FieldValue = str | bool | list[str]  # a value of a field in a schema file
 ENV = {"GONG_ACCESS_KEY": "key-1", "GONG_ACCESS_KEY_SECRET": "s3cret-value-xyz"}
 
 
@@ -57,10 +57,13 @@ class Gong:
 
     def client(self, env: Mapping[str, str] = ENV) -> GongClient:
         """A client of this emulator, e.g. to act as another tool changing Gong."""
-        settings = GongSettings.from_env(env, base_url="http://gong.test")
+        settings = GongSettings.from_env(
+            env, base_url="http://localhost"
+        )  # loopback: plain http allowed
         return GongClient(
             settings,
-            transport=httpx.WSGITransport(app=self.app),  # type: ignore[arg-type]
+            # Drops and late answers (fault rules) reach the client as on a network.
+            transport=EmulatorTransport(self.app),  # type: ignore[arg-type]
             sleep=lambda s: None,
         )
 

@@ -20,7 +20,7 @@ from crmform.engine.model import (
     ObjectType,
     State,
 )
-from crmform.engine.ports import FieldPayload, RemoteSchema, WriteResult
+from crmform.engine.ports import FieldWrite, RemoteSchema, WriteResult
 from crmform.state.local import LocalState
 
 NOW = "2026-11-28T12:00:00Z"
@@ -55,7 +55,7 @@ class FakeProvider:
         )
         self.applies_anyway = applies_anyway
         self.readback = readback
-        self.sent: list[tuple[ObjectType, list[dict[str, object]]]] = []
+        self.sent: list[tuple[ObjectType, list[FieldWrite]]] = []
         self.live: dict[ObjectType, list[Field]] = {}
         self.reads = 0
 
@@ -70,22 +70,20 @@ class FakeProvider:
         return {object_type: RemoteSchema(object_type, tuple(live))}
 
     def write_schema(
-        self, integration_id: int, object_type: ObjectType, body: Sequence[FieldPayload]
+        self, integration_id: int, object_type: ObjectType, body: Sequence[FieldWrite]
     ) -> WriteResult:
         assert integration_id == ID
         if object_type in self.fail:
             if self.applies_anyway:
                 self._land(object_type, body)
             raise self.failure
-        self.sent.append((object_type, [dict(item) for item in body]))
+        self.sent.append((object_type, list(body)))
         self._land(object_type, body)
         return WriteResult(201, f"req-{object_type}")
 
-    def _land(self, object_type: ObjectType, body: Sequence[FieldPayload]) -> None:
+    def _land(self, object_type: ObjectType, body: Sequence[FieldWrite]) -> None:
         self.live[object_type] = [
-            Field(str(i["uniqueName"]), str(i["label"]), FieldType(str(i["type"])))
-            for i in body
-            if not i.get("isDeleted")
+            Field(w.field.unique_name, w.field.label, w.field.type) for w in body if not w.deleted
         ]
 
 
@@ -167,7 +165,7 @@ def test_deleted_fields_leave_state_once_their_tombstone_is_accepted(backend):
     provider = FakeProvider()
     assert run(Desired((obj("ACCOUNT", "b"),)), backend, provider).ok
     (_, body) = provider.sent[0]
-    assert [(i["uniqueName"], i.get("isDeleted", False)) for i in body] == [
+    assert [(w.field.unique_name, w.deleted) for w in body] == [
         ("b", False),
         ("a", True),
     ]

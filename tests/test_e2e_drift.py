@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 from emulated import ID, Gong, field
 
-from crmform.engine.model import ObjectType
+from crmform.engine.model import Field, FieldType, ObjectType
+from crmform.engine.ports import FieldWrite
 
 ACCOUNT = f"gong/{ID}/ACCOUNT"
 
@@ -79,9 +80,11 @@ def test_a_field_added_in_gong_is_seen_stops_apply_and_is_kept_once_refreshed(go
 def test_a_field_deleted_in_gong_stops_apply_and_refresh_drops_it(gong: Gong):
     gong.write("ACCOUNT", field("a"), field("b"))
     assert gong.cli("apply", gong.dir, "--auto-approve").code == 0
-    tombstone = {**field("b"), "isDeleted": True}
+    a, b = Field("a", "A", FieldType.STRING), Field("b", "B", FieldType.STRING)
     with gong.client() as other_tool:
-        other_tool.write_schema(ID, ObjectType.ACCOUNT, [field("a"), tombstone])
+        other_tool.write_schema(
+            ID, ObjectType.ACCOUNT, [FieldWrite(a), FieldWrite(b, deleted=True)]
+        )
 
     gong.write("ACCOUNT", field("a"), field("b"), field("c"))
     stopped = gong.cli("apply", gong.dir, "--auto-approve")

@@ -25,6 +25,7 @@ PROVIDER_READS = {
     "access_key_secret": "GONG_ACCESS_KEY_SECRET",
     "bearer_token": "GONG_BEARER_TOKEN",
     "rate_limit": "GONG_RATE_LIMIT",
+    "allow_insecure_http": "GONG_ALLOW_INSECURE_HTTP",
 }
 
 

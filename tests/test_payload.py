@@ -8,17 +8,23 @@ from strategies import desired_and_state
 
 from crmform.engine import planner
 from crmform.engine.model import Desired, FieldType, ObjectSchema, State
-from crmform.engine.payload import build, uploads
+from crmform.engine.payload import Upload, build, uploads
+from crmform.providers.gong.wire import encode_item
 
 NOW = "2026-11-28T12:00:00Z"
 OLD = "2026-01-01T00:00:00Z"
+
+
+def sent(upload: Upload) -> tuple[dict, ...]:
+    """The upload's items as Gong receives them (the engine's writes, encoded by wire.py)."""
+    return tuple(encode_item(w) for w in upload.body)
 
 
 def test_unchanged_fields_keep_their_stored_timestamp_and_changed_ones_get_now():
     state = ObjectSchema(ACCOUNT, (fld("a", label="L", stamp=OLD), fld("b", label="L", stamp=OLD)))
     desired = ObjectSchema(ACCOUNT, (fld("a", label="L"), fld("b", label="New")))
     upload = build(ACCOUNT, desired, state, NOW)
-    assert upload.body == (
+    assert sent(upload) == (
         {"uniqueName": "a", "label": "L", "type": "STRING", "lastModified": OLD},
         {"uniqueName": "b", "label": "New", "type": "STRING", "lastModified": NOW},
     )
@@ -28,7 +34,7 @@ def test_unchanged_fields_keep_their_stored_timestamp_and_changed_ones_get_now()
 def test_removed_field_is_sent_as_tombstone_without_picklist_values():
     picklist = fld("tier", FieldType.PICKLIST, values=("Gold",))
     upload = build(ACCOUNT, ObjectSchema(ACCOUNT, ()), ObjectSchema(ACCOUNT, (picklist,)), NOW)
-    assert upload.body == (
+    assert sent(upload) == (
         {
             "uniqueName": "tier",
             "label": "Tier",
@@ -43,7 +49,7 @@ def test_removed_field_is_sent_as_tombstone_without_picklist_values():
 def test_type_change_is_sent_as_the_field_with_its_new_type():
     state = ObjectSchema(ACCOUNT, (fld("score", label="L", stamp=OLD),))
     desired = ObjectSchema(ACCOUNT, (fld("score", FieldType.NUMBER, "L"),))
-    (item,) = build(ACCOUNT, desired, state, NOW).body
+    (item,) = sent(build(ACCOUNT, desired, state, NOW))
     assert item == {"uniqueName": "score", "label": "L", "type": "NUMBER", "lastModified": NOW}
 
 
@@ -64,7 +70,7 @@ def test_reference_and_picklist_attributes_are_sent():
             fld("cat", FieldType.PICKLIST, "Category", values=("A", "B")),
         ),
     )
-    body = build(ACCOUNT, desired, None, NOW).body
+    body = sent(build(ACCOUNT, desired, None, NOW))
     assert body[0]["referenceTo"] == "ACCOUNT"
     assert body[1]["orderedValueList"] == ["A", "B"]
     assert all("protect" not in item for item in body)
@@ -77,13 +83,13 @@ def test_every_field_live_in_state_is_in_the_body_of_its_upload(case: tuple):
     for upload in uploads(planner.plan(desired, state), NOW):
         if not upload.sends:
             continue
-        sent = [item["uniqueName"] for item in upload.body]
-        assert len(sent) == len(set(sent)), "a field is sent twice"
+        names = [item["uniqueName"] for item in sent(upload)]
+        assert len(names) == len(set(names)), "a field is sent twice"
         prior = state.get(upload.key)
         for f in prior.fields if prior else ():
-            assert f.unique_name in sent, f"{f.unique_name} would be dropped"
+            assert f.unique_name in names, f"{f.unique_name} would be dropped"
         wanted = desired.get(upload.key)
-        alive = {i["uniqueName"] for i in upload.body if not i.get("isDeleted")}
+        alive = {i["uniqueName"] for i in sent(upload) if not i.get("isDeleted")}
         assert alive == {f.unique_name for f in wanted.fields} if wanted else alive == set()
 
 

@@ -133,8 +133,7 @@ def apply(
     now = timestamp(rt.now())
     if dry_run:
         the_plan = apply_op.dry_run(desired, saved, backend)
-        base_url = provider_options.base_url or rt.env.get("GONG_BASE_URL")
-        print_requests(apply_op.sent_uploads(the_plan, now), base_url)
+        print_requests(apply_op.sent_uploads(the_plan, now), rt.previewer(provider_options))
         return EXIT_OK
     request = apply_op.ApplyRequest(
         desired=desired,

@@ -12,6 +12,13 @@ from crmform.exits import EXIT_OK
 from crmform.views import err
 
 
+class _FaultRule(click.types.StringParamType):
+    """A fault rule; its words are separated by spaces, so a variable separates rules by ;."""
+
+    name = "rule"
+    envvar_list_splitter = ";"
+
+
 @click.command()
 @click.option(
     "--host",
@@ -85,6 +92,26 @@ from crmform.views import err
     help="Stop after this many seconds (for scripts and tests).",
 )
 @click.option(
+    "--fault",
+    "faults",
+    multiple=True,
+    metavar="RULE",
+    type=_FaultRule(),
+    envvar="CRMFORM_EMULATOR_FAULT",
+    show_envvar=True,
+    help="Misbehave on purpose (repeatable; in the variable, rules are separated by ;): a "
+    "status (500), drop, not-json or delay=SECONDS, then any of after-apply, times=N, "
+    "method=M, object-type=T, retry-after=S; e.g. --fault '500 after-apply method=POST times=5'.",
+)
+@click.option(
+    "--random-faults",
+    metavar="SEED,RATE,LIMIT",
+    envvar="CRMFORM_EMULATOR_RANDOM_FAULTS",
+    show_envvar=True,
+    help="Seeded random faults on POSTs: with probability RATE each, at most LIMIT in all "
+    "(500/502/503, drop or not-json, half of them after applying the upload).",
+)
+@click.option(
     "--allow-remote",
     is_flag=True,
     envvar="CRMFORM_EMULATOR_ALLOW_REMOTE",
@@ -102,6 +129,8 @@ def emulator(
     null_attributes: bool,
     max_requests: int | None,
     max_seconds: float | None,
+    faults: tuple[str, ...],
+    random_faults: str | None,
     allow_remote: bool,
 ) -> int:
     """Serve a local stand-in for Gong's CRM schema API (for trying crmform and for CI).
@@ -113,11 +142,26 @@ def emulator(
     import gc
 
     from crmform.providers.gong.emulator import GongEmulator, serve
+    from crmform.providers.gong.emulator_faults import parse_fault
+    from crmform.providers.gong.emulator_server import (
+        AddressInUse,
+        RemoteHostRefused,
+        display_host,
+    )
 
     gc.enable()  # main() turns it off for short runs; a server runs for long
 
     if (access_key is None) != (secret is None):
         raise click.UsageError("--access-key and --secret go together.")
+    if bearer is not None and access_key is not None:
+        raise click.UsageError(
+            "--bearer and --access-key/--secret are two kinds of credentials; the emulator "
+            "requires one kind. Pass --bearer, or --access-key and --secret, not both."
+        )
+    try:
+        rules = [parse_fault(spec) for spec in faults]
+    except ValueError as error:
+        raise click.UsageError(f"--fault: {error}.") from error
     try:
         app = GongEmulator(
             access_key=access_key,
@@ -128,10 +172,15 @@ def emulator(
             null_attributes=null_attributes,
         )
     except ValueError as error:
-        raise CrmformError(f"Cannot start the emulator: {error}") from error
+        raise CrmformError(f"Cannot start the emulator: {error}.") from error
+    for rule in rules:
+        app.add_fault(rule)
+    if random_faults is not None:
+        app.fail_randomly(*_random_faults(random_faults))
 
     def ready(actual_port: int) -> None:
-        err(f"Gong emulator listening on http://{host}:{actual_port} (Ctrl-C to stop)")
+        where = f"http://{display_host(host)}:{actual_port}"
+        err(f"Gong emulator listening on {where} (Ctrl-C to stop)")
 
     try:
         handled = serve(
@@ -143,8 +192,33 @@ def emulator(
             ready=ready,
             allow_remote=allow_remote,
         )
+    except RemoteHostRefused as error:
+        raise CrmformError(
+            f"Cannot start the emulator on {host}: it is not a loopback address, and the "
+            "emulator accepts any upload from anyone who reaches it. Use --host 127.0.0.1 "
+            f"(or ::1); to serve on {host} anyway, pass --allow-remote."
+        ) from error
+    except AddressInUse as error:
+        raise CrmformError(
+            f"Cannot start the emulator: {display_host(host)}:{port} is already in use "
+            "(another emulator?). Stop what listens there, choose another --port, or pass "
+            "--port 0 for a free one (the line it prints names the port)."
+        ) from error
     except (ValueError, OSError) as error:
-        raise CrmformError(f"Cannot start the emulator: {error}") from error
+        raise CrmformError(f"Cannot start the emulator on {host}:{port}: {error}") from error
     # serve() returns on Ctrl-C and on SIGTERM (how scripts and CI stop it): not an error.
     err(f"Gong emulator stopped after {count(handled, 'request')}.")
     return EXIT_OK
+
+
+def _random_faults(spec: str) -> tuple[int, float, int]:
+    seed, rate, limit = [*spec.split(","), "", "", ""][:3]
+    try:
+        values = int(seed), float(rate), int(limit)
+    except ValueError:
+        raise click.UsageError(
+            f"--random-faults takes SEED,RATE,LIMIT such as 7,0.2,5; got {spec!r}."
+        ) from None
+    if not 0 <= values[1] <= 1 or not 0 <= values[2] <= 1000:
+        raise click.UsageError("--random-faults: RATE is 0 to 1, LIMIT 0 to 1000.")
+    return values

@@ -13,6 +13,7 @@ from crmform.engine.applier import AddressResult, ApplyResult, Outcome
 from crmform.engine.errors import ApprovalRequired
 from crmform.engine.model import Action, Change, Plan
 from crmform.engine.payload import Upload
+from crmform.engine.ports import WritePreviewer
 from crmform.engine.settle import Settlement
 from crmform.views import echo, err, terminal_safe, waiting_for_lock
 from crmform.views.plan import render
@@ -154,13 +155,12 @@ def report(result: ApplyResult, as_json: bool) -> None:
         err("Run `crmform apply` again to finish.")
 
 
-def print_requests(sent: tuple[Upload, ...], base_url: str | None) -> None:
+def print_requests(sent: tuple[Upload, ...], previewer: WritePreviewer) -> None:
     """The exact requests of a dry run, then a line saying nothing was sent."""
-    from crmform.providers.gong.settings import schema_url
-
     for upload in sent:
         key = upload.key
-        echo(f"POST {schema_url(base_url, key.integration_id, key.object_type)}")
-        echo(json.dumps(list(upload.body), indent=2))
+        request = previewer.preview_write(key.integration_id, key.object_type, upload.body)
+        echo(f"{request.method} {request.url}")
+        echo(request.body)
         echo("")
     err(f"Dry run: {words.count(len(sent), 'request')} shown, nothing sent, state not changed.")

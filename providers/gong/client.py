@@ -1,12 +1,18 @@
 """The httpx client for Gong's CRM schema API: auth, pacing, retries, clear errors.
 
 Only commands that talk to Gong import this module (it imports httpx at the top).
-Reading the answers (fields, errors, requestId, Retry-After) is in parse.py.
+What goes in and out as JSON is wire.py's; what a response says about itself, parse.py's;
+the words of its errors, failures.py's.
+
+A write has three possible ends: accepted (a 2xx carrying Gong's JSON with a requestId),
+rejected (a 4xx: Gong said no, nothing changed), or uncertain (UncertainOutcomeError): the
+request may have reached Gong and been applied, or may still be, without Gong's answer
+saying so. Uncertain are a timeout or a broken connection after the request went out, a
+5xx, and a 2xx that is not Gong's answer (a proxy's or a captive portal's page).
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import random as _random
 import time
@@ -18,34 +24,49 @@ import httpx
 
 from crmform import __version__
 from crmform.engine.errors import ProviderError
-from crmform.engine.model import INTEGRATION_ID_MAX, ObjectType
-from crmform.engine.ports import FieldPayload, RemoteSchema, WriteResult
-from crmform.providers.gong.parse import (
-    error_details,
-    parse_selected_fields,
-    request_id_of,
-    retry_after_seconds,
+from crmform.engine.model import ObjectType
+from crmform.engine.ports import FieldWrite, RemoteSchema, RequestPreview, WriteResult
+from crmform.providers.gong.failures import (
+    CAME_BACK_MAX,
+    SNIPPET_MAX,
+    Call,
+    Explainer,
+    Failure,
+    json_or_none,
 )
-from crmform.providers.gong.settings import SCHEMA_PATH, SCHEMA_SCOPE, GongSettings
+from crmform.providers.gong.parse import request_id_of, retry_after_seconds
+from crmform.providers.gong.preview import GongPreview
+from crmform.providers.gong.settings import (
+    FLAG_MAX_RETRY_SECONDS,
+    SCHEMA_PATH,
+    GongSettings,
+    checked_id,
+)
+from crmform.providers.gong.wire import decode_listing, encode_body
 
-__all__ = [
-    "SCHEMA_PATH",
-    "GongClient",
-    "GongSettings",
-    "RetryNotice",
-    "error_details",
-    "parse_selected_fields",
-]
+__all__ = ["SCHEMA_PATH", "GongClient", "GongSettings", "RetryNotice"]
 
 BACKOFF_BASE = 0.5
 BACKOFF_MAX = 30.0
 
-log = logging.getLogger("crmform.providers.gong")
+log = logging.getLogger("crmform.gong")
+
+# Failures after which the request may have reached Gong (it was sent, or partly sent, and
+# no answer came); a failure to connect, or a request never written, cannot have.
+_MAY_HAVE_REACHED = (
+    httpx.ReadTimeout,
+    httpx.WriteTimeout,
+    httpx.ReadError,
+    httpx.WriteError,
+    httpx.CloseError,
+    httpx.RemoteProtocolError,
+)
 
 
 @dataclass(frozen=True, slots=True)
 class RetryNotice:
-    """One retry about to happen; str() is the line a CLI prints to stderr."""
+    """One retry about to happen, after waiting `delay` seconds; str() is the line a CLI
+    prints to stderr. `retry_after` is True when Gong asked for that wait (Retry-After)."""
 
     method: str
     path: str
@@ -54,46 +75,23 @@ class RetryNotice:
     max_attempts: int
     reason: str
     delay: float
+    retry_after: bool = False
 
     def __str__(self) -> str:
+        asked = "the wait Gong asked for; " if self.retry_after else ""
         return (
             f"retrying {self.method} {self.path} for {self.object_type} after {self.reason} "
-            f"in {self.delay:.1f}s (attempt {self.failed_attempt + 1} of {self.max_attempts})"
+            f"in {self.delay:.1f}s ({asked}attempt {self.failed_attempt + 1} of "
+            f"{self.max_attempts})"
         )
 
 
-@dataclass(frozen=True, slots=True)
-class _Call:
-    """One logical request: what it is for, so every message can say so."""
-
-    method: str
-    integration_id: int
-    object_type: ObjectType
-    verb: str
-
-    @property
-    def params(self) -> dict[str, str]:
-        # int64 ids exceed 2**53: always formatted from the int, never through a float.
-        return {"integrationId": str(self.integration_id), "objectType": self.object_type.value}
-
-    def describe(self) -> str:
-        return f"the schema {self.verb} for {self.object_type} (integration {self.integration_id})"
-
-
-@dataclass(frozen=True, slots=True)
-class _Failure:
-    """Why an attempt failed in a way worth retrying."""
-
-    reason: str
-    detail: str
-    response: httpx.Response | None = None
-
-
 class GongClient:
-    """Gong's CRM schema API behind crmform's Provider protocol.
+    """Gong's CRM schema API behind crmform's Provider port (and WritePreviewer).
 
     `transport`, `sleep`, `clock` and `random` are seams for tests; `on_retry` lets the CLI
-    tell the user about waits (every retry is also logged at INFO).
+    tell the user about waits, with their length (every retry is also logged at INFO, and
+    every HTTP request at DEBUG on the `crmform.gong` logger, never with a header).
     """
 
     name: str = "gong"
@@ -109,6 +107,7 @@ class GongClient:
         on_retry: Callable[[RetryNotice], None] | None = None,
     ) -> None:
         self._settings = settings
+        self._say = Explainer(settings)
         self._transport = transport
         self._sleep = sleep
         self._clock = clock
@@ -149,33 +148,40 @@ class GongClient:
         types = list(ObjectType) if object_type is None else [ObjectType(object_type)]
         result: dict[ObjectType, RemoteSchema] = {}
         for each in types:
-            call = _Call("GET", _checked_id(integration_id), each, "read")
+            call = Call("GET", checked_id(integration_id), each, "read")
             response = self._request(call, None)
-            payload = self._json(call, response)
+            payload = self._say.json_body(call, response)
+            request_id = self._say.scrub_id(request_id_of(response, payload))
             try:
-                fields = parse_selected_fields(payload, each)
+                fields, extra = decode_listing(payload, each)
             except ValueError as exc:
                 raise ProviderError(
-                    f"Gong's answer to {call.describe()} is not what crmform expects: {exc}.",
-                    request_id=request_id_of(response, payload),
+                    f"Gong's answer to {call.describe()} is not what crmform expects: "
+                    f"{self._settings.scrub(str(exc))}. Nothing was read from it.",
+                    status=response.status_code,
+                    request_id=request_id,
                 ) from None
-            result[each] = RemoteSchema(each, fields, request_id_of(response, payload))
+            result[each] = RemoteSchema(each, fields, request_id, extra)
         return result
 
     def write_schema(
-        self, integration_id: int, object_type: ObjectType, body: Sequence[FieldPayload]
+        self, integration_id: int, object_type: ObjectType, writes: Sequence[FieldWrite]
     ) -> WriteResult:
         """POST the complete field list; a retry resends the identical bytes."""
-        call = _Call("POST", _checked_id(integration_id), ObjectType(object_type), "upload")
-        content = json.dumps([dict(item) for item in body], ensure_ascii=False).encode("utf-8")
-        response = self._request(call, content)
-        payload: object = None
-        if response.content:
-            try:
-                payload = response.json()
-            except ValueError:
-                payload = None
-        return WriteResult(response.status_code, request_id_of(response, payload))
+        call = Call("POST", checked_id(integration_id), ObjectType(object_type), "upload")
+        response = self._request(call, encode_body(writes))
+        payload = json_or_none(response)
+        request_id = payload.get("requestId") if isinstance(payload, dict) else None
+        if not isinstance(request_id, str) or not request_id.strip():
+            raise self._say.not_gongs_answer(call, response)
+        return WriteResult(response.status_code, self._say.scrub_id(request_id))
+
+    def preview_write(
+        self, integration_id: int, object_type: ObjectType, writes: Sequence[FieldWrite]
+    ) -> RequestPreview:
+        settings = self._settings
+        preview = GongPreview(settings.base_url, settings.base_url_source)
+        return preview.preview_write(integration_id, object_type, writes)
 
     # -- transport, pacing and retries ----------------------------------------------------
 
@@ -198,7 +204,7 @@ class GongClient:
                 self._sleep(wait)
         self._last_start = self._clock()
 
-    def _request(self, call: _Call, content: bytes | None) -> httpx.Response:
+    def _request(self, call: Call, content: bytes | None) -> httpx.Response:
         settings = self._settings
         headers = {"Authorization": settings.authorization()}
         if content is not None:
@@ -206,42 +212,33 @@ class GongClient:
         started = self._clock()
         deadline = started + settings.max_retry_seconds
         attempt = 0
+        # Once any attempt of a POST may have reached Gong, only a definite answer (a 2xx or
+        # a 4xx) to a later one ends the uncertainty: the body is identical every time.
+        may_have_landed = False
         while True:
             attempt += 1
             self._pace()
-            try:
-                response = self._client().request(
-                    call.method, SCHEMA_PATH, params=call.params, content=content, headers=headers
-                )
-            except httpx.TimeoutException as exc:
-                failure = _Failure(
-                    "a timeout", f"no answer within {settings.timeout:g}s ({type(exc).__name__})"
-                )
-            except httpx.TransportError as exc:
-                failure = _Failure(
-                    "a connection error",
-                    f"could not reach {settings.base_url} ({type(exc).__name__}: {exc}); check "
-                    f"{settings.base_url_source} (your tenant's Gong API host) and the network",
-                )
-            else:
-                status = response.status_code
-                if response.is_success:
-                    return response
-                if status != 429 and status < 500:
-                    raise self._rejected(call, response)
-                failure = _Failure(
-                    f"HTTP {status}",
-                    f"{call.method} {SCHEMA_PATH} answered HTTP {status}",
-                    response,
-                )
-            delay = self._delay(attempt, failure.response)
+            sent = self._clock()
+            failure = self._attempt(call, content, headers, sent)
+            if isinstance(failure, httpx.Response):
+                return failure
+            may_have_landed = may_have_landed or (call.method == "POST" and failure.reached)
+            delay, asked = self._delay(attempt, failure.response)
             elapsed = self._clock() - started
             if attempt >= settings.max_attempts:
-                raise self._exhausted(call, attempt, elapsed, failure, "")
+                raise self._say.exhausted(call, attempt, elapsed, failure, "", may_have_landed)
             if self._clock() + delay > deadline:
-                limit = f" (the next retry, in {delay:.1f}s, would pass the "
-                limit += f"{settings.max_retry_seconds:g}s retry time limit)"
-                raise self._exhausted(call, attempt, elapsed, failure, limit)
+                left = max(0.0, deadline - self._clock())
+                if asked:
+                    limit = (
+                        f" (Gong asked to wait {delay:.1f}s before trying again (Retry-After), "
+                        f"more than the {left:.1f}s left of the {settings.max_retry_seconds:g}s "
+                        f"retry time limit; to wait that long, raise {FLAG_MAX_RETRY_SECONDS})"
+                    )
+                else:
+                    limit = f" (the next retry, in {delay:.1f}s, would pass the "
+                    limit += f"{settings.max_retry_seconds:g}s retry time limit)"
+                raise self._say.exhausted(call, attempt, elapsed, failure, limit, may_have_landed)
             notice = RetryNotice(
                 call.method,
                 SCHEMA_PATH,
@@ -250,101 +247,76 @@ class GongClient:
                 settings.max_attempts,
                 failure.reason,
                 delay,
+                asked,
             )
             log.info("%s", notice)
             if self._on_retry is not None:
                 self._on_retry(notice)
             self._sleep(delay)
 
-    def _delay(self, attempt: int, response: httpx.Response | None) -> float:
-        """Retry-After when the server gives one (capped), else backoff with full jitter."""
+    def _attempt(
+        self, call: Call, content: bytes | None, headers: dict[str, str], sent: float
+    ) -> httpx.Response | Failure:
+        """One HTTP request: the response to return, or why it is worth retrying. A 4xx
+        other than 429 is Gong's definite no, raised at once."""
+        settings = self._settings
+        try:
+            response = self._client().request(
+                call.method, SCHEMA_PATH, params=call.params, content=content, headers=headers
+            )
+        except httpx.TimeoutException as exc:
+            self._log(call, type(exc).__name__, sent, None)
+            return Failure(
+                "a timeout",
+                f"no answer within {settings.timeout:g}s ({type(exc).__name__})",
+                f"no answer within {settings.timeout:g}s ({type(exc).__name__})",
+                isinstance(exc, _MAY_HAVE_REACHED),
+            )
+        except httpx.TransportError as exc:
+            self._log(call, type(exc).__name__, sent, None)
+            cause = self._say.scrub_short(f"{type(exc).__name__}: {exc}", SNIPPET_MAX)
+            return Failure(
+                "a connection error",
+                f"could not reach {settings.base_url} ({cause}); check "
+                f"{settings.base_url_source} (your tenant's Gong API host) and the network",
+                f"the connection failed ({self._say.scrub_short(cause, CAME_BACK_MAX)})",
+                isinstance(exc, _MAY_HAVE_REACHED),
+            )
+        status = response.status_code
+        self._log(call, str(status), sent, response)
+        if response.is_success:
+            return response
+        if status != 429 and status < 500:
+            raise self._say.rejected(call, response)
+        return Failure(
+            f"HTTP {status}",
+            f"{call.method} {SCHEMA_PATH} answered HTTP {status}",
+            f"HTTP {status}",
+            status >= 500,
+            response,
+        )
+
+    def _delay(self, attempt: int, response: httpx.Response | None) -> tuple[float, bool]:
+        """Retry-After in full when the server gives one (True), else backoff with full
+        jitter (False). Waiting less than Gong asked for would only earn another 429."""
         if response is not None:
             wait = retry_after_seconds(response)
             if wait is not None:
-                return min(wait, self._settings.retry_after_cap)
-        return self._random() * min(BACKOFF_MAX, BACKOFF_BASE * 2.0 ** (attempt - 1))
+                return wait, True
+        return self._random() * min(BACKOFF_MAX, BACKOFF_BASE * 2.0 ** (attempt - 1)), False
 
-    # -- errors -------------------------------------------------------------------------
-
-    def _scrub(self, text: str) -> str:
-        """Mask credentials a server might echo back. Our own messages only ever name them;
-        very short values are left alone, as masking them would garble the text."""
-        for secret in self._settings.secrets():
-            if len(secret) >= 8:
-                text = text.replace(secret, "***")
-        return text
-
-    def _error(self, message: str, response: httpx.Response | None) -> ProviderError:
-        if response is None:
-            return ProviderError(message)
-        errors, request_id, snippet = error_details(self._scrub(response.text))
-        if snippet:
-            message += f" The response was not JSON: {snippet!r}."
-        return ProviderError(
-            message,
-            status=response.status_code,
-            errors=errors,
-            request_id=request_id or request_id_of(response, None),
+    def _log(self, call: Call, outcome: str, sent: float, response: httpx.Response | None) -> None:
+        """One DEBUG line per HTTP request: method, path and query, status (or the failure),
+        time taken and requestId. Never a header, never a body."""
+        if not log.isEnabledFor(logging.DEBUG):
+            return
+        took = self._clock() - sent
+        request_id = None
+        if response is not None:
+            request_id = request_id_of(response, None)
+            if request_id is None and len(response.content) <= 65536:
+                request_id = request_id_of(response, json_or_none(response))
+        shown = self._say.scrub_short(request_id, CAME_BACK_MAX) if request_id else "none"
+        log.debug(
+            "%s %s -> %s in %.3fs (requestId %s)", call.method, call.target, outcome, took, shown
         )
-
-    def _rejected(self, call: _Call, response: httpx.Response) -> ProviderError:
-        settings = self._settings
-        status = response.status_code
-        message = (
-            f"Gong rejected {call.describe()}: {call.method} {SCHEMA_PATH} answered HTTP {status}."
-        )
-        if status in (401, 403):
-            if settings.auth_kind == "bearer":
-                message += (
-                    f" Check {settings.credential_source}: the token needs scope {SCHEMA_SCOPE} "
-                    f"and your tenant's base URL (api_base_url_for_customer) in "
-                    f"{settings.base_url_source}."
-                )
-            else:
-                message += (
-                    f" Check {settings.credential_source}: the access key and its secret must "
-                    f"be valid for {settings.base_url}."
-                )
-        elif status == 404:
-            message += (
-                f" Check that {settings.base_url} is your tenant's Gong API host "
-                f"({settings.base_url_source}), and that the CRM API is enabled for your Gong plan."
-            )
-        elif 300 <= status < 400 and response.headers.get("location"):
-            message += (
-                f" It redirects to {response.headers['location']}; set "
-                f"{settings.base_url_source} to the address Gong expects."
-            )
-        return self._error(message, response)
-
-    def _exhausted(
-        self, call: _Call, attempts: int, elapsed: float, failure: _Failure, limit: str
-    ) -> ProviderError:
-        tries = f"{attempts} attempt{'s' if attempts != 1 else ''}"
-        message = (
-            f"Gong did not complete {call.describe()}: gave up after {tries} over "
-            f"{elapsed:.1f}s{limit}; last error: {failure.detail}."
-        )
-        return self._error(message, failure.response)
-
-    def _json(self, call: _Call, response: httpx.Response) -> object:
-        try:
-            return json.loads(response.content)
-        except ValueError:
-            snippet = " ".join(self._scrub(response.text).split())[:200]
-            raise ProviderError(
-                f"Gong answered {call.describe()} with HTTP {response.status_code} but not "
-                f"with JSON: {snippet!r}. Check that {self._settings.base_url} "
-                f"({self._settings.base_url_source}) is your tenant's Gong API host.",
-                status=response.status_code,
-            ) from None
-
-
-def _checked_id(integration_id: int) -> int:
-    if isinstance(integration_id, bool) or not isinstance(integration_id, int):
-        raise ProviderError(f"A Gong integrationId must be an integer; got {integration_id!r}.")
-    if not 0 < integration_id <= INTEGRATION_ID_MAX:
-        raise ProviderError(
-            f"A Gong integrationId must be a positive 64-bit integer; got {integration_id}."
-        )
-    return integration_id

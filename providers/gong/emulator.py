@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import json
 import math
 import os
 import random as _random
 import sys
-import tempfile
 import threading
 import time
 import traceback
@@ -31,6 +31,15 @@ from typing import Any
 from urllib.parse import parse_qs
 from wsgiref.types import StartResponse, WSGIEnvironment
 
+from crmform.providers.gong.emulator_faults import (
+    NOT_JSON_PAGE,
+    READ_TIMEOUT_KEY,
+    DroppedConnection,
+    Fault,
+    FaultKind,
+    LateAnswer,
+    RandomFaults,
+)
 from crmform.providers.gong.emulator_rules import (
     FIELD_TYPES,
     OBJECT_TYPES,
@@ -43,6 +52,7 @@ from crmform.providers.gong.emulator_rules import (
     validate_items,
 )
 from crmform.providers.gong.emulator_server import serve
+from crmform.providers.gong.emulator_store import check_data_path, load, save
 
 # The vocabulary is spelled out in emulator_rules and stays importable from here.
 __all__ = [
@@ -58,7 +68,6 @@ __all__ = [
 
 SCHEMA_PATH = "/v2/crm/entity-schema"
 CONTENT_TYPE = "application/json;charset=UTF-8"
-DATA_VERSION = 1
 
 Schema = dict[str, JsonDict]  # uniqueName -> stored field, in the order fields were added
 
@@ -83,32 +92,52 @@ class DestroyEvent:
     what: str
 
 
-@dataclass(slots=True)
-class _Fault:
-    status: int
-    times: int
-    method: str | None
-    path: str | None
-    object_type: str | None
-    errors: tuple[str, ...]
-    retry_after: int | None
-    after_apply: bool
-
-    def matches(self, method: str, path: str, object_type: str | None, after_apply: bool) -> bool:
-        return (
-            self.times > 0
-            and self.after_apply == after_apply
-            and self.method in (None, method)
-            and self.path in (None, path)
-            and self.object_type in (None, object_type)
-        )
-
-
 @dataclass(frozen=True, slots=True)
 class _Answer:
+    """An answer: Gong's JSON `body` (the requestId is added), or a `page` of HTML instead."""
+
     status: int
     body: JsonDict
     headers: tuple[tuple[str, str], ...] = ()
+    page: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Incoming:
+    """What the emulator reads of one request, once (a late landing replays it)."""
+
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    body: object
+    authorization: str
+
+    @classmethod
+    def read(cls, environ: WSGIEnvironment) -> _Incoming:
+        return cls(
+            str(environ.get("REQUEST_METHOD", "GET")).upper(),
+            str(environ.get("PATH_INFO", "")),
+            parse_qs(str(environ.get("QUERY_STRING", "")), keep_blank_values=True),
+            read_json(environ),
+            str(environ.get("HTTP_AUTHORIZATION", "")),
+        )
+
+    @property
+    def object_type(self) -> str | None:
+        return self.query.get("objectType", [None])[0]
+
+    def recorded(self) -> RecordedRequest:
+        return RecordedRequest(
+            self.method, self.path, {k: v[0] for k, v in self.query.items()}, self.body
+        )
+
+
+class _Garbled(Exception):
+    """Ends handling with a page that is not Gong's JSON."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(status)
+        self.status = status
 
 
 class GongEmulator:
@@ -122,7 +151,11 @@ class GongEmulator:
       Gong's documented example does even for PICKLIST fields.
     - `upload_status`: 201 (the spec) or 200 (what a live tenant answered).
     - `data_path`: keep the schema in this JSON file (loaded now, rewritten atomically).
-    - `rng`/`clock`: seeds or a random.Random for request ids; the clock for rate limiting.
+    - `rng`/`clock`/`sleep`: seeds or a random.Random for request ids; the clock for rate
+      limiting and late landings; how a delay fault waits.
+
+    Faults (see emulator_faults): `fail_next`, `drop_next`, `garble_next`, `delay_next`,
+    `add_fault` and `fail_randomly`; `land_late` lands uploads whose delay has passed.
     """
 
     def __init__(
@@ -138,6 +171,7 @@ class GongEmulator:
         data_path: str | os.PathLike[str] | None = None,
         rng: _random.Random | int | None = None,
         clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         if (access_key is None) != (secret is None):
             raise ValueError("access_key and secret go together")
@@ -156,14 +190,19 @@ class GongEmulator:
         self._data_path = Path(data_path) if data_path is not None else None
         self._rng = rng if isinstance(rng, _random.Random) else _random.Random(rng)
         self._clock = clock
+        self._sleep = sleep
         self._lock = threading.RLock()
         self._starts: deque[float] = deque()
-        self._faults: list[_Fault] = []
+        self._faults: list[Fault] = []
+        self._random_faults: RandomFaults | None = None
+        self._late: list[tuple[float, _Incoming]] = []
         self._schemas: dict[tuple[int, str], Schema] = {}
         self.requests: list[RecordedRequest] = []
         self.events: list[DestroyEvent] = []
-        if self._data_path is not None and self._data_path.exists():
-            self._load(self._data_path)
+        if self._data_path is not None:
+            check_data_path(self._data_path)
+            if self._data_path.exists():
+                self._schemas = load(self._data_path)
 
     # -- test and CLI helpers -----------------------------------------------------------
 
@@ -185,22 +224,101 @@ class GongEmulator:
         With `after_apply`, a POST is carried out first and only its answer replaced: an
         ambiguous failure, as when a connection drops after Gong saved the schema.
         """
-        fault = _Fault(
-            status,
-            times,
-            method,
-            path,
-            object_type,
-            tuple(errors) or (HTTPStatus(status).phrase,),
-            retry_after,
-            after_apply,
+        self.add_fault(
+            Fault(
+                FaultKind.STATUS,
+                times,
+                status,
+                method,
+                path,
+                object_type,
+                tuple(errors),
+                retry_after,
+                after_apply,
+            )
         )
+
+    def drop_next(
+        self,
+        times: int = 1,
+        *,
+        method: str | None = None,
+        object_type: str | None = None,
+        after_apply: bool = False,
+    ) -> None:
+        """Close the connection of the next `times` matching requests without an answer
+        (after carrying out an upload, with `after_apply`)."""
+        self.add_fault(
+            Fault(
+                FaultKind.DROP,
+                times,
+                method=method,
+                object_type=object_type,
+                after_apply=after_apply,
+            )
+        )
+
+    def garble_next(
+        self,
+        times: int = 1,
+        *,
+        status: int = 200,
+        method: str | None = None,
+        object_type: str | None = None,
+        after_apply: bool = False,
+    ) -> None:
+        """Answer the next `times` matching requests with `status` and an HTML page instead
+        of Gong's JSON, as a captive portal or a proxy would (after carrying out an upload,
+        with `after_apply`)."""
+        self.add_fault(
+            Fault(
+                FaultKind.NOT_JSON,
+                times,
+                status,
+                method,
+                object_type=object_type,
+                after_apply=after_apply,
+            )
+        )
+
+    def delay_next(
+        self,
+        seconds: float,
+        times: int = 1,
+        *,
+        method: str | None = None,
+        object_type: str | None = None,
+    ) -> None:
+        """Handle the next `times` matching requests `seconds` late. Longer than the client's
+        timeout, an upload lands after the client gave up: over HTTP the server waits (other
+        requests are served meanwhile); in process (EmulatorTransport) the client gets its
+        timeout at once and the upload lands once the emulator's clock passed the delay."""
+        self.add_fault(
+            Fault(FaultKind.DELAY, times, method=method, object_type=object_type, seconds=seconds)
+        )
+
+    def add_fault(self, fault: Fault) -> None:
+        """Add a rule (see emulator_faults.parse_fault for rules written as words)."""
         with self._lock:
             self._faults.append(fault)
+
+    def fail_randomly(
+        self, seed: int, rate: float, limit: int, *, method: str | None = "POST"
+    ) -> None:
+        """Seeded, bounded random faults on requests matching `method` (see RandomFaults)."""
+        with self._lock:
+            self._random_faults = RandomFaults(seed, rate, limit, method)
+
+    def land_late(self, *, all_of_them: bool = False) -> int:
+        """Land the delayed uploads whose time has come (every one, with `all_of_them`);
+        returns how many landed. Every request, and `schema`, does this first."""
+        with self._lock:
+            return self._land_due(all_of_them)
 
     def schema(self, integration_id: int, object_type: str) -> list[JsonDict]:
         """The live fields of one object type, in the order they were added."""
         with self._lock:
+            self._land_due()
             stored = self._schemas.get((integration_id, object_type), {})
             return [json.loads(json.dumps(f)) for f in stored.values()]
 
@@ -222,56 +340,106 @@ class GongEmulator:
     # -- WSGI -----------------------------------------------------------------------------
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> list[bytes]:
+        incoming = _Incoming.read(environ)
         with self._lock:
+            self._land_due()
             request_id = "".join(self._rng.choices("abcdefghijklmnopqrstuvwxyz0123456789", k=19))
-            try:
-                answer = self._handle(environ)
-            except Rejected as rejected:
-                answer = _Answer(
-                    rejected.status, {"errors": list(rejected.errors)}, rejected.headers
-                )
-            except Exception:
-                traceback.print_exc(file=environ.get("wsgi.errors", sys.stderr))
-                answer = _Answer(500, {"errors": ["Unexpected error"]})
-        body = json.dumps({"requestId": request_id, **answer.body}).encode("utf-8")
+            self.requests.append(incoming.recorded())
+        try:
+            answer = self._answer(incoming, environ.get(READ_TIMEOUT_KEY))
+        except Rejected as rejected:
+            answer = _Answer(rejected.status, {"errors": list(rejected.errors)}, rejected.headers)
+        except _Garbled as garbled:
+            answer = _Answer(garbled.status, {}, page=NOT_JSON_PAGE)
+        except (DroppedConnection, LateAnswer):
+            raise
+        except Exception:
+            traceback.print_exc(file=environ.get("wsgi.errors", sys.stderr))
+            answer = _Answer(500, {"errors": ["Unexpected error"]})
+        if answer.page is not None:
+            body, kind = answer.page.encode("utf-8"), "text/html;charset=UTF-8"
+            headers: list[tuple[str, str]] = []
+        else:
+            body = json.dumps({"requestId": request_id, **answer.body}).encode("utf-8")
+            kind, headers = CONTENT_TYPE, [("x-traceid", request_id)]
         start_response(
             f"{answer.status} {HTTPStatus(answer.status).phrase}",
             [
-                ("Content-Type", CONTENT_TYPE),
+                ("Content-Type", kind),
                 ("Content-Length", str(len(body))),
-                ("x-traceid", request_id),
+                *headers,
                 *answer.headers,
             ],
         )
         return [body]
 
-    def _handle(self, environ: WSGIEnvironment) -> _Answer:
-        method = str(environ.get("REQUEST_METHOD", "GET")).upper()
-        path = str(environ.get("PATH_INFO", ""))
-        query = parse_qs(str(environ.get("QUERY_STRING", "")), keep_blank_values=True)
-        body = read_json(environ)
-        self.requests.append(
-            RecordedRequest(method, path, {k: v[0] for k, v in query.items()}, body)
-        )
-        self._check_rate()
-        object_type = query.get("objectType", [None])[0]
-        self._inject(method, path, object_type, after_apply=False)
-        self._check_auth(environ)
+    def _answer(self, incoming: _Incoming, read_timeout: object) -> _Answer:
+        with self._lock:
+            self._check_rate()
+            fault = self._take(incoming, after_apply=False)
+        if fault is not None and fault.kind is FaultKind.DELAY:
+            if isinstance(read_timeout, int | float) and fault.seconds > read_timeout:
+                due = self._clock() + fault.seconds
+                with self._lock:
+                    self._late.append((due, incoming))
+                raise LateAnswer(due)
+            self._sleep(fault.seconds)  # outside the lock: other requests go on meanwhile
+            fault = None
+        with self._lock:
+            if fault is not None:
+                _fire(fault)
+            return self._handle(incoming)
+
+    def _handle(self, incoming: _Incoming, *, late: bool = False) -> _Answer:
+        """Gong's rules; `late` for a delayed upload landing (no after-apply rule fires)."""
+        method, path = incoming.method, incoming.path
+        self._check_auth(incoming.authorization)
         if path != SCHEMA_PATH:
             raise Rejected(404, f"No endpoint {method} {path}")
         if method not in ("GET", "POST"):
             raise Rejected(
                 405, f"Method {method} is not supported", headers=(("Allow", "GET, POST"),)
             )
-        integration_id = read_integration_id(query)
-        types = read_object_types(query, required=method == "POST")
+        integration_id = read_integration_id(incoming.query)
+        types = read_object_types(incoming.query, required=method == "POST")
         if method == "GET":
             return _Answer(
                 200, {"objectTypeToSelectedFields": self._listing(integration_id, types)}
             )
-        self._upload(integration_id, types[0], body)
-        self._inject(method, path, object_type, after_apply=True)
+        self._upload(integration_id, types[0], incoming.body)
+        fault = None if late else self._take(incoming, after_apply=True)
+        if fault is not None:
+            _fire(fault)
         return _Answer(self._upload_status, {})
+
+    def _take(self, incoming: _Incoming, *, after_apply: bool) -> Fault | None:
+        """The rule that fires for this request at this point, if any (counted down)."""
+        method, path, object_type = incoming.method, incoming.path, incoming.object_type
+        for fault in self._faults:
+            if fault.matches(method, path, object_type, after_apply):
+                fault.times -= 1
+                return fault
+        if after_apply or self._random_faults is None:
+            return None
+        drawn = self._random_faults.draw(method)
+        if drawn is not None and drawn.after_apply:
+            # Fires once this very request was carried out.
+            drawn.method, drawn.path, drawn.object_type = method, path, object_type
+            self._faults.append(drawn)
+            return None
+        return drawn
+
+    def _land_due(self, all_of_them: bool = False) -> int:
+        now = self._clock()
+        due = [(t, i) for t, i in self._late if all_of_them or t <= now]
+        if not due:
+            return 0
+        self._late = [(t, i) for t, i in self._late if not (all_of_them or t <= now)]
+        for _, incoming in sorted(due, key=lambda pair: pair[0]):
+            # As Gong would, late: a landing it rejects changes nothing, and nobody hears.
+            with contextlib.suppress(Rejected):
+                self._handle(incoming, late=True)
+        return len(due)
 
     def _check_rate(self) -> None:
         if self._rate_limit is None:
@@ -284,21 +452,9 @@ class GongEmulator:
             raise Rejected(429, "API request limit exceeded", headers=(("Retry-After", str(wait)),))
         self._starts.append(now)
 
-    def _inject(
-        self, method: str, path: str, object_type: str | None, *, after_apply: bool
-    ) -> None:
-        for fault in self._faults:
-            if fault.matches(method, path, object_type, after_apply):
-                fault.times -= 1
-                headers = (
-                    () if fault.retry_after is None else (("Retry-After", str(fault.retry_after)),)
-                )
-                raise Rejected(fault.status, *fault.errors, headers=headers)
-
-    def _check_auth(self, environ: WSGIEnvironment) -> None:
+    def _check_auth(self, header: str) -> None:
         if self._basic is None and self._bearer is None:
             return
-        header = str(environ.get("HTTP_AUTHORIZATION", ""))
         if not header:
             raise Rejected(401, "Access denied: the request has no Authorization header")
         scheme, _, value = header.partition(" ")
@@ -376,45 +532,16 @@ class GongEmulator:
     def _event(self, integration_id: int, object_type: str, name: str, what: str) -> None:
         self.events.append(DestroyEvent(integration_id, object_type, name, what))
 
-    # -- persistence ----------------------------------------------------------------------
-
     def _save(self) -> None:
-        if self._data_path is None:
-            return
-        data: JsonDict = {"version": DATA_VERSION, "schemas": {}}
-        for (integration_id, object_type), schema in sorted(self._schemas.items()):
-            by_type = data["schemas"].setdefault(str(integration_id), {})
-            by_type[object_type] = list(schema.values())
-        text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-        folder = self._data_path.parent
-        fd, tmp = tempfile.mkstemp(prefix=f".{self._data_path.name}.", dir=folder)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
-                out.write(text)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(tmp, self._data_path)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+        if self._data_path is not None:
+            save(self._data_path, self._schemas)
 
-    def _load(self, path: Path) -> None:
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            if data.get("version") != DATA_VERSION:
-                raise ValueError(f"unsupported version {data.get('version')!r}")
-            for integration_id, by_type in data["schemas"].items():
-                for object_type, fields in by_type.items():
-                    if object_type not in OBJECT_TYPES:
-                        raise ValueError(f"unknown object type {object_type!r}")
-                    problems, items = validate_items(fields)
-                    if problems:
-                        raise ValueError("; ".join(problems))
-                    self._schemas[(int(integration_id), object_type)] = {
-                        item["uniqueName"]: {k: v for k, v in item.items() if k != "isDeleted"}
-                        for item in items
-                    }
-        except (OSError, ValueError, TypeError, KeyError, AttributeError) as exc:
-            raise ValueError(
-                f"Cannot read the emulator data file {path}: {exc}. Fix or delete it."
-            ) from exc
+
+def _fire(fault: Fault) -> None:
+    """Carry out a rule that ends the request: an error, a dropped connection, a page."""
+    if fault.kind is FaultKind.DROP:
+        raise DroppedConnection("the emulator dropped the connection (a fault rule)")
+    if fault.kind is FaultKind.NOT_JSON:
+        raise _Garbled(fault.status)
+    headers = () if fault.retry_after is None else (("Retry-After", str(fault.retry_after)),)
+    raise Rejected(fault.status, *fault.errors, headers=headers)

@@ -8,14 +8,17 @@ without ever printing a secret.
 from __future__ import annotations
 
 import base64
+import html
+import ipaddress
+import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TypeVar
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 from crmform.engine.errors import ProviderError
-from crmform.engine.model import ObjectType
+from crmform.engine.model import INTEGRATION_ID_MAX, ObjectType
 
 _T = TypeVar("_T")
 
@@ -28,12 +31,12 @@ ENV_ACCESS_KEY = "GONG_ACCESS_KEY"
 ENV_ACCESS_KEY_SECRET = "GONG_ACCESS_KEY_SECRET"
 ENV_BEARER_TOKEN = "GONG_BEARER_TOKEN"
 ENV_RATE_LIMIT = "GONG_RATE_LIMIT"
+ENV_ALLOW_INSECURE_HTTP = "GONG_ALLOW_INSECURE_HTTP"
 
 DEFAULT_RATE = 3.0
 DEFAULT_MAX_ATTEMPTS = 5
 DEFAULT_MAX_RETRY_SECONDS = 120.0
 DEFAULT_TIMEOUT = 30.0
-DEFAULT_RETRY_AFTER_CAP = 60.0
 
 BASIC_SOURCE = f"{ENV_ACCESS_KEY}/{ENV_ACCESS_KEY_SECRET}"
 
@@ -44,6 +47,11 @@ FLAG_ACCESS_KEY = "--access-key"
 FLAG_ACCESS_KEY_SECRET = "--access-key-secret"
 FLAG_BEARER_TOKEN = "--bearer-token"
 FLAG_RATE_LIMIT = "--rate-limit"
+FLAG_MAX_RETRY_SECONDS = "--max-retry-seconds"
+FLAG_ALLOW_INSECURE_HTTP = "--allow-insecure-http"
+
+# Short secrets are not masked in echoed text: masking "abc" would garble any message.
+_MIN_SCRUBBED = 8
 
 NO_CREDENTIALS = (
     f"No Gong credentials: set {ENV_ACCESS_KEY} and {ENV_ACCESS_KEY_SECRET} (Basic auth), "
@@ -59,8 +67,10 @@ class GongSettings:
     `credential_source` and `base_url_source` name where values came from, for messages
     (by default the environment variables of the credential kind given).
     Pacing: at most `rate` request starts per second; a failing request is tried at most
-    `max_attempts` times within `max_retry_seconds`; a Retry-After is honoured up to
-    `retry_after_cap` seconds.
+    `max_attempts` times within `max_retry_seconds`, and a Retry-After is always waited out
+    in full (when it asks for longer than that limit leaves, the client stops instead).
+    `allow_insecure_http` lets a plain http:// base URL name a host other than this machine,
+    which sends the credentials unencrypted.
     """
 
     base_url: str = DEFAULT_BASE_URL
@@ -73,10 +83,13 @@ class GongSettings:
     max_attempts: int = DEFAULT_MAX_ATTEMPTS
     max_retry_seconds: float = DEFAULT_MAX_RETRY_SECONDS
     timeout: float = DEFAULT_TIMEOUT
-    retry_after_cap: float = DEFAULT_RETRY_AFTER_CAP
+    allow_insecure_http: bool = False
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "base_url", _checked_base_url(self.base_url, self.base_url_source))
+        url = check_base_url(self.base_url, self.base_url_source)
+        if not self.allow_insecure_http:
+            _refuse_insecure_http(url, self.base_url_source)
+        object.__setattr__(self, "base_url", url)
         basic = bool(self.access_key) and bool(self.access_key_secret)
         if bool(self.access_key) != bool(self.access_key_secret) or not (
             basic or self.bearer_token
@@ -93,7 +106,6 @@ class GongSettings:
         _require_positive("The Gong request rate (requests per second)", self.rate)
         _require_positive("The Gong request timeout (seconds)", self.timeout)
         _require_positive("The Gong retry time limit (seconds)", self.max_retry_seconds)
-        _require_positive("The Gong Retry-After cap (seconds)", self.retry_after_cap)
         if isinstance(self.max_attempts, bool) or self.max_attempts < 1:
             raise ProviderError(
                 f"The number of Gong request attempts must be at least 1; got {self.max_attempts}."
@@ -104,7 +116,7 @@ class GongSettings:
             f"GongSettings(base_url={self.base_url!r}, auth={self.auth_kind!r}, "
             f"credentials from {self.credential_source}, rate={self.rate:g}/s, "
             f"max_attempts={self.max_attempts}, max_retry_seconds={self.max_retry_seconds:g}, "
-            f"timeout={self.timeout:g}, retry_after_cap={self.retry_after_cap:g})"
+            f"timeout={self.timeout:g}, allow_insecure_http={self.allow_insecure_http})"
         )
 
     __str__ = __repr__
@@ -122,9 +134,32 @@ class GongSettings:
         return "Basic " + base64.b64encode(pair).decode("ascii")
 
     def secrets(self) -> tuple[str, ...]:
-        """The values to scrub from any text shown to a user (e.g. an echoed server message)."""
-        values = (self.access_key_secret, self.bearer_token, self.authorization())
-        return tuple(v for v in values if v)
+        """The values to scrub from any text shown to a user (e.g. an echoed server message),
+        longest first so that no longer secret is left half-masked by a shorter one inside it:
+        the secret and the token, their base64 and percent-encoded forms, and the Basic token
+        (base64 of key:secret) with and without its `Basic ` prefix."""
+        values: set[str] = set()
+        for raw in (self.access_key_secret, self.bearer_token):
+            if raw:
+                values |= {raw, _b64(raw), quote(raw, safe="")}
+                # As it reads in a body that could not be decoded (JSON or HTML escaped).
+                values |= {json.dumps(raw)[1:-1], json.dumps(raw, ensure_ascii=False)[1:-1]}
+                values.add(html.escape(raw))
+        if self.access_key and self.access_key_secret:
+            pair = _b64(f"{self.access_key}:{self.access_key_secret}")
+            values |= {pair, f"Basic {pair}"}
+        if self.bearer_token:
+            values.add(f"Bearer {self.bearer_token}")
+        kept = (v for v in values if len(v) >= _MIN_SCRUBBED)
+        return tuple(sorted(kept, key=lambda v: (-len(v), v)))
+
+    def scrub(self, text: str) -> str:
+        """`text` with every credential (see `secrets`) masked as ***. Run it on decoded text
+        (after JSON decoding, before any repr or cut), where a secret appears as itself."""
+        for secret in self.secrets():
+            if secret in text:
+                text = text.replace(secret, "***")
+        return text
 
     @classmethod
     def from_env(
@@ -139,12 +174,14 @@ class GongSettings:
         max_attempts: int | None = None,
         max_retry_seconds: float | None = None,
         timeout: float | None = None,
-        retry_after_cap: float | None = None,
+        allow_insecure_http: bool | None = None,
     ) -> GongSettings:
         """Settings from `env` (usually os.environ); each non-None override (a CLI flag) wins.
 
         Raises ProviderError, naming variables and flags but never values, when credentials
         are missing, half a key pair, or of both kinds; or when a value is malformed.
+        `allow_insecure_http` (the --allow-insecure-http flag) is on when True or when
+        GONG_ALLOW_INSECURE_HTTP is 1 (or true, yes).
         """
         url, url_source = _pick(env, ENV_BASE_URL, base_url, FLAG_BASE_URL)
         key, key_source = _pick(env, ENV_ACCESS_KEY, access_key, FLAG_ACCESS_KEY)
@@ -177,7 +214,8 @@ class GongSettings:
             max_attempts=_or(max_attempts, DEFAULT_MAX_ATTEMPTS),
             max_retry_seconds=_or(max_retry_seconds, DEFAULT_MAX_RETRY_SECONDS),
             timeout=_or(timeout, DEFAULT_TIMEOUT),
-            retry_after_cap=_or(retry_after_cap, DEFAULT_RETRY_AFTER_CAP),
+            allow_insecure_http=bool(allow_insecure_http)
+            or _env_flag(env, ENV_ALLOW_INSECURE_HTTP),
         )
 
 
@@ -210,12 +248,26 @@ def _env_rate(env: Mapping[str, str]) -> float:
     return value
 
 
+def _env_flag(env: Mapping[str, str], var: str) -> bool:
+    raw = env.get(var, "").strip()
+    if raw.lower() in ("", "0", "false", "no"):
+        return False
+    if raw.lower() in ("1", "true", "yes"):
+        return True
+    raise ProviderError(f"{var} must be 1 (or true, yes) or 0 (or false, no); got {raw!r}.")
+
+
+def _b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode("ascii")
+
+
 def _require_positive(what: str, value: float) -> None:
     if isinstance(value, bool) or not value > 0 or math.isnan(value):
         raise ProviderError(f"{what} must be greater than 0; got {value!r}.")
 
 
-def _checked_base_url(url: str, source: str) -> str:
+def check_base_url(url: str, source: str) -> str:
+    """The base URL without trailing slash; ProviderError when it is not a plain http(s) URL."""
     example = "https://us-12345.api.gong.io"
     parts = urlsplit(url.strip())
     if "@" in url or parts.username is not None or parts.password is not None:
@@ -233,7 +285,42 @@ def _checked_base_url(url: str, source: str) -> str:
     return url.strip().rstrip("/")
 
 
+def is_loopback(host: str) -> bool:
+    """True for this machine's own addresses: localhost, 127.0.0.0/8 and ::1."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _refuse_insecure_http(url: str, source: str) -> None:
+    parts = urlsplit(url)
+    if parts.scheme != "http" or is_loopback(parts.hostname or ""):
+        return
+    raise ProviderError(
+        f"{source} is a plain http:// URL to {parts.hostname}, another machine: every request "
+        "would carry your Gong credentials unencrypted (a Basic token is only base64 of the "
+        "access key and its secret), readable and reusable by anyone on the network path, "
+        "and the schema could be altered on the way. Use https://. To accept that risk (for "
+        f"example a proxy you trust on a private network), set {ENV_ALLOW_INSECURE_HTTP}=1 or "
+        f"pass {FLAG_ALLOW_INSECURE_HTTP}."
+    )
+
+
 def schema_url(base_url: str | None, integration_id: int, object_type: ObjectType) -> str:
     """The full URL of one object type's schema (what `apply --dry-run` shows)."""
     query = urlencode({"integrationId": str(integration_id), "objectType": object_type.value})
     return f"{(base_url or DEFAULT_BASE_URL).rstrip('/')}{SCHEMA_PATH}?{query}"
+
+
+def checked_id(integration_id: int) -> int:
+    """The id itself; ProviderError unless it is a positive int64 (never a float or bool)."""
+    if isinstance(integration_id, bool) or not isinstance(integration_id, int):
+        raise ProviderError(f"A Gong integrationId must be an integer; got {integration_id!r}.")
+    if not 0 < integration_id <= INTEGRATION_ID_MAX:
+        raise ProviderError(
+            f"A Gong integrationId must be a positive 64-bit integer; got {integration_id}."
+        )
+    return integration_id

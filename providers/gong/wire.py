@@ -1,0 +1,166 @@
+"""Gong's JSON <-> crmform's Field, both directions: the items of an upload body, and the
+fields of a GET answer.
+
+Upload items are Gong's `GenericSchemaFieldRequest` (shared/gong-api.md §1); a tombstone
+sends only uniqueName, label, type, isDeleted and lastModified, as Gong's documented delete
+example does (no orderedValueList, no referenceTo). GET answers are
+`ListSelectedFieldsResponse` (§2): `uniqueName`, or `name` in Gong's documented example;
+nulls mean "unknown"; attributes crmform does not model are kept, not dropped.
+
+Pure: no requests, no retries (client.py). A malformed answer raises ValueError saying what
+was asked and what came, never an empty schema: "no fields" read from an answer that left
+the object type out would plan deleting every field.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+from crmform.engine.model import Field, FieldType, ObjectType
+from crmform.engine.ports import Extra, FieldWrite
+
+__all__ = ["Listing", "decode_listing", "encode_body", "encode_item", "preview_body"]
+
+# A JSON value of an upload item (str, bool or a list of strings).
+Item = dict[str, "str | bool | list[str]"]
+
+# What a GET answer says of one object type: its live fields, and per field (uniqueName)
+# the attributes crmform does not model.
+Listing = tuple[tuple[Field, ...], tuple[tuple[str, Extra], ...]]
+
+# The keys of a GET item that crmform reads; every other key is kept as an extra attribute.
+_MODELLED = frozenset(
+    {"uniqueName", "name", "label", "type", "referenceTo", "orderedValueList", "lastModified"}
+    | {"isDeleted"}
+)
+_SHOWN_MAX = 60
+
+
+def encode_item(write: FieldWrite) -> Item:
+    """One upload item, keys in the order Gong documents them."""
+    f = write.field
+    item: Item = {"uniqueName": f.unique_name, "label": f.label, "type": f.type.value}
+    if write.deleted:
+        item["isDeleted"] = True
+    else:
+        if f.reference_to is not None:
+            item["referenceTo"] = f.reference_to
+        if f.ordered_value_list is not None:
+            item["orderedValueList"] = list(f.ordered_value_list)
+    if f.last_modified is not None:
+        item["lastModified"] = f.last_modified
+    return item
+
+
+def encode_body(writes: Sequence[FieldWrite]) -> bytes:
+    """The exact bytes of an upload: a bare JSON array, UTF-8. A retry resends these."""
+    items = [encode_item(w) for w in writes]
+    return json.dumps(items, ensure_ascii=False).encode("utf-8")
+
+
+def preview_body(writes: Sequence[FieldWrite]) -> str:
+    """The same JSON value as `encode_body`, indented for a person to read (dry runs)."""
+    return json.dumps([encode_item(w) for w in writes], indent=2)
+
+
+def decode_listing(payload: object, object_type: ObjectType) -> Listing:
+    """The live fields of `object_type` in a GET answer; ValueError says what is malformed.
+
+    The type must be in the answer with a list (possibly empty): a missing or null entry is
+    a malformed answer. isDeleted items are skipped; null attributes become None.
+    """
+    if not isinstance(payload, dict):
+        raise ValueError(f"the body is {_kind(payload)}, not a JSON object")
+    selected = payload.get("objectTypeToSelectedFields")
+    # A missing map is not "no fields": treating it so would plan deleting everything.
+    if not isinstance(selected, dict):
+        raise ValueError("it has no objectTypeToSelectedFields object")
+    where = f"objectTypeToSelectedFields.{object_type}"
+    if object_type.value not in selected:
+        listed = ", ".join(_shown(str(k)) for k in list(selected)[:8])
+        has = f"it lists only {listed}" if listed else "it is empty"
+        raise ValueError(f"objectTypeToSelectedFields has no {object_type} entry ({has})")
+    items = selected[object_type.value]
+    if not isinstance(items, list):
+        raise ValueError(f"{where} is {_kind(items)}, not a list of fields")
+    fields: list[Field] = []
+    extras: list[tuple[str, Extra]] = []
+    for index, item in enumerate(items):
+        at = f"{where}[{index}]"
+        if not isinstance(item, dict):
+            raise ValueError(f"{at} is {_kind(item)}, not an object")
+        if item.get("isDeleted") is True:
+            continue
+        field = _field(item, at)
+        fields.append(field)
+        extra = tuple(
+            sorted(
+                (str(k), json.dumps(v, sort_keys=True, ensure_ascii=False))
+                for k, v in item.items()
+                if k not in _MODELLED
+            )
+        )
+        if extra:
+            extras.append((field.unique_name, extra))
+    return tuple(fields), tuple(extras)
+
+
+def _field(item: dict[str, object], where: str) -> Field:
+    name = item.get("uniqueName")
+    if name is None:
+        name = item.get("name")
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"{where} has neither a uniqueName nor a name")
+    where = f"{where} ({_shown(name)})"
+    label, kind = item.get("label"), item.get("type")
+    if not isinstance(label, str):
+        raise ValueError(f"{where} has no label")
+    if not isinstance(kind, str) or kind not in FieldType.__members__:
+        shown = repr(_shown(kind)) if isinstance(kind, str) else _kind(kind)
+        raise ValueError(
+            f"{where} has type {shown}, which crmform does not know; "
+            "upgrade crmform or report the new type"
+        )
+    reference, values, modified = (
+        item.get("referenceTo"),
+        item.get("orderedValueList"),
+        item.get("lastModified"),
+    )
+    if reference is not None and not isinstance(reference, str):
+        raise ValueError(f"{where} has a referenceTo that is not a string")
+    if values is not None and not (
+        isinstance(values, list) and all(isinstance(v, str) for v in values)
+    ):
+        raise ValueError(f"{where} has an orderedValueList that is not a list of strings")
+    if modified is not None and not isinstance(modified, str):
+        raise ValueError(f"{where} has a lastModified that is not a string")
+    return Field(
+        unique_name=name,
+        label=label,
+        type=FieldType(kind),
+        reference_to=reference,
+        ordered_value_list=tuple(values) if values is not None else None,
+        last_modified=modified,
+    )
+
+
+def _kind(value: object) -> str:
+    """What JSON value this is, in words (never the value itself: it may be huge)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a JSON array"
+    return "a JSON object"
+
+
+def _shown(text: str) -> str:
+    """A name from Gong's answer as it may appear in a message: escaped and cut short."""
+    escaped = "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
+    return escaped if len(escaped) <= _SHOWN_MAX else escaped[: _SHOWN_MAX - 3] + "..."
