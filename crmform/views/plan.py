@@ -14,9 +14,9 @@ def render(plan: Plan, fmt: str, color: bool, max_chars: int | None = None) -> s
     from crmform.engine.formats.plan_json import plan_to_json
 
     if fmt == "json":
-        import json
+        from crmform.engine.formats.codec import dumps_indented
 
-        return json.dumps(plan_to_json(plan), indent=2) + "\n"
+        return dumps_indented(plan_to_json(plan)) + "\n"
     if fmt == "markdown":
         from crmform.engine.render.markdown import render_markdown
 
