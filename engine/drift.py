@@ -17,6 +17,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
+from datetime import UTC, datetime
 
 from crmform.engine.model import (
     Desired,
@@ -75,8 +76,22 @@ def known(remote: Field) -> Field:
         remote.type,
         reference,
         values or None,
-        last_modified=remote.last_modified,
+        last_modified=utc_stamp(remote.last_modified),
     )
+
+
+def utc_stamp(value: str | None) -> str | None:
+    """Gong's lastModified in the one form the state keeps (`2020-12-17T13:45:01Z`): an
+    offset such as +02:00 is converted to UTC; anything unreadable is unknown (None)."""
+    if value is None or (len(value) == 20 and value.endswith("Z") and value[10] == "T"):
+        return value
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        return None
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _differing(before: Field, after: Field) -> tuple[str, ...]:

@@ -5,7 +5,6 @@ Only immutable value types live here; this module imports nothing else from crmf
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
@@ -504,6 +503,8 @@ class Plan:
         affected = self.data_affecting
         if not affected:
             return None
+        import hashlib  # only plans that affect data pay for it
+
         items = sorted(
             json.dumps(
                 [

@@ -35,10 +35,20 @@ __all__ = [
     "no_state",
     "note",
     "pending_refusal",
+    "pending_warning",
     "protected_violation",
     "reason",
     "values_phrase",
 ]
+
+
+def pending_warning(key: object, started: str) -> str:
+    """Said by plan while an upload's outcome is unknown."""
+    return (
+        f"The upload to {key} sent at {started} has no known outcome (it may have been "
+        "applied); this plan assumes it was not. `crmform apply` reads Gong first and "
+        "settles it; `crmform plan --refresh` shows what Gong has."
+    )
 
 
 def no_state(location: str) -> str:

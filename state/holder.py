@@ -34,8 +34,14 @@ def user() -> str:
         return f"uid{os.getuid()}" if hasattr(os, "getuid") else "unknown"
 
 
+# On Windows os.kill(pid, 0) sends CTRL_C_EVENT instead of probing: never call it there.
+_WINDOWS = os.name == "nt"
+
+
 def pid_alive(pid: int) -> bool:
-    if pid <= 0:  # os.kill(0, ...) would address our whole process group
+    """Whether a process of this host runs; where that cannot be probed, assume it does
+    (so its lock is never called stale by mistake)."""
+    if pid <= 0 or _WINDOWS:  # os.kill(0, ...) would address our whole process group
         return True
     try:
         os.kill(pid, 0)

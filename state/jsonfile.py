@@ -40,10 +40,13 @@ def atomic_write(target: Path, data: bytes, mode: int) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as out:
-            os.fchmod(out.fileno(), mode)
+            if hasattr(os, "fchmod"):
+                os.fchmod(out.fileno(), mode)
             out.write(data)
             out.flush()
             os.fsync(out.fileno())
+        if not hasattr(os, "fchmod"):  # Windows before Python 3.13
+            os.chmod(tmp, mode)
         os.replace(tmp, target)
     except BaseException:
         with suppress(OSError):
@@ -52,8 +55,12 @@ def atomic_write(target: Path, data: bytes, mode: int) -> None:
 
 
 def fsync_dir(directory: Path) -> None:
-    # Makes the renames themselves durable, not just the files' contents.
-    fd = os.open(directory, os.O_RDONLY)
+    # Makes the renames themselves durable, not just the files' contents. Where a folder
+    # cannot be opened (Windows), there is nothing to sync: its renames are durable there.
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except (PermissionError, IsADirectoryError):
+        return
     try:
         os.fsync(fd)
     finally:

@@ -101,7 +101,7 @@ class LocalState:
         try:
             fd = os.open(self.path.parent, os.O_RDONLY)
         except OSError:
-            yield  # a missing folder: the write itself reports it
+            yield  # a missing folder (the write itself reports it), or no folder handles
             return
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)

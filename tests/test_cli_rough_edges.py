@@ -93,3 +93,29 @@ def test_names_with_terminal_escapes_are_escaped_in_prompts_and_refusals(gong: G
     gong.cli.interactive = True
     shown = gong.apply(input="no\n")
     assert "- gong/6286478263646/ACCOUNT b\\x1b[2K (delete)" in shown.stdout
+
+
+def test_waiting_for_the_lock_is_said_once(gong: Gong):
+    import threading
+
+    from crmform.state.local import LocalState
+
+    gong.write("ACCOUNT", "a")
+    holder = LocalState(Path("crmform.state.json"))
+    held = threading.Event()
+    release = threading.Event()
+
+    def hold() -> None:
+        with holder.lock("crmform apply (someone else)"):
+            held.set()
+            release.wait(10)
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    assert held.wait(10)
+    threading.Timer(0.5, release.set).start()
+    done = gong.apply("--auto-approve", "--lock-timeout", "10")
+    thread.join(10)
+    assert done.code == 0, done.stderr
+    assert done.stderr.count("Waiting up to 10s for the state lock.") == 1
+    assert "crmform apply (someone else)" in done.stderr

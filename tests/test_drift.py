@@ -335,3 +335,19 @@ def test_addresses_are_the_union_of_state_and_files():
 @given(key=KEYS)
 def test_an_empty_remote_and_state_have_no_drift(key):
     assert drift.compare(key, None, RemoteSchema(key.object_type, ())) == ()
+
+
+@pytest.mark.parametrize(
+    ("given", "kept"),
+    [
+        ("2020-12-17T13:45:01Z", "2020-12-17T13:45:01Z"),
+        ("2020-12-17T15:45:01+02:00", "2020-12-17T13:45:01Z"),
+        ("2020-12-17T13:45:01.123Z", "2020-12-17T13:45:01Z"),
+        ("yesterday", None),
+        ("2020-12-17T13:45:01", None),  # no offset: which time is it?
+        (None, None),
+    ],
+)
+def test_gongs_last_modified_is_kept_in_the_states_one_form(given, kept):
+    # The strict state document accepts only UTC `...Z`; a refresh must never fail to save.
+    assert drift.utc_stamp(given) == kept

@@ -43,6 +43,9 @@ def test_a_delete_gong_applied_but_answered_500_is_settled_by_the_next_apply(gon
     assert gong.remote() == {"a": "STRING"}  # Gong did delete it
     assert fields_in_state() == ["a", "b"]  # the state claims nothing it does not know
     assert [p["address"] for p in stored()["pending"]] == ["gong/6286478263646/ACCOUNT"]
+    offline = gong.cli("plan", gong.dir)
+    assert "Warning: The upload to gong/6286478263646/ACCOUNT sent at" in offline.stderr
+    assert "has no known outcome" in offline.stderr
 
     again = gong.apply("--auto-approve", "--allow-destroy")
     assert again.code == 0, again.stderr
@@ -118,3 +121,15 @@ def test_refresh_records_what_gong_has_and_settles_the_pending_upload(gong: Gong
     assert gong.cli("refresh", gong.dir).code == 0
     assert fields_in_state() == ["a"]
     assert "pending" not in stored()
+
+
+def test_refresh_keeps_a_last_modified_gong_gave_with_an_offset(gong: Gong):
+    gong.write("ACCOUNT", "a")
+    assert gong.apply("--auto-approve").code == 0
+    gong.emulator.seed(
+        6286478263646, "ACCOUNT", [field("a", lastModified="2026-11-28T14:00:00+02:00")]
+    )
+    done = gong.cli("refresh", gong.dir)
+    assert done.code == 0, done.stderr
+    (recorded,) = stored()["objects"]["gong/6286478263646/ACCOUNT"]["fields"]
+    assert recorded["lastModified"] == "2026-11-28T12:00:00Z"

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 from factories import ACCOUNT, CONTACT, DEAL, INTEGRATION, fld
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from crmform.engine.model import Desired, FieldType, ObjectKey, ObjectSchema, ObjectType, State
 from crmform.engine.records import (
@@ -24,6 +26,7 @@ from crmform.engine.records import (
     Severity,
     check_files,
     record_schemas,
+    values,
 )
 from crmform.engine.records.checker import MAX_LINE_BYTES, check_stream
 from crmform.engine.records.compiled import compile_schema
@@ -539,3 +542,47 @@ def test_engine_records_imports_no_click_httpx_or_console_and_never_prints():
                 assert not name.startswith(("crmform.views", "crmform.commands")), (path, name)
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
                 assert node.func.id != "print", path
+
+
+# The date and date-time checks take a fast path by character positions; these properties
+# pin it to the spec (the regular expression and the parser) for any string.
+_DT_ALPHABET = "0123456789-T:Z+.W tz\u0660\uff11"
+
+
+@given(st.text(alphabet=_DT_ALPHABET, min_size=8, max_size=27))
+@example("2024-W09-5T12:00:00Z")
+@example("2024-03-01 12:00:00Z")
+@example("2024-03-01T12:00:00.1:00")
+@example("2024-03-01T12:00:00+0100")
+def test_the_datetime_fast_path_agrees_with_the_spec(text):
+    assert values._datetime(text) == values._datetime_spec(text)
+    assert values._date(text[:10]) == values._date_spec(text[:10])
+
+
+@given(st.datetimes(timezones=st.timezones()), st.sampled_from(["Z", "offset"]))
+def test_real_datetimes_in_gongs_form_pass(moment, form):
+    if form == "Z":
+        text = moment.replace(tzinfo=None).isoformat(timespec="seconds") + "Z"
+    else:
+        text = moment.isoformat(timespec="seconds")
+        if len(text) != 25:  # a sub-minute offset has no HH:MM form
+            return
+    assert values._datetime(text) is None, text
+    assert values._date(text[:10]) is None, text
+
+
+def test_lines_around_the_fast_path_decode_as_json_does():
+    record = json.dumps({**BASE, "revenue": "x"})
+    for variant in (
+        f"  {record}\n",
+        f"{record}\r\n",
+        f"{record}   \n",
+        f"\t{record}\t",  # the last line, without a newline
+    ):
+        assert codes(run(variant.encode())) == [Code.WRONG_TYPE], repr(variant)
+    (extra,) = run(f"{record} x\n".encode()).problems
+    assert (extra.code, extra.message) == (
+        Code.INVALID_JSON,
+        f"the line is not valid JSON: Extra data at column {len(record) + 2}",
+    )
+    assert codes(run(b"42\n", b'"text"\n', b"null\n")) == [Code.NOT_AN_OBJECT] * 3

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import click
 
-from crmform.engine import operations
 from crmform.engine.errors import CrmformError
+from crmform.engine.operations import apply as apply_op
+from crmform.engine.operations.files import load_files
 from crmform.engine.payload import timestamp
 from crmform.exits import EXIT_ERROR, EXIT_OK
 from crmform.options import (
@@ -125,17 +126,17 @@ def apply(
     saved = planfile.loads(read_text(target), str(target)) if target.is_file() else None
     desired = None
     if saved is None:
-        loaded = operations.load_files(target, rt.env, excluded(state_path))
+        loaded = load_files(target, rt.env, excluded(state_path))
         warnings(loaded.warnings)
         desired = loaded.desired
     backend = local_backend(state_path)
     now = timestamp(rt.now())
     if dry_run:
-        the_plan = operations.dry_run(desired, saved, backend)
+        the_plan = apply_op.dry_run(desired, saved, backend)
         base_url = provider_options.base_url or rt.env.get("GONG_BASE_URL")
-        print_requests(operations.sent_uploads(the_plan, now), base_url)
+        print_requests(apply_op.sent_uploads(the_plan, now), base_url)
         return EXIT_OK
-    request = operations.ApplyRequest(
+    request = apply_op.ApplyRequest(
         desired=desired,
         saved=saved,
         saved_from=str(target) if saved is not None else "",
@@ -156,7 +157,7 @@ def apply(
         backend.location,
         approve_digest,
     )
-    result = operations.apply(request, backend, lambda: rt.provider(provider_options), view)
+    result = apply_op.apply(request, backend, lambda: rt.provider(provider_options), view)
     report(result, as_json)
     return EXIT_OK if result.ok else EXIT_ERROR
 

@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING
 
 import click
 
-from crmform.engine import operations
 from crmform.engine.errors import CrmformError
 from crmform.engine.model import INTEGRATION_ID_MAX, ObjectType
+from crmform.engine.operations.files import load_files
 from crmform.engine.records.standard import UNCHECKED_OBJECT_TYPES
 from crmform.exits import EXIT_ERROR, EXIT_OK
 from crmform.options import state_option
@@ -110,7 +110,7 @@ def _schemas(schema_dir: Path | None, state_path: Path) -> tuple[tuple[RecordSch
 
     state = local_backend(state_path).read()
     if schema_dir is not None:
-        loaded = operations.load_files(schema_dir, runtime().env, excluded(state_path))
+        loaded = load_files(schema_dir, runtime().env, excluded(state_path))
         warnings(loaded.warnings)
         desired = loaded.desired
         if state.serial == 0:

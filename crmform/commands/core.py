@@ -6,8 +6,9 @@ from pathlib import Path
 
 import click
 
-from crmform.engine import operations, words
+from crmform.engine import words
 from crmform.engine.errors import CrmformError
+from crmform.engine.operations.files import load_files
 from crmform.exits import EXIT_CHANGES, EXIT_OK
 from crmform.options import (
     dir_argument,
@@ -26,7 +27,7 @@ from crmform.views.plan import render
 @dir_argument
 def validate(directory: Path) -> int:
     """Check the schema files in DIR and report every problem at once."""
-    loaded = operations.load_files(directory, runtime().env)
+    loaded = load_files(directory, runtime().env)
     warnings(loaded.warnings)
     desired = loaded.desired
     fields = sum(len(o.fields) for o in desired.objects)
@@ -114,13 +115,18 @@ def plan(
             "it, or choose another --out path; nothing was planned."
         )
     rt = runtime()
-    loaded = operations.load_files(directory, rt.env, excluded(state_path, out))
+    loaded = load_files(directory, rt.env, excluded(state_path, out))
     warnings(loaded.warnings)
     provider = rt.provider(provider_options) if refresh else None
     backend = local_backend(state_path)
-    the_plan = operations.plan(loaded.desired, backend, provider)
+    from crmform.engine.operations.plan import plan as make_plan
+
+    the_plan = make_plan(loaded.desired, backend, provider)
     if not the_plan.stored.lineage:
         err(f"Warning: {words.no_state(backend.location)}")
+    if provider is None:
+        for record in the_plan.stored.pending:
+            err(f"Warning: {words.pending_warning(record.key, record.started)}")
     click.echo(render(the_plan, fmt, rt.color(no_color), max_chars), nl=False)
     if out is not None:
         from crmform.engine.formats import planfile

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import click
 
-from crmform.engine import operations
 from crmform.engine.model import INTEGRATION_ID_MAX, ObjectType
+from crmform.engine.operations import remote as remote_op
+from crmform.engine.operations.files import load_files
 from crmform.exits import EXIT_OK
 from crmform.options import gong_options, lock_timeout_option, no_color_option, state_option
 from crmform.runtime import (
@@ -18,7 +19,7 @@ from crmform.runtime import (
     operation,
     runtime,
 )
-from crmform.views import warnings
+from crmform.views import waiting_for_lock, warnings
 from crmform.views.remote import ConfigFiles, show_imported, show_refreshed
 
 
@@ -50,16 +51,17 @@ def refresh(
     rt = runtime()
     desired = None
     if directory is not None:
-        loaded = operations.load_files(directory, rt.env, excluded(state_path))
+        loaded = load_files(directory, rt.env, excluded(state_path))
         warnings(loaded.warnings)
         desired = loaded.desired
     provider = rt.provider(provider_options)
-    done = operations.refresh(
+    done = remote_op.refresh(
         desired,
         local_backend(state_path),
         provider,
         operation=operation(),
         lock_timeout=lock_timeout,
+        waiting=waiting_for_lock,
     )
     show_refreshed(done, color=rt.color(no_color))
     return EXIT_OK
@@ -122,7 +124,7 @@ def import_(
     if write_config is not None:
         hint = "" if state_path == Path(DEFAULT_STATE) else f" --state {state_path}"
         files = ConfigFiles(write_config, force, rt.env, hint)
-    done = operations.import_(
+    done = remote_op.import_(
         integration_id,
         ObjectType(object_type) if object_type is not None else None,
         local_backend(state_path),
@@ -131,6 +133,7 @@ def import_(
         files=files.check if files is not None else None,
         operation=operation(),
         lock_timeout=lock_timeout,
+        waiting=waiting_for_lock,
     )
     show_imported(done, files)
     return EXIT_OK

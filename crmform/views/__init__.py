@@ -11,7 +11,21 @@ import click
 
 from crmform.engine.errors import CrmformError
 
-__all__ = ["echo", "err", "read_text", "terminal_safe", "warnings", "write_text"]
+__all__ = [
+    "echo",
+    "err",
+    "read_text",
+    "terminal_safe",
+    "waiting_for_lock",
+    "warnings",
+    "write_text",
+]
+
+
+def waiting_for_lock(holder: str, seconds: float) -> None:
+    """Said once, when a command starts waiting for the state lock (--lock-timeout)."""
+    first = holder.split("\n", 1)[0]
+    err(f"Waiting up to {seconds:g}s for the state lock. {terminal_safe(first)}")
 
 
 def terminal_safe(text: str) -> str:

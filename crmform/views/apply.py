@@ -14,7 +14,7 @@ from crmform.engine.errors import ApprovalRequired
 from crmform.engine.model import Action, Change, Plan
 from crmform.engine.payload import Upload
 from crmform.engine.settle import Settlement
-from crmform.views import echo, err, terminal_safe
+from crmform.views import echo, err, terminal_safe, waiting_for_lock
 from crmform.views.plan import render
 
 __all__ = ["ApplyView", "print_requests", "report"]
@@ -22,7 +22,7 @@ __all__ = ["ApplyView", "print_requests", "report"]
 
 @dataclass(frozen=True)
 class ApplyView:
-    """The hooks of `operations.apply` for a terminal (engine.operations.ApplyHooks)."""
+    """The hooks of `operations.apply` for a terminal (engine.operations.apply.ApplyHooks)."""
 
     color: bool
     auto_approve: bool
@@ -89,6 +89,9 @@ class ApplyView:
                 f"{record.key}: the upload sent at {record.started}, whose outcome was "
                 "unknown, shows in Gong: recorded as applied."
             )
+
+    def waiting(self, holder: str, seconds: float) -> None:
+        waiting_for_lock(holder, seconds)
 
     def reading(self, count: int) -> None:
         from crmform.cli import collect_from_now

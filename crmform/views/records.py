@@ -40,7 +40,7 @@ def render_github(report: Report) -> str:
     lines = [_annotation(p) for p in report.problems]
     more = _more(report)
     if more:
-        lines.append(f"crmform check-records: {more} (see --max-problems).")
+        lines.append(f"crmform check-records: {more}; raise --max-problems to see them.")
     lines.append(summary_line(report))
     return "\n".join(lines) + "\n"
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from crmform.engine.errors import ConfigError, CrmformError
 from crmform.engine.model import FieldDrift, ObjectKey, ObjectSchema
-from crmform.engine.operations import Imported, Refreshed
+from crmform.engine.operations.remote import Imported, Refreshed
 from crmform.engine.words import count
 from crmform.views import echo, err, write_text
 

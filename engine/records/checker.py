@@ -6,8 +6,9 @@ skipped in chunks of that size and reported. Nothing per record outlives its lin
 counts and the few problems kept for display (see problems.Collector).
 
 Speed: the floor is `json.loads` of every line, and the loop stays within a small factor of
-it (benchmarks/records.py). The line is decoded as strict UTF-8 and parsed by one reused
-JSONDecoder (cheaper than json.loads of bytes, which detects the encoding per call); each
+it (benchmarks/records.py). The line is decoded as strict UTF-8 and parsed by the C scanner
+of one reused JSONDecoder (json.loads of bytes also detects the encoding and matches
+whitespace with regular expressions per call; lines that need that take the slow path); each
 key costs one dict lookup and one call of a precompiled check that returns None for a valid
 value; a Problem, and its message, is made only for a problem that will be shown.
 """
@@ -17,6 +18,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from functools import partial
+from json.scanner import make_scanner
 from typing import BinaryIO
 
 from crmform.engine.model import ObjectType
@@ -45,6 +47,8 @@ def _reject_constant(name: str) -> object:
 
 
 _DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+# The C scanner, as _DECODER.decode uses it (typeshed types make_scanner as its own class).
+_SCAN = make_scanner(_DECODER)  # type: ignore[arg-type]
 
 
 class _File:
@@ -117,7 +121,7 @@ def check_stream(
             Code.SHADOWS_STANDARD_KEY, field_name, object_type=compiled.object_type.value
         )
         problems.line(None, Code.SHADOWS_STANDARD_KEY, detail)
-    decode = _DECODER.decode
+    scan = _SCAN
     get = compiled.checks.get
     required = compiled.required
     extra = _EXTRA.get(compiled.object_type)
@@ -135,9 +139,14 @@ def check_stream(
             )
             continue
         try:
-            record = decode(line.decode())
-        except (ValueError, RecursionError) as error:
-            record = _unusual_line(problems, lineno, line, error)
+            text = line.decode()
+            record, end = scan(text, 0)
+            # The value must end the line, or be followed by its newline only.
+            whole = (end == len(text) - 1 and text[end] == "\n") or end == len(text)
+        except (ValueError, RecursionError, StopIteration):
+            whole = False
+        if not whole:
+            record = _slow_line(problems, lineno, line)
             if record is _NO_RECORD:
                 continue
         if type(record) is not dict:
@@ -168,6 +177,15 @@ def _skip_rest_of_line(readline: Callable[[int], bytes]) -> None:
         chunk = readline(MAX_LINE_BYTES)
         if not chunk or chunk.endswith(b"\n"):
             return
+
+
+def _slow_line(problems: _File, lineno: int, line: bytes) -> object:
+    """The whole decoder for a line the fast path did not take: leading or other trailing
+    whitespace, or a problem (then _unusual_line says which)."""
+    try:
+        return _DECODER.decode(line.decode())
+    except (ValueError, RecursionError) as error:
+        return _unusual_line(problems, lineno, line, error)
 
 
 def _unusual_line(problems: _File, lineno: int, line: bytes, error: Exception) -> object:

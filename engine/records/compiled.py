@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from crmform.engine.model import FieldType, ObjectType
+from crmform.engine.model import ObjectType
 from crmform.engine.records.schema import Pending, PendingField, RecordSchema
 from crmform.engine.records.standard import DEAL_STATUSES, MANDATORY, STANDARD_KEYS, Kind
 from crmform.engine.records.values import Check, field_check, standard_check
@@ -92,7 +92,3 @@ def compile_schema(schema: RecordSchema) -> Compiled:
         required=MANDATORY,
         shadowing=tuple(sorted(shadowing)),
     )
-
-
-def is_picklist(spec: Spec) -> bool:
-    return spec.type_name == FieldType.PICKLIST.value

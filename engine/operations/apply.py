@@ -1,94 +1,27 @@
-"""The sequences the commands run: plan, apply, refresh and import (Terraform's opApply).
-
-Each operation owns its order of steps - lock, read, plan or check, ask, apply, persist - so
-that a command only parses arguments, makes one call here and hands the typed result to a
-view. Operations never print: whatever a person must see while they run (the plan before the
-approval prompt, the check of Gong, per-address progress) goes to the `Hooks` the command
-passes, and what they return is a typed value.
-"""
+"""apply (and its dry run): lock, settle pending uploads, plan or verify the saved plan, show,
+check Gong, approve, apply, persist."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol
 
-from crmform.engine import applier, drift, planner
+from crmform.engine import applier, planner
 from crmform.engine.applier import AddressResult, ApplyResult
 from crmform.engine.errors import CrmformError, PendingUploadError
-from crmform.engine.model import (
-    DEFAULT_PROVIDER,
-    Change,
-    Desired,
-    FieldDrift,
-    FieldRef,
-    ObjectKey,
-    ObjectSchema,
-    ObjectType,
-    Plan,
-    State,
-)
+from crmform.engine.model import Change, Desired, FieldRef, Plan, State
+from crmform.engine.operations.lock import locked
 from crmform.engine.payload import Upload, uploads
 from crmform.engine.ports import Provider, StateBackend
 from crmform.engine.preflight import RemoteGuard, read_remote
 from crmform.engine.settle import Settled, Settlement, body_digest, settle
 from crmform.engine.words import pending_refusal
 
-__all__ = [
-    "ApplyHooks",
-    "ApplyRequest",
-    "Imported",
-    "LoadedFiles",
-    "Refreshed",
-    "apply",
-    "dry_run",
-    "import_",
-    "load_files",
-    "plan",
-    "refresh",
-    "sent_uploads",
-]
+__all__ = ["ApplyHooks", "ApplyRequest", "ProviderFactory", "apply", "dry_run", "sent_uploads"]
 
 ProviderFactory = Callable[[], Provider]
-
-
-@dataclass(frozen=True, slots=True)
-class LoadedFiles:
-    """The schema files of a directory, validated, and what they warn about."""
-
-    desired: Desired
-    warnings: tuple[str, ...]
-
-
-def load_files(
-    directory: Path, env: Mapping[str, str], exclude: Collection[Path] = ()
-) -> LoadedFiles:
-    """Read and validate the schema files (raises ConfigError with every problem)."""
-    from crmform.engine.config import loader
-
-    desired = loader.load(directory, env, exclude)
-    return LoadedFiles(desired, loader.warnings(desired))
-
-
-def plan(desired: Desired, backend: StateBackend, provider: Provider | None = None) -> Plan:
-    """The plan for `desired` against the stored state; with a provider (`--refresh`),
-    against the stored state updated from Gong (one GET per address). Writes nothing."""
-    state = backend.read()
-    if provider is None:
-        return planner.plan(desired, state)
-    remotes = read_remote(provider, drift.addresses(state, desired))
-    # An upload of unknown outcome that Gong shows is crmform's own, not drift.
-    for record in state.pending:
-        remote = remotes.get(record.key)
-        if remote is not None and settle(record, state.get(record.key), remote).outcome is (
-            Settled.APPLIED
-        ):
-            state = state.applied(record.after, record.started)
-    return drift.plan_refreshed(desired, state, remotes)
-
-
-# --- apply ---------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +63,9 @@ class ApplyHooks(Protocol):
     def reading(self, count: int) -> None:
         """Gong's schema of `count` addresses is about to be read."""
 
+    def waiting(self, holder: str, seconds: float) -> None:
+        """The state lock is held (`holder` says by whom); waiting up to `seconds`."""
+
     def sending(self, index: int, total: int, upload: Upload) -> None:
         """Upload `index` of `total` is about to be sent."""
 
@@ -143,7 +79,7 @@ def apply(
     """Lock, plan (or verify the saved plan), show, approve, check Gong, apply, persist."""
     # Credentials are checked before the lock is taken or anyone is asked anything.
     provider = provider_factory()
-    with backend.lock(request.operation, request.lock_timeout):
+    with locked(backend, request.operation, request.lock_timeout, hooks.waiting):
         stored, unsettled = _settle(backend, provider, request.discard_pending, hooks)
         the_plan = _current_plan(request, stored)
         hooks.planned(the_plan)
@@ -273,101 +209,3 @@ def sent_uploads(the_plan: Plan, now: str) -> tuple[Upload, ...]:
 
 
 # --- refresh and import ----------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Refreshed:
-    """What `refresh` found and did. `written` is None when the state was not changed."""
-
-    location: str
-    read: tuple[ObjectKey, ...]
-    found: tuple[FieldDrift, ...]
-    before: State
-    written: State | None
-
-
-def refresh(
-    desired: Desired | None,
-    backend: StateBackend,
-    provider: Provider,
-    *,
-    operation: str,
-    lock_timeout: float,
-) -> Refreshed:
-    """Read Gong's schema of every address in the state (and the files, when given) and
-    record it in the state, written once."""
-    with backend.lock(operation, lock_timeout):
-        state = backend.read()
-        keys = drift.addresses(state, desired)
-        if not keys:
-            return Refreshed(backend.location, (), (), state, None)
-        remotes = read_remote(provider, keys)
-        found = drift.compare_all(state, remotes)
-        updated = drift.refreshed(state, remotes)
-        # Gong's schema is now the record; an upload of unknown outcome is settled by it.
-        for key in keys:
-            updated = updated.without_pending(key)
-        unchanged = updated.objects == state.objects and updated.pending == state.pending
-        written = None if unchanged else backend.write(updated)
-    return Refreshed(backend.location, keys, found, state, written)
-
-
-@dataclass(frozen=True, slots=True)
-class ImportedObject:
-    key: ObjectKey
-    fields: int  # 0: Gong has no custom fields there, skipped
-
-
-@dataclass(frozen=True, slots=True)
-class Imported:
-    """What `import` adopted; `written` is None when nothing was imported."""
-
-    location: str
-    objects: tuple[ImportedObject, ...]
-    adopted: tuple[ObjectSchema, ...]
-    written: State | None
-
-
-def import_(
-    integration_id: int,
-    object_type: ObjectType | None,
-    backend: StateBackend,
-    provider: Provider,
-    *,
-    force: bool,
-    files: Callable[[tuple[ObjectSchema, ...]], None] | None = None,
-    operation: str,
-    lock_timeout: float,
-) -> Imported:
-    """Adopt Gong's schema into the state. Object types the state records already are
-    refused unless `force` (protect flags are kept). `files` checks the schema files about
-    to be written before anything is (it raises to refuse)."""
-    with backend.lock(operation, lock_timeout):
-        state = backend.read()
-        answer = provider.read_schema(integration_id, object_type)
-        adopted: list[ObjectSchema] = []
-        report: list[ImportedObject] = []
-        for each in [object_type] if object_type is not None else list(ObjectType):
-            key = ObjectKey(DEFAULT_PROVIDER, integration_id, each)
-            remote = answer.get(each)
-            if remote is None or not remote.fields:
-                report.append(ImportedObject(key, 0))
-                continue
-            adopted.append(drift.refreshed_object(key, state.get(key), remote))
-            report.append(ImportedObject(key, len(adopted[-1].fields)))
-        if not adopted:
-            return Imported(backend.location, tuple(report), (), None)
-        taken = [o.key.address for o in adopted if state.get(o.key) is not None]
-        if taken and not force:
-            raise CrmformError(
-                f"The state {backend.location} already records {', '.join(taken)}; nothing "
-                "was imported. To update the state from Gong, run `crmform refresh DIR` "
-                "(it shows what changed); to adopt Gong's schema anyway, rerun with --force "
-                "(protect flags are kept)."
-            )
-        if files is not None:
-            files(tuple(adopted))
-        for obj in adopted:
-            state = state.with_object(obj)
-        written = backend.write(state)
-    return Imported(backend.location, tuple(report), tuple(adopted), written)
