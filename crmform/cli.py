@@ -61,7 +61,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "crmform.commands.check_records:check_records",
         "Check CRM record files (LDJSON) against the managed schema before uploading them.",
     ),
-    "state": ("crmform.commands.state:state", "Inspect the state file."),
+    "state": ("crmform.commands.state:state", "Inspect, pull and push the state."),
+    "backend": (
+        "crmform.commands.backend:backend",
+        "Check that the configured state backend keeps its promises.",
+    ),
     "force-unlock": (
         "crmform.commands.state:force_unlock",
         "Remove the state lock LOCK_ID left behind by a crashed or killed process.",

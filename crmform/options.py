@@ -8,6 +8,7 @@ from dataclasses import fields
 from pathlib import Path
 
 import click
+from click.core import ParameterSource
 
 from crmform.engine.render.fit import DEFAULT_MAX_CHARS, MIN_MAX_CHARS
 from crmform.runtime import DEFAULT_STATE, ProviderOptions
@@ -72,10 +73,61 @@ def gong_options(command: Callable[..., int]) -> Callable[..., int]:
     return wrapper
 
 
+def _remember(ctx: click.Context, param: click.Parameter, value: object) -> object:
+    ctx.meta[f"crmform.{param.name}"] = value
+    return value
+
+
+def _schema_dir(ctx: click.Context, param: click.Parameter, value: Path) -> Path:
+    """crmform.toml's schema_dir when DIR is not given."""
+    from crmform.runtime import project
+
+    if ctx.get_parameter_source(param.name or "") is not ParameterSource.DEFAULT:
+        return value
+    chosen = project()
+    return chosen.schema_dir if chosen is not None and chosen.schema_dir else value
+
+
+def _lock_timeout(ctx: click.Context, param: click.Parameter, value: float) -> float:
+    """crmform.toml's lock_timeout when neither the flag nor its variable is given."""
+    from crmform.runtime import project
+
+    if ctx.get_parameter_source(param.name or "") is not ParameterSource.DEFAULT:
+        return value
+    chosen = project()
+    return chosen.lock_timeout if chosen is not None and chosen.lock_timeout is not None else value
+
+
 dir_argument = click.argument(
-    "directory", metavar="[DIR]", default=".", type=click.Path(file_okay=False, path_type=Path)
+    "directory",
+    metavar="[DIR]",
+    default=".",
+    type=click.Path(file_okay=False, path_type=Path),
+    callback=_schema_dir,
 )
-state_option = click.option(
+_config_option = click.option(
+    "--config",
+    "config_path",
+    envvar="CRMFORM_CONFIG",
+    show_envvar=True,
+    is_eager=True,
+    expose_value=False,
+    callback=_remember,
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="The project file (default: crmform.toml here or in the nearest parent folder).",
+)
+_env_option = click.option(
+    "--env",
+    "env_name",
+    envvar="CRMFORM_ENV",
+    show_envvar=True,
+    is_eager=True,
+    expose_value=False,
+    callback=_remember,
+    help="The environment of crmform.toml to target ([env.NAME]: its state, Gong URL and "
+    "integration id).",
+)
+_state_option = click.option(
     "--state",
     "state_path",
     default=DEFAULT_STATE,
@@ -83,8 +135,21 @@ state_option = click.option(
     show_default=True,
     show_envvar=True,
     type=click.Path(dir_okay=False, path_type=Path),
-    help="State file recording what was applied.",
+    help="State file recording what was applied (given: the local file, whatever "
+    "crmform.toml configures).",
 )
+
+
+def state_option(command: Callable[..., int]) -> Callable[..., int]:
+    """--state, --config and --env: where the state is."""
+    return project_options(_state_option(command))
+
+
+def project_options(command: Callable[..., int]) -> Callable[..., int]:
+    """--config and --env, for commands that use crmform.toml's backend but no state file."""
+    return _config_option(_env_option(command))
+
+
 no_color_option = click.option(
     "--no-color",
     is_flag=True,
@@ -94,12 +159,14 @@ no_color_option = click.option(
 )
 lock_timeout_option = click.option(
     "--lock-timeout",
+    callback=_lock_timeout,
     default=0.0,
     envvar="CRMFORM_LOCK_TIMEOUT",
     show_default=True,
     show_envvar=True,
     type=click.FloatRange(min=0),
-    help="Seconds to wait for the state lock (0: fail at once, naming the holder).",
+    help="Seconds to wait for the state lock (0: fail at once, naming the holder; "
+    "crmform.toml's lock_timeout when not given).",
 )
 
 

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING
 import click
 
 if TYPE_CHECKING:
-    from crmform.engine.ports import Provider
+    from crmform.engine.config.project import Project
+    from crmform.engine.ports import Provider, StateBackend
     from crmform.state.local import LocalState
 
 DEFAULT_STATE = "crmform.state.json"
@@ -81,9 +82,65 @@ class Runtime:
         return self.provider_factory(self.env, options)
 
 
-def runtime() -> Runtime:
+def _base_runtime() -> Runtime:
     obj = click.get_current_context().obj
     return obj if isinstance(obj, Runtime) else Runtime()
+
+
+def runtime() -> Runtime:
+    """The run's outside world; with an environment selected (--env), its Gong base URL and
+    integration id variable are what GONG_BASE_URL and GONG_INTEGRATION_ID hold."""
+    from dataclasses import replace
+
+    rt = _base_runtime()
+    chosen = project()
+    if chosen is None or chosen.environment is None:
+        return rt
+    target, env = chosen.environment, dict(rt.env)
+    if target.gong_base_url:
+        env["GONG_BASE_URL"] = target.gong_base_url
+    if target.integration_id_var:
+        if target.integration_id_var not in env:
+            from crmform.engine.config.project import ProjectError
+
+            raise ProjectError(
+                f"{chosen.path}: environment {target.name} takes its integration id from "
+                f"{target.integration_id_var}, which is not set."
+            )
+        env["GONG_INTEGRATION_ID"] = env[target.integration_id_var]
+    return replace(rt, env=env)
+
+
+_PROJECT = "crmform.project"
+
+
+def project() -> Project | None:
+    """crmform.toml as --config / CRMFORM_CONFIG name it, else the one in the working
+    directory or its nearest parent; None when there is none (today's behaviour)."""
+    from crmform.engine.config.project import ProjectError, find_project, load_project
+
+    ctx = click.get_current_context()
+    if _PROJECT in ctx.meta:
+        return ctx.meta[_PROJECT]  # type: ignore[no-any-return]
+    env = _base_runtime().env
+    given = ctx.meta.get("crmform.config_path") or env.get("CRMFORM_CONFIG")
+    env_name = ctx.meta.get("crmform.env_name") or env.get("CRMFORM_ENV") or ""
+    path = Path(given) if given else find_project(Path.cwd())
+    loaded = None
+    if path is None:
+        if env_name:
+            raise ProjectError(
+                f"--env {env_name} was given, but there is no crmform.toml here or in a "
+                "parent folder (or --config / CRMFORM_CONFIG) to define it."
+            )
+    else:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ProjectError(f"Cannot read {path}: {exc.strerror or exc}.") from exc
+        loaded = load_project(text, path, env, env_name)
+    ctx.meta[_PROJECT] = loaded
+    return loaded
 
 
 def operation() -> str:
@@ -96,6 +153,29 @@ def local_backend(state_path: Path) -> LocalState:
     from crmform.state.local import LocalState
 
     return LocalState(state_path)
+
+
+def state_backend(state_path: Path) -> StateBackend:
+    """The backend crmform.toml configures; the local file when there is no config, or when
+    --state / CRMFORM_STATE names one (which always wins)."""
+    from click.core import ParameterSource
+
+    ctx = click.get_current_context()
+    source = ctx.get_parameter_source("state_path")
+    chosen = project() if source in (None, ParameterSource.DEFAULT) else None
+    if chosen is None:
+        return local_backend(state_path)
+    from crmform.state.factory import make_backend
+
+    backend = make_backend(chosen.backend.type.value, dict(chosen.backend.keys), chosen.path.parent)
+    close = getattr(backend, "close", None)  # connections and HTTP clients, at the command's end
+    if callable(close):
+        ctx.call_on_close(close)
+    if chosen.environment is not None:
+        from crmform.views import err
+
+        err(f"Environment: {chosen.environment.name} (state {backend.location})")
+    return backend
 
 
 def excluded(state_path: Path, *others: Path | None) -> tuple[Path, ...]:

@@ -21,11 +21,9 @@ from enum import StrEnum
 from crmform.engine import drift as drift_logic
 from crmform.engine import words
 from crmform.engine.errors import PlanError, ProviderError, StalePlanError
-from crmform.engine.formats.plan_json import drift_to_json
 from crmform.engine.model import Field, FieldRef, FieldType, ObjectKey, ObjectSchema, Plan
 from crmform.engine.payload import Upload
 from crmform.engine.ports import Provider, RemoteSchema
-from crmform.engine.render.drift import describe
 
 __all__ = ["Conflict", "ConflictKind", "RemoteGuard", "conflicts", "read_remote"]
 
@@ -211,12 +209,10 @@ class RemoteGuard:
             then = {d for d in planned if d.key == key}
             now = set(drift_logic.compare(key, self._state.get(key), remote))
             for item in sorted(now - then, key=lambda d: d.unique_name):
-                lines.append(f"  {key} {describe(drift_to_json(item))}")
+                lines.append(f"  {key} {words.drift(item)}")
             for item in sorted(then - now, key=lambda d: d.unique_name):
-                lines.append(
-                    f"  {key} {item.unique_name}: no longer as the plan saw it "
-                    f"({describe(drift_to_json(item))})"
-                )
+                seen = words.drift(item)
+                lines.append(f"  {key} {item.unique_name}: no longer as the plan saw it ({seen})")
             if not (now ^ then):
                 lines.append(
                     f"  {key}: Gong now reports other details than when the plan was made "

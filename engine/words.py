@@ -2,13 +2,16 @@
 
 Everything a user reads about a change, a drift or a conflict is phrased here, so the JSON
 plan's "reason", the terminal, a pull-request comment and an error message cannot disagree.
-Pure: no I/O. Callers escape for their medium (terminal, Markdown) where they print.
+A medium differs only in how it shows the parts of a phrase (quotes, code spans, arrows):
+that is a `Style`, passed in by the renderer. PLAIN is the terminal's and the JSON plan's;
+engine/render/escape.py has Markdown's. Pure: no I/O.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from json.encoder import encode_basestring
 from typing import TYPE_CHECKING
 
 from crmform.engine.errors import ApprovalRequired
@@ -16,12 +19,14 @@ from crmform.engine.model import (
     Action,
     Change,
     DataImpact,
+    DriftKind,
     Field,
+    FieldDrift,
     NoteKind,
     Plan,
     PlanNote,
     Reason,
-    ValuesDiff,
+    Summary,
     values_diff,
 )
 
@@ -29,17 +34,100 @@ if TYPE_CHECKING:
     from crmform.engine.settle import Settlement
 
 __all__ = [
+    "ADDED_IN_GONG",
+    "DELETED_IN_GONG",
+    "KEEP_HINT",
+    "NONE",
+    "PLAIN",
+    "UNSET",
+    "Style",
+    "change",
+    "change_name",
+    "changed_attributes",
     "check_consent",
+    "consent_hint",
     "count",
     "data_loss_lines",
+    "destroy_warning",
+    "differences",
+    "drift",
+    "drift_sides",
+    "kind",
     "no_state",
     "note",
+    "orphan_detail",
+    "orphan_warning",
     "pending_refusal",
     "pending_warning",
+    "printable",
     "protected_violation",
     "reason",
-    "values_phrase",
+    "summary",
+    "these",
+    "value_list",
+    "values",
 ]
+
+ADDED_IN_GONG = "added in Gong"
+DELETED_IN_GONG = "deleted in Gong"
+UNSET = "(unset)"
+NONE = "(none)"
+
+
+@dataclass(frozen=True, slots=True)
+class Style:
+    """How a medium shows the parts of a phrase; the phrase itself is this module's.
+
+    name    a name as such: a type, a reference target, a field's uniqueName
+    label   a label, quoted
+    value   a picklist value, quoted
+    arrow   between before and after, with its blanks
+    join    between the phrases of several attributes
+    """
+
+    name: Callable[[str], str]
+    label: Callable[[str], str]
+    value: Callable[[str], str]
+    arrow: str
+    join: str
+
+
+def _quote(text: str) -> str:
+    # JSON quoting (what json.dumps(text, ensure_ascii=False) returns, without building an
+    # encoder per call), then every character that is still not printable escaped too: JSON
+    # lets bidirectional overrides (U+202E) through, and they would reorder what a terminal
+    # shows around them.
+    return _escape_unprintable(encode_basestring(text))
+
+
+def _clean(text: str) -> str:
+    """Names as printed: escape sequences and bidirectional overrides must never reach a
+    terminal. The rule is crmform/views.terminal_safe's (str.isprintable per character),
+    with the JSON escapes the text plan has always shown (`\\u001b`)."""
+    return text if text.isprintable() else _escape_unprintable(encode_basestring(text)[1:-1])
+
+
+def printable(text: str) -> str:
+    """`text` with each character that is not printable (newlines, escape codes,
+    bidirectional overrides) as a JSON escape, and nothing else changed."""
+    return _escape_unprintable(text)
+
+
+def _escape_unprintable(text: str) -> str:
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else _json_escape(ch) for ch in text)
+
+
+def _json_escape(ch: str) -> str:
+    code = ord(ch)
+    if code > 0xFFFF:  # as JSON writes it: a surrogate pair
+        code -= 0x10000
+        return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+    return f"\\u{code:04x}"
+
+
+PLAIN = Style(name=_clean, label=_quote, value=_quote, arrow=" -> ", join="; ")
 
 
 def pending_warning(key: object, started: str) -> str:
@@ -60,65 +148,177 @@ def no_state(location: str) -> str:
     )
 
 
+# --- counts -------------------------------------------------------------------------------
+
+
 def count(n: int, noun: str, plural: str | None = None) -> str:
     """`1 field`, `2,000 fields`, `0 object types` (never `field(s)`)."""
     return f"{n:,} {noun if n == 1 else (plural or noun + 's')}"
 
 
-def reason(change: Change) -> str:
-    """Why the change is planned, as a short phrase (the JSON plan's "reason")."""
-    before, after = change.before, change.after
+def these(n: int, noun: str, plural: str | None = None) -> str:
+    """`this field`, `these 2 fields`."""
+    return f"this {noun}" if n == 1 else f"these {count(n, noun, plural)}"
+
+
+def summary(counts: Summary) -> str:
+    """`3 to create, 1 to update, 0 to replace, 1 to delete, 1 protection change (state only)`."""
+    text = (
+        f"{counts.create} to create, {counts.update} to update, "
+        f"{counts.replace} to replace, {counts.delete} to delete"
+    )
+    if counts.protect:
+        text += f", {count(counts.protect, 'protection change')} (state only)"
+    return text
+
+
+def destroy_warning(n: int) -> tuple[str, str]:
+    """The headline and lead-in of the warning above a plan that deletes the data of n fields."""
+    return (
+        "Applying this plan deletes data in Gong, and it cannot be undone.",
+        f"The stored values of {these(n, 'field')} will be deleted from every record:",
+    )
+
+
+# --- fields and their attributes -------------------------------------------------------------
+
+
+def kind(field: Field, style: Style = PLAIN) -> str:
+    """`STRING`, `REFERENCE to USER`."""
+    if field.reference_to:
+        return f"{style.name(field.type)} to {style.name(field.reference_to)}"
+    return style.name(field.type)
+
+
+def value_list(values: Sequence[str], style: Style = PLAIN) -> str:
+    """`"SMB", "Enterprise"`, or `(none)`."""
+    return ", ".join(style.value(v) for v in values) or NONE
+
+
+def values(
+    before: tuple[str, ...] | None, after: tuple[str, ...] | None, style: Style = PLAIN
+) -> str:
+    """How a picklist's values changed (engine.model.values_diff): `+"a" -"b"`, added in
+    their new order, removed in their old order; when the kept values changed order, the
+    whole new order: `+"c", reordered to "b", "a", "c"` (or `reordered to "b", "a"`)."""
+    diff = values_diff(before, after)
+    parts = [f"+{style.value(v)}" for v in diff.added]
+    parts += [f"-{style.value(v)}" for v in diff.removed]
+    text = " ".join(parts)
+    if diff.reordered:
+        order = f"reordered to {value_list(after or (), style)}"
+        text = f"{text}, {order}" if text else order
+    # Empty only when duplicates (or None against an empty list) differ.
+    return text or "changed"
+
+
+def _type(before: Field, after: Field, style: Style) -> str:
+    return f"type {style.name(before.type)}{style.arrow}{style.name(after.type)}"
+
+
+def _label(before: Field, after: Field, style: Style) -> str:
+    return f"label {style.label(before.label)}{style.arrow}{style.label(after.label)}"
+
+
+def _reference(before: Field, after: Field, style: Style) -> str:
+    old = style.name(before.reference_to) if before.reference_to else UNSET
+    new = style.name(after.reference_to) if after.reference_to else UNSET
+    return f"referenceTo {old}{style.arrow}{new}"
+
+
+def _values(before: Field, after: Field, style: Style) -> str:
+    return f"values {values(before.ordered_value_list, after.ordered_value_list, style)}"
+
+
+def _protect(before: Field, after: Field, style: Style) -> str:
+    old, new = str(before.protect).lower(), str(after.protect).lower()
+    return f"protect {old}{style.arrow}{new}"
+
+
+# Gong's key names (and crmform's `protect`), in the order phrases list them.
+_PHRASES: dict[str, Callable[[Field, Field, Style], str]] = {
+    "type": _type,
+    "label": _label,
+    "referenceTo": _reference,
+    "orderedValueList": _values,
+    "protect": _protect,
+}
+
+
+def changed_attributes(before: Field, after: Field) -> tuple[str, ...]:
+    """The attributes that differ between two fields, in Gong's key names."""
+    found = []
+    if before.type != after.type:
+        found.append("type")
+    if before.label != after.label:
+        found.append("label")
+    if before.reference_to != after.reference_to:
+        found.append("referenceTo")
+    if before.ordered_value_list != after.ordered_value_list:
+        found.append("orderedValueList")
+    if before.protect != after.protect:
+        found.append("protect")
+    return tuple(found)
+
+
+def differences(
+    before: Field, after: Field, style: Style = PLAIN, attributes: Iterable[str] | None = None
+) -> list[str]:
+    """One phrase per attribute that differs (or per named attribute), e.g. `label "A" -> "B"`."""
+    names = changed_attributes(before, after) if attributes is None else attributes
+    return [_PHRASES[a](before, after, style) for a in names]
+
+
+# --- changes ----------------------------------------------------------------------------------
+
+
+def _sides(change: Change) -> tuple[Field, Field]:
+    if change.before is None or change.after is None:
+        raise ValueError(f"a {change.reason} change needs before and after")
+    return change.before, change.after
+
+
+def reason(change: Change, style: Style = PLAIN) -> str:
+    """Why the change is planned, as a short phrase: the JSON plan's "reason", the warning's
+    list of fields that lose data, and (for an update) the plan line itself."""
     if change.reason is Reason.NEW_FIELD:
         return "new field"
     if change.reason is Reason.NOT_IN_FILES:
         return "not in the schema files"
     if change.reason is Reason.OBJECT_REMOVED:
         return "object file removed"
-    if before is None or after is None:  # every other reason has both sides
-        raise ValueError(f"a {change.reason} change needs before and after")
+    before, after = _sides(change)
     if change.reason is Reason.TYPE_CHANGED:
-        return f"type {before.type} -> {after.type}"
+        return _type(before, after, style)
     if change.reason is Reason.PROTECT_CHANGED:
-        return _protect_phrase(before, after)
-    return _update_reason(before, after)
+        return _protect(before, after, style)
+    # The state records protect along with the update, so the phrases say so too.
+    return style.join.join(differences(before, after, style))
 
 
-def _update_reason(before: Field, after: Field) -> str:
-    parts: list[str] = []
-    if before.label != after.label:
-        parts.append(f"label '{before.label}' -> '{after.label}'")
-    if before.ordered_value_list != after.ordered_value_list:
-        parts.append(
-            values_phrase(values_diff(before.ordered_value_list, after.ordered_value_list))
-        )
-    if before.reference_to != after.reference_to:
-        parts.append(
-            f"referenceTo {before.reference_to or '(unset)'} -> {after.reference_to or '(unset)'}"
-        )
-    # The state records protect along with the update, so the reason says so too.
-    if before.protect != after.protect:
-        parts.append(_protect_phrase(before, after))
-    return "; ".join(parts)
+def change(change: Change, style: Style = PLAIN) -> str:
+    """The line for a change in a plan, after its symbol: `tier: label "A" -> "B"`."""
+    name = style.name(change.unique_name)
+    action = change.action
+    if action is Action.CREATE and change.after is not None:
+        return _new_field(name, change.after, style)
+    if action is Action.DELETE and change.before is not None:
+        return f"{name} ({style.name(change.before.type)}) (data deleted)"
+    before, after = _sides(change)
+    if action is Action.REPLACE:
+        return f"{name}: {_type(before, after, style)} (data deleted)"
+    if action is Action.PROTECT:
+        return f"{name}: {_protect(before, after, style)} (state only)"
+    return f"{name}: {reason(change, style)}"
 
 
-def values_phrase(diff: ValuesDiff) -> str:
-    """`values +a -b, reordered`: added in their new order, removed in their old order."""
-    words = " ".join([f"+{_word(v)}" for v in diff.added] + [f"-{_word(v)}" for v in diff.removed])
-    if diff.reordered:
-        words = f"{words}, reordered" if words else "reordered"
-    # Empty only when duplicates (or None against an empty list) differ.
-    return f"values {words}" if words else "values changed"
-
-
-def _word(value: str) -> str:
-    """A picklist value as a word; quoted when blanks would make `+a b -c` ambiguous."""
-    if value and not any(ch.isspace() for ch in value):
-        return value
-    return f"'{value}'"
-
-
-def _protect_phrase(before: Field, after: Field) -> str:
-    return f"protect {str(before.protect).lower()} -> {str(after.protect).lower()}"
+def _new_field(name: str, field: Field, style: Style) -> str:
+    text = f"{name} ({kind(field, style)}) {style.label(field.label)}"
+    if field.ordered_value_list is not None:
+        text += f" values: {value_list(field.ordered_value_list, style)}"
+    if field.protect:
+        text += " [protected]"
+    return text
 
 
 def protected_violation(change: Change, source: str | None) -> str:
@@ -142,6 +342,37 @@ def protected_violation(change: Change, source: str | None) -> str:
         f"{where}: the plan would delete it ({why}) but it is protected. "
         f"Put the entry back{in_file} with `protect: false`, apply that first, then remove it."
     )
+
+
+# --- drift ------------------------------------------------------------------------------------
+
+# Said of a field added in Gong that the plan deletes: the one drift a reader must not miss.
+KEEP_HINT = (
+    "not in the schema files, so this plan deletes it and its data; add it to the files to keep it"
+)
+
+
+def drift(item: FieldDrift, style: Style = PLAIN) -> str:
+    """A field changed outside crmform, e.g. `region (STRING) "Region": added in Gong`."""
+    name = style.name(item.unique_name)
+    if item.kind is DriftKind.ADDED and item.after is not None:
+        after = item.after
+        return f"{name} ({kind(after, style)}) {style.label(after.label)}: {ADDED_IN_GONG}"
+    if item.kind is DriftKind.REMOVED and item.before is not None:
+        return f"{name} ({style.name(item.before.type)}): {DELETED_IN_GONG}"
+    before, after = drift_sides(item)
+    found = style.join.join(differences(before, after, style, item.attributes))
+    return f"{name}: {found or 'changed'} in Gong"
+
+
+def drift_sides(item: FieldDrift) -> tuple[Field, Field]:
+    """Both sides of a `changed` drift (which has both)."""
+    if item.before is None or item.after is None:
+        raise ValueError(f"a {item.kind} drift needs before and after")
+    return item.before, item.after
+
+
+# --- data loss, consent and notes ----------------------------------------------------------
 
 
 def pending_refusal(blocked: Sequence[Settlement]) -> str:
@@ -175,7 +406,10 @@ def pending_refusal(blocked: Sequence[Settlement]) -> str:
 
 
 def _printable(text: str) -> str:
-    return text if text.isprintable() else text.encode("unicode_escape").decode()
+    # crmform/views.terminal_safe's rule: only the characters that are not printable.
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode() for ch in text)
 
 
 def change_name(change: Change) -> str:
@@ -183,7 +417,7 @@ def change_name(change: Change) -> str:
     return f"{change.key} {_printable(change.unique_name)}"
 
 
-def orphan_detail(plan: Plan, change: Change) -> str:
+def orphan_detail(plan: Plan, change: Change, style: Style = PLAIN) -> str:
     """What a may-orphan change may leave behind."""
     before, after = change.before, change.after
     if before is None or after is None:
@@ -191,20 +425,37 @@ def orphan_detail(plan: Plan, change: Change) -> str:
     parts = []
     removed = values_diff(before.ordered_value_list, after.ordered_value_list).removed
     if removed:
-        shown = ", ".join(json.dumps(v, ensure_ascii=False) for v in removed[:5])
+        shown = ", ".join(style.value(v) for v in removed[:5])
         more = f" and {len(removed) - 5} more" if len(removed) > 5 else ""
         parts.append(f"records holding {shown}{more} may keep values the field no longer lists")
     if before.reference_to != after.reference_to:
-        parts.append(
-            f"references to {before.reference_to or '(unknown)'} may no longer resolve "
-            f"(referenceTo -> {after.reference_to or '(unset)'})"
-        )
+        old = style.name(before.reference_to) if before.reference_to else "(unknown)"
+        new = style.name(after.reference_to) if after.reference_to else UNSET
+        parts.append(f"references to {old} may no longer resolve (referenceTo{style.arrow}{new})")
     if not parts:
         parts.append(
             "Gong did not report this field's current values or target, so values added in "
             "Gong outside crmform would be removed"
         )
     return "; ".join(parts)
+
+
+def orphan_warning(n: int) -> tuple[str, str]:
+    """The headline (used when nothing is deleted outright) and the lead-in of the list of
+    changes that may orphan data."""
+    return (
+        "Applying this plan may orphan data in Gong.",
+        f"Data may be orphaned by {these(n, 'change')} (Gong does not document the effect):",
+    )
+
+
+def consent_hint(digest: str) -> str:
+    """How to approve a plan's data-affecting set unattended: exactly it (by its digest,
+    Plan.data_loss_digest), or the whole class."""
+    return (
+        f"Approve exactly this data loss (digest {digest}) with `crmform apply --auto-approve "
+        f"--approve-data-loss {digest}`, or any with `--allow-destroy`."
+    )
 
 
 def data_loss_lines(plan: Plan, affected: tuple[Change, ...]) -> list[str]:
@@ -217,8 +468,7 @@ def data_loss_lines(plan: Plan, affected: tuple[Change, ...]) -> list[str]:
         lines.append(f"The data of {which} will be DELETED in Gong:")
         lines += [f"  - {change_name(c)} ({c.action.value})" for c in destroys]
     if orphans:
-        which = "this change" if len(orphans) == 1 else f"these {len(orphans)} changes"
-        lines.append(f"Data may be orphaned by {which} (Gong does not document the effect):")
+        lines.append(orphan_warning(len(orphans))[1])
         lines += [f"  - {change_name(c)}: {orphan_detail(plan, c)}" for c in orphans]
     return lines
 

@@ -77,6 +77,11 @@ class LocalState:
     def location(self) -> str:
         return str(self.path)
 
+    def delete(self) -> None:
+        """Remove the file, its backup and lock (`crmform backend check`'s scratch state)."""
+        for path in (self.path, self.backup_path, self.lock_path):
+            path.unlink(missing_ok=True)
+
     # -- read / write -------------------------------------------------------------------
 
     def read(self) -> State:

@@ -17,6 +17,9 @@ if TYPE_CHECKING:
     # emulated imports this module, so the fixture imports it lazily at run time.
     from emulated import Gong
 
+# The real servers the state backends are tested against (PostgreSQL, S3).
+pytest_plugins = ["backend_servers"]
+
 FIXED_NOW = datetime(2026, 11, 28, 12, 0, 0, tzinfo=UTC)
 
 

@@ -248,13 +248,13 @@ def test_plan_json_has_drift_only_when_gong_was_read(refreshed_plan):
 def test_text_shows_drift_before_the_actions_and_warns_about_deleting_an_added_field(
     refreshed_plan,
 ):
-    text = render_text(plan_to_json(refreshed_plan), color=False)
+    text = render_text(refreshed_plan, color=False)
     assert text.split("\n")[:5] == [
         "Changed outside crmform:",
         "# gong/6286478263646/ACCOUNT",
         "  - gone (STRING): deleted in Gong",
         '  + region (STRING) "Region": added in Gong; not in the schema files, so this plan '
-        "deletes it; add it to the files to keep it",
+        "deletes it and its data; add it to the files to keep it",
         "",
     ]
     assert text.index("Changed outside crmform:") < text.index("WARNING")
@@ -264,7 +264,7 @@ def test_text_of_a_refreshed_plan_without_drift_or_changes():
     same = drift.plan_refreshed(
         DESIRED, state_of(fld("a"), fld("b")), {ACCOUNT: remote(fld("a"), fld("b"))}
     )
-    assert render_text(plan_to_json(same), color=False) == (
+    assert render_text(same, color=False) == (
         "No changes outside crmform: Gong matches the state.\n\n"
         "No changes. The schema matches the state."
     )
@@ -283,7 +283,7 @@ def test_changed_fields_say_what_changed_in_gong():
             )
         },
     )
-    lines = render_text(plan_to_json(changed), color=False).split("\n")
+    lines = render_text(changed, color=False).split("\n")
     assert lines[2:4] == [
         '  ~ a: type STRING -> NUMBER; label "A" -> "Amount" in Gong',
         '  ~ tier: values +"Iron" -"Silver" in Gong',
@@ -291,8 +291,8 @@ def test_changed_fields_say_what_changed_in_gong():
 
 
 def test_drift_colours_only_with_color(refreshed_plan):
-    assert "\x1b[" in render_text(plan_to_json(refreshed_plan), color=True)
-    assert "\x1b[" not in render_text(plan_to_json(refreshed_plan), color=False)
+    assert "\x1b[" in render_text(refreshed_plan, color=True)
+    assert "\x1b[" not in render_text(refreshed_plan, color=False)
 
 
 # -- saved plans --------------------------------------------------------------------------

@@ -37,7 +37,7 @@ def test_a_field_added_in_gong_is_seen_stops_apply_and_is_kept_once_refreshed(go
     assert seen.code == 0, seen.stderr
     assert seen.stdout.startswith(
         f"Changed outside crmform:\n# {ACCOUNT}\n{REGION}; not in the schema files, so this "
-        "plan deletes it; add it to the files to keep it\n\nWARNING"
+        "plan deletes it and its data; add it to the files to keep it\n\nWARNING"
     )
     assert "  - region (STRING) (data deleted)" in seen.stdout
     as_json = json.loads(gong.cli("plan", gong.dir, "--refresh", "--format", "json").stdout)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import threading
+import time
 from pathlib import Path
 
 import httpx
@@ -620,3 +622,34 @@ def test_serve_refuses_non_loopback_hosts(host):
         f"Refusing to serve the Gong emulator on {host}: it is not a loopback address. "
         "Use 127.0.0.1 (or ::1), or allow remote hosts explicitly."
     )
+
+
+def test_a_stop_signal_during_a_request_stops_the_server_and_is_not_answered_500():
+    """wsgiref catches everything a request raises; Ctrl-C and SIGTERM must still stop."""
+    import socket
+    import threading
+
+    import httpx
+
+    from crmform.providers.gong.emulator_server import serve
+
+    def stopping_app(environ, start_response):
+        raise KeyboardInterrupt
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    ready = threading.Event()
+
+    def client() -> None:
+        ready.wait(5)
+        with contextlib.suppress(httpx.HTTPError):
+            httpx.get(f"http://127.0.0.1:{port}/", timeout=5)
+
+    thread = threading.Thread(target=client)
+    thread.start()
+    started = time.monotonic()
+    handled = serve(stopping_app, "127.0.0.1", port, max_seconds=10, ready=lambda _: ready.set())
+    thread.join(10)
+    assert handled == 1
+    assert time.monotonic() - started < 5  # stopped at once, not after max_seconds

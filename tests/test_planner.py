@@ -70,31 +70,31 @@ CASES = [
         "label",
         [fld("name", label="Name")],
         [fld("name", label="Account name")],
-        [("update", "name", "label 'Name' -> 'Account name'")],
+        [("update", "name", 'label "Name" -> "Account name"')],
     ),
     (
         "values added and removed",
         [fld("tier", P, values=["Bronze", "Silver"])],
         [fld("tier", P, values=["Silver", "Gold"])],
-        [("update", "tier", "values +Gold -Bronze")],
+        [("update", "tier", 'values +"Gold" -"Bronze"')],
     ),
     (
         "values reordered",
         [fld("tier", P, values=["A", "B"])],
         [fld("tier", P, values=["B", "A"])],
-        [("update", "tier", "values reordered")],
+        [("update", "tier", 'values reordered to "B", "A"')],
     ),
     (
         "values added and reordered",
         [fld("tier", P, values=["A", "B"])],
         [fld("tier", P, values=["B", "A", "C"])],
-        [("update", "tier", "values +C, reordered")],
+        [("update", "tier", 'values +"C", reordered to "B", "A", "C"')],
     ),
     (
-        "value with a blank is quoted",
+        "values are quoted",
         [fld("tier", P, values=["A"])],
         [fld("tier", P, values=["A", "Gold Plus"])],
-        [("update", "tier", "values +'Gold Plus'")],
+        [("update", "tier", 'values +"Gold Plus"')],
     ),
     (
         "referenceTo",
@@ -112,7 +112,7 @@ CASES = [
         "several attributes",
         [fld("t", P, "T", values=["A"])],
         [fld("t", P, "Tier", values=["A", "B"])],
-        [("update", "t", "label 'T' -> 'Tier'; values +B")],
+        [("update", "t", 'label "T" -> "Tier"; values +"B"')],
     ),
     (
         "protect only",
@@ -130,7 +130,7 @@ CASES = [
         "protect and label is an update",
         [fld("name", label="A")],
         [fld("name", label="B", protect=True)],
-        [("update", "name", "label 'A' -> 'B'; protect false -> true")],
+        [("update", "name", 'label "A" -> "B"; protect false -> true')],
     ),
     (
         "mixed, sorted by name",
@@ -138,7 +138,7 @@ CASES = [
         [fld("c", N), fld("a"), fld("b", label="X")],
         [
             ("create", "a", "new field"),
-            ("update", "b", "label 'B' -> 'X'"),
+            ("update", "b", 'label "B" -> "X"'),
             ("replace", "c", "type STRING -> NUMBER"),
             ("delete", "d", "not in the schema files"),
         ],
@@ -335,7 +335,7 @@ def test_unprotect_first_then_delete_works():
 
 def test_protected_field_may_still_be_updated_in_place():
     p = plan(desired(fld("n", label="B", protect=True)), state(fld("n", label="A", protect=True)))
-    assert summary_of(p) == [("update", "n", "label 'A' -> 'B'")]
+    assert summary_of(p) == [("update", "n", 'label "A" -> "B"')]
 
 
 # --- malformed input the loader should have caught -------------------------------------------

@@ -14,13 +14,16 @@ from __future__ import annotations
 import json
 import os
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from factories import ACCOUNT, CONTACT, DEAL, fld
 
+from crmform.engine.formats import planfile
 from crmform.engine.formats.plan_json import plan_to_json
 from crmform.engine.model import (
+    DeletedField,
     Desired,
     Field,
     FieldType,
@@ -29,6 +32,7 @@ from crmform.engine.model import (
     ObjectType,
     Plan,
     State,
+    Summary,
 )
 from crmform.engine.planner import plan
 from crmform.engine.render.text import render_text, summary_line
@@ -109,6 +113,22 @@ def protect_plan() -> Plan:
     return plan(desired, state)
 
 
+def orphan_plan() -> Plan:
+    """Nothing deleted outright: a picklist loses a value (may-orphan), and a field crmform
+    once deleted is created again (a note)."""
+    tier = fld("tier", T.PICKLIST, values=["Bronze", "Silver"], stamp=APPLIED)
+    gone = DeletedField(ACCOUNT, "region", T.STRING, "2025-02-01T09:00:00Z")
+    state = State("6f1c1d2e-lineage", 4, (ObjectSchema(ACCOUNT, (tier,)),), deleted=(gone,))
+    desired = Desired(
+        (
+            ObjectSchema(
+                ACCOUNT, (fld("region"), fld("tier", T.PICKLIST, values=["Silver"])), "a.yaml"
+            ),
+        )
+    )
+    return plan(desired, state)
+
+
 def check_golden(name: str, actual: str) -> None:
     path = GOLDEN / name
     if UPDATE:
@@ -118,12 +138,18 @@ def check_golden(name: str, actual: str) -> None:
     assert actual == path.read_text(encoding="utf-8")
 
 
-PLANS = {"mixed": mixed_plan, "destroy": destroy_plan, "empty": empty_plan, "protect": protect_plan}
+PLANS = {
+    "mixed": mixed_plan,
+    "destroy": destroy_plan,
+    "empty": empty_plan,
+    "protect": protect_plan,
+    "orphan": orphan_plan,
+}
 
 
 @pytest.mark.parametrize("name", sorted(PLANS))
 def test_text_matches_golden_file(name):
-    check_golden(f"plan_{name}.txt", render_text(plan_to_json(PLANS[name]()), color=False) + "\n")
+    check_golden(f"plan_{name}.txt", render_text(PLANS[name](), color=False) + "\n")
 
 
 @pytest.mark.parametrize("name", sorted(PLANS))
@@ -133,21 +159,19 @@ def test_json_matches_golden_file(name):
 
 
 def test_empty_plan_says_so_and_nothing_else():
-    assert render_text(plan_to_json(empty_plan()), color=False) == (
-        "No changes. The schema matches the state."
-    )
+    assert render_text(empty_plan(), color=False) == "No changes. The schema matches the state."
 
 
 def test_summary_line_wording():
-    counts = {"create": 2, "update": 1, "replace": 1, "delete": 1, "protect": 0}
+    counts = Summary(create=2, update=1, replace=1, delete=1)
     assert summary_line(counts) == "Plan: 2 to create, 1 to update, 1 to replace, 1 to delete."
-    one = summary_line({**counts, "protect": 1})
+    one = summary_line(replace(counts, protect=1))
     assert one.endswith("1 to delete, 1 protection change (state only).")
-    assert summary_line({**counts, "protect": 3}).endswith(", 3 protection changes (state only).")
+    assert summary_line(replace(counts, protect=3)).endswith(", 3 protection changes (state only).")
 
 
 def test_warning_comes_before_the_details_and_lists_every_destroyed_field():
-    text = render_text(plan_to_json(destroy_plan()), color=False)
+    text = render_text(destroy_plan(), color=False)
     warning = text.index("WARNING:")
     assert warning < text.index("# gong/")
     block = text[warning : text.index("# gong/")]
@@ -157,13 +181,13 @@ def test_warning_comes_before_the_details_and_lists_every_destroyed_field():
 
 
 def test_no_warning_without_destruction():
-    assert "WARNING" not in render_text(plan_to_json(protect_plan()), color=False)
+    assert "WARNING" not in render_text(protect_plan(), color=False)
 
 
 def test_colour_codes_appear_only_with_color_true():
-    doc = plan_to_json(mixed_plan())
-    plain = render_text(doc, color=False)
-    coloured = render_text(doc, color=True)
+    the_plan = mixed_plan()
+    plain = render_text(the_plan, color=False)
+    coloured = render_text(the_plan, color=True)
     assert "\x1b" not in plain
     assert "\x1b[1;31mWARNING:" in coloured
     assert "\x1b[32m  +\x1b[0m name" in coloured
@@ -176,15 +200,15 @@ def test_colour_codes_appear_only_with_color_true():
 def test_escape_sequences_in_names_and_labels_never_reach_the_terminal():
     hostile = Field("x\x1b[2J", "\x1b[31mred", T.STRING)
     p = plan(Desired((ObjectSchema(ACCOUNT, (hostile,), "a.yaml"),)), State())
-    text = render_text(plan_to_json(p), color=False)
+    text = render_text(p, color=False)
     assert "\x1b" not in text
     assert '  + x\\u001b[2J (STRING) "\\u001b[31mred"' in text
 
 
-def test_text_renders_the_same_from_a_saved_json_document():
-    doc = plan_to_json(mixed_plan())
-    reloaded = json.loads(json.dumps(doc))
-    assert render_text(reloaded, color=False) == render_text(doc, color=False)
+def test_a_saved_plan_renders_exactly_as_planned():
+    planned = mixed_plan()
+    saved = planfile.loads(planfile.dumps(planned), "p.plan")
+    assert render_text(saved, color=False) == render_text(planned, color=False)
 
 
 def test_integration_id_is_a_string_and_big_ids_stay_exact():
@@ -215,3 +239,74 @@ def test_summary_counts_match_changes():
     actions = [c["action"] for c in doc["changes"]]
     assert doc["summary"] == {a: actions.count(a) for a in doc["summary"]}
     assert sum(doc["summary"].values()) == len(actions)
+
+
+def test_changes_that_may_orphan_data_are_listed_apart_from_deletes_with_what_may_be_lost():
+    text = render_text(mixed_plan(), color=False)
+    lines = text.split("\n")
+    deletes = lines.index("The stored values of these 2 fields will be deleted from every record:")
+    orphans = lines.index(
+        "Data may be orphaned by these 2 changes (Gong does not document the effect):"
+    )
+    assert deletes < orphans
+    assert lines[orphans + 1 : orphans + 3] == [
+        '  - gong/6286478263646/ACCOUNT tier: records holding "Bronze" may keep values the field '
+        "no longer lists",
+        "  - gong/6286478263646/CONTACT owner: references to ACCOUNT may no longer resolve "
+        "(referenceTo -> USER)",
+    ]
+    # Neither may-orphan change is listed among the deletes.
+    assert not any("tier" in line or "owner" in line for line in lines[deletes:orphans])
+
+
+def test_a_plan_that_only_may_orphan_data_says_so_in_its_headline():
+    text = render_text(orphan_plan(), color=False)
+    assert text.startswith("WARNING: applying this plan may orphan data in Gong.\n")
+    assert "deletes data" not in text
+
+
+def test_the_warning_prints_the_digest_and_how_to_approve_exactly_it():
+    for make in (mixed_plan, destroy_plan, orphan_plan):
+        the_plan = make()
+        digest = the_plan.data_loss_digest
+        assert digest is not None
+        text = render_text(the_plan, color=False)
+        assert (
+            f"Approve exactly this data loss (digest {digest}) with `crmform apply "
+            f"--auto-approve --approve-data-loss {digest}`, or any with `--allow-destroy`."
+        ) in text
+
+
+def test_no_warning_and_no_digest_when_no_data_is_affected():
+    text = render_text(protect_plan(), color=False)
+    assert "WARNING" not in text
+    assert "--approve-data-loss" not in text
+
+
+def test_plan_notes_follow_the_summary_line():
+    state = State("l", 1, (ObjectSchema(ACCOUNT, (fld("phoneOld", label="Phone"),)),))
+    desired = Desired((ObjectSchema(ACCOUNT, (fld("phone", label="Phone"),), "a.yaml"),))
+    text = render_text(plan(desired, state), color=False)
+    summary, note = text.split("\n")[-2:]
+    assert summary.startswith("Plan: 1 to create")
+    assert note.startswith(
+        "Note: gong/6286478263646/ACCOUNT: phoneOld is deleted and phone created with the same "
+        "type and a similar label, but this is not a rename"
+    )
+    recreated = render_text(orphan_plan(), color=False).split("\n")[-1]
+    assert recreated.startswith(
+        "Note: gong/6286478263646/ACCOUNT region: crmform deleted a STRING field of this name"
+    )
+
+
+def test_bidirectional_overrides_in_names_and_labels_never_reach_the_terminal():
+    hostile = Field("evil\u202etxt", "Label\u202egnp.exe", T.STRING)
+    gone = Field("old\u2066x", "Old", T.STRING)
+    state = State("l", 1, (ObjectSchema(ACCOUNT, (gone,)),))
+    text = render_text(
+        plan(Desired((ObjectSchema(ACCOUNT, (hostile,), "a.yaml"),)), state), color=False
+    )
+    assert "\u202e" not in text
+    assert "\u2066" not in text
+    assert '  + evil\\u202etxt (STRING) "Label\\u202egnp.exe"' in text
+    assert "  - gong/6286478263646/ACCOUNT old\\u2066x: delete" in text

@@ -17,7 +17,7 @@ from crmform.options import (
     no_color_option,
     state_option,
 )
-from crmform.runtime import ProviderOptions, excluded, local_backend, operation, runtime
+from crmform.runtime import ProviderOptions, excluded, operation, runtime, state_backend
 from crmform.views import read_text, warnings
 from crmform.views.apply import ApplyView, print_requests, report
 
@@ -129,7 +129,7 @@ def apply(
         loaded = load_files(target, rt.env, excluded(state_path))
         warnings(loaded.warnings)
         desired = loaded.desired
-    backend = local_backend(state_path)
+    backend = state_backend(state_path)
     now = timestamp(rt.now())
     if dry_run:
         the_plan = apply_op.dry_run(desired, saved, backend)

@@ -13,7 +13,7 @@ from crmform.engine.operations.files import load_files
 from crmform.engine.records.standard import UNCHECKED_OBJECT_TYPES
 from crmform.exits import EXIT_ERROR, EXIT_OK
 from crmform.options import state_option
-from crmform.runtime import excluded, local_backend, runtime
+from crmform.runtime import excluded, runtime, state_backend
 from crmform.views import err, warnings
 
 if TYPE_CHECKING:
@@ -108,7 +108,7 @@ def _schemas(schema_dir: Path | None, state_path: Path) -> tuple[tuple[RecordSch
     """The schemas to check against, and where they came from (for messages)."""
     from crmform.engine.records import record_schemas
 
-    state = local_backend(state_path).read()
+    state = state_backend(state_path).read()
     if schema_dir is not None:
         loaded = load_files(schema_dir, runtime().env, excluded(state_path))
         warnings(loaded.warnings)

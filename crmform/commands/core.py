@@ -18,7 +18,7 @@ from crmform.options import (
     no_color_option,
     state_option,
 )
-from crmform.runtime import ProviderOptions, excluded, local_backend, runtime
+from crmform.runtime import ProviderOptions, excluded, runtime, state_backend
 from crmform.views import err, read_text, warnings, write_text
 from crmform.views.plan import render
 
@@ -42,7 +42,7 @@ def validate(directory: Path) -> int:
 @click.command()
 @click.argument(
     "kind",
-    type=click.Choice(["files", "plan", "apply-result", "check-records"]),
+    type=click.Choice(["files", "plan", "apply-result", "check-records", "config"]),
     default="files",
     required=False,
 )
@@ -51,9 +51,13 @@ def schema(kind: str) -> int:
 
     KIND: `files` (default) for the schema files, for editors and linters; `plan` for the
     JSON plan; `apply-result` for the JSON result of `apply --format json`; `check-records`
-    for the report of `check-records --format json`.
+    for the report of `check-records --format json`; `config` for crmform.toml.
     """
-    if kind == "files":
+    if kind == "config":
+        from crmform.engine.config.project import schema_text as project_schema
+
+        click.echo(project_schema(), nl=False)
+    elif kind == "files":
         from crmform.engine.config.keys import schema_text
 
         click.echo(schema_text(), nl=False)
@@ -118,7 +122,7 @@ def plan(
     loaded = load_files(directory, rt.env, excluded(state_path, out))
     warnings(loaded.warnings)
     provider = rt.provider(provider_options) if refresh else None
-    backend = local_backend(state_path)
+    backend = state_backend(state_path)
     from crmform.engine.operations.plan import plan as make_plan
 
     the_plan = make_plan(loaded.desired, backend, provider)

@@ -15,9 +15,9 @@ from crmform.runtime import (
     DEFAULT_STATE,
     ProviderOptions,
     excluded,
-    local_backend,
     operation,
     runtime,
+    state_backend,
 )
 from crmform.views import waiting_for_lock, warnings
 from crmform.views.remote import ConfigFiles, show_imported, show_refreshed
@@ -57,7 +57,7 @@ def refresh(
     provider = rt.provider(provider_options)
     done = remote_op.refresh(
         desired,
-        local_backend(state_path),
+        state_backend(state_path),
         provider,
         operation=operation(),
         lock_timeout=lock_timeout,
@@ -127,7 +127,7 @@ def import_(
     done = remote_op.import_(
         integration_id,
         ObjectType(object_type) if object_type is not None else None,
-        local_backend(state_path),
+        state_backend(state_path),
         provider,
         force=force,
         files=files.check if files is not None else None,

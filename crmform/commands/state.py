@@ -10,12 +10,44 @@ from crmform.engine.errors import CrmformError
 from crmform.engine.model import State
 from crmform.exits import EXIT_OK
 from crmform.options import state_option
-from crmform.runtime import local_backend
+from crmform.runtime import state_backend
 
 
 @click.group()
 def state() -> None:
-    """Inspect the state file."""
+    """Inspect, pull and push the state."""
+
+
+@state.command("pull", short_help="Print the stored state document.")
+@state_option
+def state_pull(state_path: Path) -> int:
+    """Print the stored state document (of the configured backend) to stdout."""
+    from crmform.state.document import encode
+
+    click.echo(encode(_existing(state_path)).decode("utf-8"), nl=False)
+    return EXIT_OK
+
+
+@state.command("push", short_help="Store a local state file into the configured backend.")
+@click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option(
+    "--force",
+    is_flag=True,
+    envvar="CRMFORM_STATE_PUSH_FORCE",
+    show_envvar=True,
+    help="Replace the stored state even when it is another lineage or a newer serial.",
+)
+@state_option
+def state_push(file: Path, force: bool, state_path: Path) -> int:
+    """Store the local state FILE into the configured backend (refusing another lineage or
+    a lower serial unless --force): how a team moves from a committed state file."""
+    from crmform.state.local import LocalState
+    from crmform.state.transfer import push
+    from crmform.views.backend import pushed
+
+    backend = state_backend(state_path)
+    pushed(push(backend, LocalState(file).read(), str(file), force=force), backend.location)
+    return EXIT_OK
 
 
 @state.command("list")
@@ -49,7 +81,7 @@ def state_show(address: str | None, state_path: Path) -> int:
 
 
 def _existing(state_path: Path) -> State:
-    backend = local_backend(state_path)
+    backend = state_backend(state_path)
     current = backend.read()
     if not current.lineage:
         raise CrmformError(
@@ -72,6 +104,6 @@ def _existing(state_path: Path) -> State:
 )
 def force_unlock(lock_id: str, state_path: Path, force: bool) -> int:
     """Remove the state lock LOCK_ID left behind by a crashed or killed process."""
-    info = local_backend(state_path).force_unlock(lock_id, force=force)
+    info = state_backend(state_path).force_unlock(lock_id, force=force)
     click.echo(f"Removed {info.describe()}.")
     return EXIT_OK

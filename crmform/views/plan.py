@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from crmform.engine import words
 from crmform.engine.model import Plan
 from crmform.engine.render.fit import DEFAULT_MAX_CHARS
 
@@ -11,17 +10,15 @@ __all__ = ["render"]
 
 def render(plan: Plan, fmt: str, color: bool, max_chars: int | None = None) -> str:
     """The plan in `fmt` (text, json or markdown), ending with a newline."""
-    from crmform.engine.formats.plan_json import plan_to_json
-
     if fmt == "json":
         from crmform.engine.formats.codec import dumps_indented
+        from crmform.engine.formats.plan_json import plan_to_json
 
         return dumps_indented(plan_to_json(plan)) + "\n"
     if fmt == "markdown":
         from crmform.engine.render.markdown import render_markdown
 
-        return render_markdown(plan_to_json(plan), max_chars=max_chars or DEFAULT_MAX_CHARS) + "\n"
+        return render_markdown(plan, max_chars=max_chars or DEFAULT_MAX_CHARS) + "\n"
     from crmform.engine.render.text import render_text
 
-    notes = "".join(f"\nNote: {words.note(n)}" for n in plan.notes)
-    return render_text(plan_to_json(plan), color=color) + notes + "\n"
+    return render_text(plan, color=color) + "\n"

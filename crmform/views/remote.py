@@ -16,7 +16,6 @@ __all__ = ["ConfigFiles", "show_imported", "show_refreshed"]
 
 
 def show_refreshed(done: Refreshed, *, color: bool) -> None:
-    from crmform.engine.formats.plan_json import drift_to_json
     from crmform.engine.render.drift import drift_lines
 
     if not done.read:
@@ -26,7 +25,7 @@ def show_refreshed(done: Refreshed, *, color: bool) -> None:
             "`crmform import --integration-id N`."
         )
         return
-    echo("\n".join(drift_lines([drift_to_json(d) for d in done.found], color=color)))
+    echo("\n".join(drift_lines(done.found, color=color)))
     if done.written is None:
         echo(f"The state {done.location} was not changed (serial {done.before.serial}).")
         return

@@ -1,4 +1,7 @@
-"""A Plan as a JSON document: the machine-readable contract; text and markdown render from it.
+"""A Plan as a JSON document: the machine-readable contract, one renderer among others.
+
+Text and Markdown render the typed Plan themselves (engine/render/); nothing parses this
+document back except saved plans (engine/formats/planfile.py).
 
 Format version 1 (`crmform plan --json`; saved plans add "desired" and "checksum"):
 
@@ -19,7 +22,7 @@ Format version 1 (`crmform plan --json`; saved plans add "desired" and "checksum
                                                  # may-orphan: picklist values removed,
                                                  # referenceTo changed, or values changed
                                                  # where Gong did not report them
-          "reason": "type PICKLIST -> STRING",   # a short human phrase, not for parsing
+          "reason": "type PICKLIST -> STRING",   # engine/words.py's phrase, not for parsing
           "values": {"added": [...], "removed": [...], "reordered": false}
                                                  # only on an update whose values differ
         }

@@ -15,7 +15,9 @@ from __future__ import annotations
 import json
 import re
 
-__all__ = ["code", "text"]
+from crmform.engine.words import Style, printable
+
+__all__ = ["MARKDOWN", "code", "text"]
 
 _REFERENCES = {
     "&": "&amp;",
@@ -56,4 +58,16 @@ def _printable(value: object) -> str:
     if value is None:
         return ""
     shown = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-    return shown if shown.isprintable() else json.dumps(shown, ensure_ascii=False)[1:-1]
+    if shown.isprintable():
+        return shown
+    # JSON's escapes for control characters, then words' per-character rule for the rest
+    # (json.dumps lets bidirectional overrides such as U+202E through).
+    return printable(json.dumps(shown, ensure_ascii=False)[1:-1])
+
+
+def _label(value: str) -> str:
+    return f'"{text(value)}"'
+
+
+# The words module's phrases as a pull-request comment shows them.
+MARKDOWN = Style(name=code, label=_label, value=code, arrow=" → ", join="<br>")

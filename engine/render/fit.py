@@ -24,7 +24,7 @@ __all__ = ["Section", "fit", "size"]
 class Section:
     """One table: lines before its rows, the rows, lines after them.
 
-    `counter` says which total of `fit` its rows count towards (0 changes, 1 drift);
+    `counter` says which total of `fit` its rows count towards (0 changes, 1 drift, 2 notes);
     `noun` names its rows in the line that says how many were cut.
     """
 

@@ -1,32 +1,36 @@
-"""A plan as a pull-request comment: GitHub-flavoured Markdown rendered from the plan JSON.
+"""A plan as a pull-request comment: GitHub-flavoured Markdown rendered from a typed Plan.
 
-Like render_text, it renders the JSON document (engine/render.py), so a saved plan shows
-exactly as planned, and it is pure: the same document gives byte-identical text.
+Like render_text it is pure: the same plan gives byte-identical text, and a saved plan
+(which loads back into the same Plan) shows exactly as planned.
 
 Layout: a marker comment (CI finds and updates its earlier comment by it), a title with the
-counts, a CAUTION alert listing every field whose data would be deleted, a summary table
-per object type, the "Changed outside crmform" section when the document has a "drift"
-list, then one table per object type (collapsed in <details> past COLLAPSE_ROWS rows).
-Rows follow (address, uniqueName) order whatever the document's order.
+counts, a CAUTION alert listing every field whose data would be deleted, then every change
+that may orphan data (DataImpact.MAY_ORPHAN) and what may be orphaned, and the plan's
+data-loss digest; a summary table per object type; the plan's notes (a NOTE alert); the
+"Changed outside crmform" section when Gong was read for the plan; then one table per object
+type (collapsed in <details> past COLLAPSE_ROWS rows). Rows
+follow (address, uniqueName) order whatever the plan's order.
 
 Size: GitHub refuses comments over 65,536 characters. The text, plus the newline the CLI
 prints after it, never exceeds `max_chars`: past it the title, summary and warning are kept
-whole, rows are dropped from the end, and a note says how many changes were left out. Only
-if the warning alone does not fit are its last lines replaced by "... and N more".
+whole, rows are dropped from the end (notes last of all), and a note says how many changes
+and notes were left out. Only if the warning alone does not fit are its last lines replaced
+by "... and N more".
 
 Every string from the files (names, labels, values, reasons) is escaped for Markdown and
-HTML (see md_escape), so a label like `a|b` or `<script>` cannot break the layout,
+HTML (see escape.py), so a label like `a|b` or `<script>` cannot break the layout,
 inject markup or @-mention anyone.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
-from crmform.engine.render.escape import code, text
+from crmform.engine import words
+from crmform.engine.model import Action, Change, DataImpact, Field, FieldDrift, ObjectKey, Plan
+from crmform.engine.render.escape import MARKDOWN, code, text
 from crmform.engine.render.fit import DEFAULT_MAX_CHARS, MIN_MAX_CHARS, Section, fit, size
-from crmform.engine.render.md_drift import drift_items, drift_rows
+from crmform.engine.render.md_drift import drift_rows
 
 __all__ = [
     "COLLAPSE_ROWS",
@@ -39,13 +43,13 @@ __all__ = [
 MARKER = "<!-- crmform:plan -->"
 COLLAPSE_ROWS = 10
 
-_ACTIONS = ("create", "update", "replace", "delete", "protect")
+_ACTIONS = tuple(Action)
 _LABELS = {
-    "create": "create",
-    "update": "update",
-    "replace": "**replace** (data deleted)",
-    "delete": "**delete** (data deleted)",
-    "protect": "protect (state only)",
+    Action.CREATE: "create",
+    Action.UPDATE: "update",
+    Action.REPLACE: "**replace** (data deleted)",
+    Action.DELETE: "**delete** (data deleted)",
+    Action.PROTECT: "protect (state only)",
 }
 _TABLE_HEAD = ("| Field | Action | Before → After |", "| --- | --- | --- |")
 # Only tables with a picklist change get the values column.
@@ -55,43 +59,47 @@ _VALUES_HEAD = (
 )
 _DRIFT_HEAD = ("| Object type | Field | Kind | Detail |", "| --- | --- | --- | --- |")
 
-_Json = Mapping[str, Any]
 
-
-def render_markdown(plan_json: _Json, *, max_chars: int = DEFAULT_MAX_CHARS) -> str:
+def render_markdown(plan: Plan, *, max_chars: int = DEFAULT_MAX_CHARS) -> str:
     """The comment text, without a trailing newline; len(text) + 1 <= max_chars."""
     if max_chars < MIN_MAX_CHARS:
         raise ValueError(f"max_chars must be at least {MIN_MAX_CHARS}, not {max_chars}")
-    changes = sorted(plan_json["changes"], key=lambda c: (str(c["address"]), str(c["uniqueName"])))
-    drift = drift_items(plan_json.get("drift"))
-    title = _title(plan_json, changes)
-    summary = _summary(plan_json, changes, drift)
-    destructive = [c for c in changes if c["destroysData"]]
-    sections = [_drift_section(drift, changes)] if drift else []
+    changes = sorted(plan.changes, key=lambda c: (c.key.address, c.unique_name))
+    drift = None
+    if plan.drift is not None:
+        drift = sorted(plan.drift, key=lambda d: (d.key.address, d.unique_name, d.kind))
+    title = [MARKER, f"## crmform plan: {words.summary(plan.summary) if changes else 'no changes'}"]
+    summary = _summary(plan, changes, drift)
+    destroys = [c for c in changes if plan.impact(c) is DataImpact.DESTROYS]
+    orphans = [c for c in changes if plan.impact(c) is DataImpact.MAY_ORPHAN]
+    sections = [_notes_section(plan)] if plan.notes else []
+    sections += [_drift_section(drift, changes)] if drift else []
     sections += _change_sections(changes)
-    warning = _warning_lines(destructive, None)
+    warning = _warning(plan, destroys, orphans, None)
     full = [*title, *warning, *summary, *(line for s in sections for line in s.lines())]
     if size(full) <= max_chars:
         return "\n".join(full)
     # Over the limit: title, summary and warning stay whole (the warning is cut only if
     # it alone does not fit); rows are dropped from the end.
     warning, body = fit(
-        lambda shown: _warning_lines(destructive, shown),
-        len(destructive),
+        lambda shown: _warning(plan, destroys, orphans, shown),
+        len(destroys) + len(orphans),
         sections,
         max_chars - size(title) - size(summary),
-        lambda changes_left, drift_left: _note(changes_left, drift_left, max_chars),
-        (len(changes), len(drift or ())),
+        lambda changes, drift, notes: _note(changes, drift, notes, max_chars),
+        (len(changes), len(drift or ()), len(plan.notes)),
     )
     return "\n".join([*title, *warning, *summary, *body])
 
 
-def _note(changes_left: int, drift_left: int, limit: int) -> list[str]:
+def _note(changes_left: int, drift_left: int, notes_left: int, limit: int) -> list[str]:
     left = []
     if changes_left:
-        left.append(f"{changes_left} change{'s' if changes_left != 1 else ''}")
+        left.append(words.count(changes_left, "change"))
     if drift_left:
-        left.append(f"{drift_left} difference{'s' if drift_left != 1 else ''} made outside crmform")
+        left.append(f"{words.count(drift_left, 'difference')} made outside crmform")
+    if notes_left:
+        left.append(words.count(notes_left, "note"))
     not_shown = f": {' and '.join(left)} not shown here" if left else ""
     return [
         "",
@@ -104,21 +112,14 @@ def _note(changes_left: int, drift_left: int, limit: int) -> list[str]:
 # --- the fixed part: title, summary, warning ---------------------------------------------
 
 
-def _title(plan_json: _Json, changes: Sequence[_Json]) -> list[str]:
-    if not changes:
-        return [MARKER, "## crmform plan: no changes"]
-    return [MARKER, f"## crmform plan: {_counts(plan_json['summary'])}"]
-
-
 def _summary(
-    plan_json: _Json, changes: Sequence[_Json], drift: Sequence[_Json] | None
+    plan: Plan, changes: Sequence[Change], drift: Sequence[FieldDrift] | None
 ) -> list[str]:
-    state = plan_json.get("state") or {}
-    lineage = state.get("lineage") or ""
-    against = f"state serial {text(state.get('serial', '?'))}"
+    lineage, serial = plan.state_lineage, plan.state_serial
+    against = f"state serial {serial}"
     if lineage:
         against += f" (lineage {code(lineage)})."
-    elif not state.get("serial"):
+    elif not serial:
         against = "an empty state (nothing applied yet)."
     else:
         against += "."
@@ -132,45 +133,57 @@ def _summary(
         "| Object type | Create | Update | Replace | Delete | Protect |",
         "| --- |" + " ---: |" * len(_ACTIONS),
     ]
-    for address, group in _by_address(changes):
-        counts = [sum(1 for c in group if c["action"] == a) for a in _ACTIONS]
-        lines.append(f"| {code(address)} | " + " | ".join(map(str, counts)) + " |")
+    for key, group in _by_key(changes):
+        counts = [sum(1 for c in group if c.action is a) for a in _ACTIONS]
+        lines.append(f"| {code(key.address)} | " + " | ".join(map(str, counts)) + " |")
     return [*lines, "", f"Planned against {against}"]
 
 
-def _counts(summary: _Json) -> str:
-    words = [f"{summary[a]} to {a}" for a in _ACTIONS if a != "protect"]
-    protect = summary.get("protect", 0)
-    if protect:
-        words.append(f"{protect} protection change{'s' if protect != 1 else ''} (state only)")
-    return ", ".join(words)
-
-
-def _warning_lines(destructive: Sequence[_Json], shown: int | None) -> list[str]:
-    """The CAUTION alert; with `shown`, only that many fields and a line for the rest."""
-    if not destructive:
+def _warning(
+    plan: Plan, destroys: Sequence[Change], orphans: Sequence[Change], shown: int | None
+) -> list[str]:
+    """The CAUTION alert: the fields whose data is deleted, the changes that may orphan
+    data, and the digest to approve exactly them; with `shown`, only that many items in all
+    (deletes first) and a line for the rest of each list."""
+    left = len(destroys) + len(orphans) if shown is None else shown
+    listed_destroys = destroys[:left]
+    listed_orphans = orphans[: left - len(listed_destroys)]
+    digest = plan.data_loss_digest
+    if digest is None:
         return []
-    count = len(destructive)
-    noun = "this field" if count == 1 else f"these {count} fields"
-    lines = [
-        "",
-        "> [!CAUTION]",
-        "> **Applying this plan deletes data in Gong, and it cannot be undone.**",
-        f"> The stored values of {noun} will be deleted from every record:",
-        ">",
-    ]
-    listed = destructive if shown is None else destructive[:shown]
-    lines += [_warning_item(c) for c in listed]
-    if len(listed) < count:
-        lines.append(_more_line(count - len(listed)))
-    lines += [">", "> Unattended apply (`--auto-approve`) also needs `--allow-destroy`."]
-    return lines
+    if destroys:
+        headline, lead = words.destroy_warning(len(destroys))
+    else:
+        headline, lead = words.orphan_warning(len(orphans))
+    lines = ["", "> [!CAUTION]", f"> **{headline}**"]
+    hint = f"> {words.consent_hint(digest)}"
+    if shown == 0:  # the size limit left no room for items: one line counts them all
+        return [*lines, _more_line(len(destroys) + len(orphans)), ">", hint]
+    if destroys:
+        lines += [f"> {lead}", ">", *(_warning_item(c) for c in listed_destroys)]
+        if len(listed_destroys) < len(destroys):
+            lines.append(_more_line(len(destroys) - len(listed_destroys)))
+        lines.append(">")
+    if orphans:
+        lines += [f"> {text(words.orphan_warning(len(orphans))[1])}", ">"]
+        lines += [_orphan_item(plan, c) for c in listed_orphans]
+        if len(listed_orphans) < len(orphans):
+            lines.append(_more_line(len(orphans) - len(listed_orphans)))
+        lines.append(">")
+    return [*lines, hint]
 
 
-def _warning_item(change: _Json) -> str:
+def _warning_item(change: Change) -> str:
     return (
-        f"> - {code(change['address'])} {code(change['uniqueName'])}: "
-        f"**{text(change['action'])}** ({text(change['reason'])})"
+        f"> - {code(change.key.address)} {code(change.unique_name)}: "
+        f"**{change.action}** ({words.reason(change, MARKDOWN)})"
+    )
+
+
+def _orphan_item(plan: Plan, change: Change) -> str:
+    return (
+        f"> - {code(change.key.address)} {code(change.unique_name)}: "
+        f"{words.orphan_detail(plan, change, MARKDOWN)}"
     )
 
 
@@ -181,29 +194,36 @@ def _more_line(count: int) -> str:
 # --- the details: one table per object type, and drift ---------------------------------
 
 
-def _by_address(changes: Sequence[_Json]) -> list[tuple[str, list[_Json]]]:
-    groups: dict[str, list[_Json]] = {}
+def _by_key(changes: Sequence[Change]) -> list[tuple[ObjectKey, list[Change]]]:
+    groups: dict[ObjectKey, list[Change]] = {}
     for change in changes:
-        groups.setdefault(str(change["address"]), []).append(change)
+        groups.setdefault(change.key, []).append(change)
     return list(groups.items())
 
 
-def _change_sections(changes: Sequence[_Json]) -> list[Section]:
+def _notes_section(plan: Plan) -> Section:
+    # First of the sections: when rows must go for size, change rows go before notes.
+    rows = tuple(f"> - {text(words.note(n))}" for n in plan.notes)
+    return Section(("", "> [!NOTE]"), rows, (), 2, "notes")
+
+
+def _change_sections(changes: Sequence[Change]) -> list[Section]:
     sections = []
-    for address, group in _by_address(changes):
-        values = [_values(c, c.get("after")) for c in group]
+    for key, group in _by_key(changes):
+        values = [_values(c) for c in group]
         head = _VALUES_HEAD if any(values) else _TABLE_HEAD
         rows = tuple(
             _row(c, v if any(values) else None) for c, v in zip(group, values, strict=True)
         )
-        noun = f"{len(rows)} change{'s' if len(rows) != 1 else ''}"
-        sections.append(_section(f"### {code(address)}: {noun}", noun, rows, head, is_drift=False))
+        noun = words.count(len(rows), "change")
+        sections.append(
+            _section(f"### {code(key.address)}: {noun}", noun, rows, head, is_drift=False)
+        )
     return sections
 
 
-def _drift_section(items: Sequence[_Json], changes: Sequence[_Json]) -> Section:
-    count = len(items)
-    noun = f"{count} difference{'s' if count != 1 else ''}"
+def _drift_section(items: Sequence[FieldDrift], changes: Sequence[Change]) -> Section:
+    noun = words.count(len(items), "difference")
     heading = (
         "### Changed outside crmform\n\n"
         f"Gong differs from what crmform last applied ({noun}). Review these before applying."
@@ -222,69 +242,41 @@ def _section(
     return Section(("", heading, "", *head), rows, (), counter, plural)
 
 
-def _row(change: _Json, values: str | None) -> str:
-    action = str(change["action"])
-    label = _LABELS.get(action, text(action))
-    before: _Json | None = change.get("before")
-    after: _Json | None = change.get("after")
-    row = f"| {code(change['uniqueName'])} | {label} | {_before_after(change, before, after)} |"
+def _row(change: Change, values: str | None) -> str:
+    row = f"| {code(change.unique_name)} | {_LABELS[change.action]} | {_before_after(change)} |"
     return row if values is None else f"{row} {values} |"
 
 
-def _before_after(change: _Json, before: _Json | None, after: _Json | None) -> str:
-    action = change["action"]
+def _before_after(change: Change) -> str:
+    before, after = change.before, change.after
     if before is None and after is not None:
         return f"new {_describe(after)}"
     if after is None and before is not None:
         return f"{_describe(before)} → deleted"
-    if before is None or after is None:  # only a hand-made document gets here
-        return text(change.get("reason", ""))
-    parts: list[str] = []
-    if before.get("type") != after.get("type"):
-        parts.append(f"type {code(before.get('type'))} → {code(after.get('type'))}")
-    if before.get("label") != after.get("label"):
-        parts.append(f"label {_quoted(before.get('label'))} → {_quoted(after.get('label'))}")
-    if before.get("referenceTo") != after.get("referenceTo"):
-        parts.append(
-            f"referenceTo {_ref(before.get('referenceTo'))} → {_ref(after.get('referenceTo'))}"
-        )
-    if bool(before.get("protect")) != bool(after.get("protect")):
-        old, new = (str(bool(f.get("protect"))).lower() for f in (before, after))
-        parts.append(f"protect {old} → {new}")
-    if parts:
-        return "<br>".join(parts)
-    return "picklist values" if action == "update" else text(change.get("reason", ""))
+    if before is None or after is None:  # every change has a side
+        raise ValueError(f"a {change.action} change needs a before or an after")
+    # The values have a column of their own.
+    shown = [a for a in words.changed_attributes(before, after) if a != "orderedValueList"]
+    if shown:
+        return MARKDOWN.join.join(words.differences(before, after, MARKDOWN, shown))
+    return "picklist values" if change.action is Action.UPDATE else words.reason(change, MARKDOWN)
 
 
-def _describe(field: _Json) -> str:
-    kind = code(field.get("type"))
-    if field.get("referenceTo"):
-        kind += f" to {code(field['referenceTo'])}"
-    protected = " (protected)" if field.get("protect") else ""
-    return f"{kind} {_quoted(field.get('label'))}{protected}"
+def _describe(field: Field) -> str:
+    protected = " (protected)" if field.protect else ""
+    return f"{words.kind(field, MARKDOWN)} {MARKDOWN.label(field.label)}{protected}"
 
 
-def _values(change: _Json, after: _Json | None) -> str:
-    diff = change.get("values")
-    if isinstance(diff, Mapping):
-        parts = []
-        if diff.get("added"):
-            parts.append("added " + ", ".join(code(v) for v in diff["added"]))
-        if diff.get("removed"):
-            parts.append("removed " + ", ".join(code(v) for v in diff["removed"]))
-        if diff.get("reordered"):
-            parts.append("reordered")
-        return "<br>".join(parts) or "changed"
-    if change["action"] in ("create", "replace") and after is not None:
-        values = after.get("orderedValueList")
-        if values is not None:
-            return ", ".join(code(v) for v in values) or "(none)"
+def _values(change: Change) -> str:
+    before, after = change.before, change.after
+    if (
+        change.action is Action.UPDATE
+        and before is not None
+        and after is not None
+        and before.ordered_value_list != after.ordered_value_list
+    ):
+        return words.values(before.ordered_value_list, after.ordered_value_list, MARKDOWN)
+    shows_values = change.action in (Action.CREATE, Action.REPLACE)
+    if shows_values and after is not None and after.ordered_value_list is not None:
+        return words.value_list(after.ordered_value_list, MARKDOWN)
     return ""
-
-
-def _quoted(label: object) -> str:
-    return f'"{text(label)}"'
-
-
-def _ref(target: object) -> str:
-    return code(target) if target else "(unset)"

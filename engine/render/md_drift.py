@@ -1,96 +1,40 @@
-"""The "Changed outside crmform" rows of the Markdown plan, from the plan JSON's "drift" list.
-
-Items are engine/render.py's drift entries (address, uniqueName, kind added|removed|changed,
-attributes, before, after). Rendering is forgiving: an item missing a key, or a string
-instead of an object, still gives a row (a "detail" key, if a producer adds one, is shown
-as is), because a PR comment must not fail over one odd entry.
-"""
+"""The "Changed outside crmform" rows of the Markdown plan, from typed FieldDrifts."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
-from crmform.engine.render.escape import code, text
+from crmform.engine import words
+from crmform.engine.model import Action, Change, DriftKind, Field, FieldDrift
+from crmform.engine.render.escape import MARKDOWN, code
 
-__all__ = ["drift_items", "drift_rows"]
-
-_Json = Mapping[str, Any]
-
-
-def drift_items(drift: object) -> list[_Json] | None:
-    """The items in a stable order; None when the plan has no drift list (Gong not read)."""
-    if drift is None:
-        return None
-    if not isinstance(drift, Sequence) or isinstance(drift, str):
-        drift = [drift]
-    items: list[_Json] = [i if isinstance(i, Mapping) else {"detail": i} for i in drift]
-
-    def order(item: _Json) -> tuple[str, str, str]:
-        return (
-            str(item.get("address", "")),
-            str(item.get("uniqueName", "")),
-            str(item.get("kind", "")),
-        )
-
-    return sorted(items, key=order)
+__all__ = ["drift_rows"]
 
 
-def drift_rows(items: Sequence[_Json], changes: Sequence[_Json]) -> tuple[str, ...]:
+def drift_rows(items: Sequence[FieldDrift], changes: Sequence[Change]) -> tuple[str, ...]:
     """One table row per item: | Object type | Field | Kind | Detail |."""
-    deleted = {(c["address"], c["uniqueName"]) for c in changes if c["action"] == "delete"}
+    deleted = {(c.key, c.unique_name) for c in changes if c.action is Action.DELETE}
     rows = []
     for item in items:
-        detail = text(item["detail"]) if "detail" in item else _detail(item)
-        if item.get("kind") == "added" and (item.get("address"), item.get("uniqueName")) in deleted:
+        detail = _detail(item)
+        if item.kind is DriftKind.ADDED and (item.key, item.unique_name) in deleted:
             # Someone created it in Gong; the files do not have it, so applying deletes it.
-            detail += "; **not in the schema files: this plan deletes it and its data**"
+            detail += f"; **{words.KEEP_HINT}**"
         rows.append(
-            f"| {code(item.get('address'))} | {code(item.get('uniqueName'))} | "
-            f"{text(item.get('kind', ''))} | {detail} |"
+            f"| {code(item.key.address)} | {code(item.unique_name)} | {item.kind} | {detail} |"
         )
     return tuple(rows)
 
 
-def _detail(item: _Json) -> str:
-    kind = item.get("kind")
-    before = item.get("before")
-    after = item.get("after")
-    if kind == "added" and isinstance(after, Mapping):
-        return f"added in Gong: {_field(after)}"
-    if kind == "removed" and isinstance(before, Mapping):
-        return f"deleted in Gong (was {_field(before)})"
-    if not isinstance(before, Mapping) or not isinstance(after, Mapping):
-        return f"{text(kind)} in Gong"
-    parts = []
-    for attribute in item.get("attributes") or ():
-        old, new = before.get(attribute), after.get(attribute)
-        if attribute == "label":
-            parts.append(f'label "{text(old)}" → "{text(new)}"')
-        elif attribute == "orderedValueList" and isinstance(new, list):
-            parts.append(_values(old if isinstance(old, list) else [], new))
-        else:
-            parts.append(f"{text(attribute)} {_code_or_unset(old)} → {_code_or_unset(new)}")
-    return "<br>".join(parts) or "changed in Gong"
+def _detail(item: FieldDrift) -> str:
+    if item.kind is DriftKind.ADDED and item.after is not None:
+        return f"{words.ADDED_IN_GONG}: {_field(item.after)}"
+    if item.kind is DriftKind.REMOVED and item.before is not None:
+        return f"{words.DELETED_IN_GONG} (was {_field(item.before)})"
+    before, after = words.drift_sides(item)
+    found = words.differences(before, after, MARKDOWN, item.attributes)
+    return MARKDOWN.join.join(found) or "changed in Gong"
 
 
-def _field(field: _Json) -> str:
-    kind = code(field.get("type"))
-    if field.get("referenceTo"):
-        kind += f" to {code(field['referenceTo'])}"
-    return f'{kind} "{text(field.get("label"))}"'
-
-
-def _values(before: list[Any], after: list[Any]) -> str:
-    added = [v for v in after if v not in before]
-    removed = [v for v in before if v not in after]
-    parts = []
-    if added:
-        parts.append("values added " + ", ".join(code(v) for v in added))
-    if removed:
-        parts.append("values removed " + ", ".join(code(v) for v in removed))
-    return "<br>".join(parts) or "values reordered"
-
-
-def _code_or_unset(value: object) -> str:
-    return code(value) if value else "(unset)"
+def _field(field: Field) -> str:
+    return f"{words.kind(field, MARKDOWN)} {MARKDOWN.label(field.label)}"

@@ -7,11 +7,29 @@ Standard library only (wsgiref); `crmform emulator` and the subprocess tests use
 from __future__ import annotations
 
 import ipaddress
+import sys
 import time
 from collections.abc import Callable
 from typing import Any
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+from wsgiref.handlers import SimpleHandler
+from wsgiref.simple_server import ServerHandler, WSGIRequestHandler, WSGIServer, make_server
 from wsgiref.types import WSGIApplication
+
+
+class _Handler(ServerHandler):
+    def handle_error(self) -> None:
+        # wsgiref's run() catches everything, Ctrl-C and SIGTERM included, and answers 500:
+        # a stop signal that arrives while a response is being written would be swallowed
+        # and the server would go on serving. Let the stop through to serve().
+        if isinstance(sys.exc_info()[1], KeyboardInterrupt):
+            raise
+        super().handle_error()
+
+    def close(self) -> None:
+        if getattr(self, "status", None) is None:  # stopped before answering: nothing to log
+            SimpleHandler.close(self)
+            return
+        super().close()
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -20,6 +38,25 @@ class _QuietHandler(WSGIRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         if self.verbose:
             super().log_message(format, *args)
+
+    def handle(self) -> None:
+        # WSGIRequestHandler.handle, with a handler that lets a stop signal through.
+        self.raw_requestline = self.rfile.readline(65537)
+        if len(self.raw_requestline) > 65536:
+            self.requestline = self.request_version = self.command = ""
+            self.send_error(414)
+            return
+        if not self.parse_request():
+            return
+        handler = _Handler(
+            self.rfile,
+            self.wfile,  # type: ignore[arg-type]  # typeshed: BufferedIOBase, wsgiref: IO
+            self.get_stderr(),
+            self.get_environ(),
+            multithread=False,
+        )
+        handler.request_handler = self  # type: ignore[attr-defined]
+        handler.run(self.server.get_app())  # type: ignore[attr-defined]
 
 
 class _CountingServer(WSGIServer):
