@@ -40,6 +40,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "crmform.commands.core:validate",
         "Check the schema files in DIR and report every problem at once.",
     ),
+    "fmt": (
+        "crmform.commands.fmt:fmt",
+        "Rewrite schema files in the one canonical layout, keeping their comments.",
+    ),
     "plan": (
         "crmform.commands.core:plan",
         "Show what apply would change to make Gong match the files in DIR.",

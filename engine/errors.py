@@ -15,13 +15,15 @@ class Diagnostic:
     """One problem in a desired-state file: where it is and what is wrong.
 
     `path` is the location inside the document, e.g. "fields[2] (category)" or "objectType";
-    empty when the problem concerns the whole file.
+    empty when the problem concerns the whole file. `column` (1-based) is known only for
+    text that does not parse; it is not part of the text form.
     """
 
     file: str
     line: int | None
     path: str
     message: str
+    column: int | None = None
 
     def __str__(self) -> str:
         where = self.file if self.line is None else f"{self.file}:{self.line}"

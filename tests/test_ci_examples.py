@@ -1,16 +1,21 @@
-"""The CI recipes in examples/ci parse, and every crmform command and flag they use exists.
+"""The CI recipes in examples/ci, the GitHub Action and the pre-commit hooks: every crmform
+command and flag they use exists.
 
-Each `crmform ...` command line in a run/script step is checked against the real click
-command tree: subcommands, options, the number of arguments, and literal choice values.
-The scripts are also syntax-checked with `bash -n`.
+Each `crmform ...` command line in a run/script step (for the GitHub recipe: in the Action
+it uses, action.yml and action/*.sh) is checked against the real click command tree:
+subcommands, options, the number of arguments, and literal choice values. The scripts are
+also syntax-checked with `bash -n`, and the YAML files against the public schemas that
+check-jsonschema ships (offline).
 """
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 import shutil
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,9 +25,15 @@ import yaml
 
 from crmform.cli import cli
 
-CI = Path(__file__).resolve().parent.parent / "examples" / "ci"
+ROOT = Path(__file__).resolve().parent.parent
+CI = ROOT / "examples" / "ci"
 GITHUB = CI / "github-actions.yml"
 GITLAB = CI / "gitlab-ci.yml"
+ACTION = ROOT / "action.yml"
+ACTION_SCRIPTS = sorted((ROOT / "action").glob("*.sh"))
+HOOKS = ROOT / ".pre-commit-hooks.yaml"
+# "${extra[@]}": flags the user passes through; nothing to check here.
+SPLAT = re.compile(r"\$\{\w+\[@\]\}")
 # Where a word is in command position, so `crmform` there runs crmform.
 BOUNDARIES = {None, ";", "&&", "||", "|", "(", "then", "do", "else", "if", "!", "{"}
 GITLAB_KEYWORDS = {"variables", "stages", "default", "include", "workflow"}
@@ -35,8 +46,11 @@ def load(path: Path) -> dict:
 
 
 def github_scripts() -> list[str]:
+    """The recipe's run steps, and those of the Action it uses with the scripts they run."""
     jobs = load(GITHUB)["jobs"]
-    return [step["run"] for job in jobs.values() for step in job["steps"] if "run" in step]
+    scripts = [step["run"] for job in jobs.values() for step in job["steps"] if "run" in step]
+    scripts += [step["run"] for step in load(ACTION)["runs"]["steps"] if "run" in step]
+    return scripts + [p.read_text(encoding="utf-8") for p in ACTION_SCRIPTS]
 
 
 def gitlab_jobs() -> dict[str, dict]:
@@ -96,6 +110,8 @@ def check(words: list[str]) -> list[str]:
     positional = 0
     while rest:
         word = rest.pop(0)
+        if SPLAT.fullmatch(word):
+            continue
         if not word.startswith("-") or word == "-":
             positional += 1
             continue
@@ -176,7 +192,8 @@ def test_allow_destroy_is_passed_only_behind_the_approval_label(name: str):
                 block = script[: script.index(line)]
                 condition = block.rsplit("if ", 1)[-1]
                 assert re.search(r'"\$(ALLOW_DESTROY|allow)" = "true"', condition), line
-    assert "crmform:allow-destroy" in (GITHUB if name == "github" else GITLAB).read_text()
+    recipe = (ACTION if name == "github" else GITLAB).read_text()
+    assert "crmform:allow-destroy" in recipe
     assert scripts.count("--allow-destroy") == 1
 
 
@@ -185,7 +202,7 @@ def test_apply_uses_the_saved_plan_unattended(name: str):
     applies = [w for w in used()[name] if w[0] == "apply"]
     assert applies
     for words in applies:
-        assert words[1] == "reviewed/crmform.plan"
+        assert words[1] in ("reviewed/crmform.plan", "$plan")  # the downloaded saved plan
         assert "--auto-approve" in words
 
 
@@ -196,7 +213,7 @@ def test_every_crmform_variable_the_examples_set_is_a_real_option():
         for p in cmd.params
         if isinstance(p, click.Option) and isinstance(p.envvar, str)
     }
-    for path in (GITHUB, GITLAB):
+    for path in (ACTION, *ACTION_SCRIPTS, GITLAB):
         names = set(re.findall(r"\bCRMFORM_[A-Z_]+", path.read_text()))
         assert names
         assert names <= known, path.name
@@ -237,6 +254,7 @@ def test_github_triggers_and_one_apply_at_a_time():
     checkout = apply["steps"][0]
     assert checkout["uses"].startswith("actions/checkout@")
     assert checkout["with"]["ref"] == "main"  # the newest state, not the pushed commit's
+    assert checkout["with"]["fetch-depth"] == 0  # apply.sh checks out the merged commit
     assert doc["jobs"]["plan"]["if"] == "github.event_name == 'pull_request'"
     assert apply["if"] == "github.event_name == 'push'"
 
@@ -262,3 +280,98 @@ def test_scripts_are_valid_bash(name: str):
             ["bash", "-n"], input=script, capture_output=True, text=True, timeout=30
         )
         assert checked.returncode == 0, f"{checked.stderr}\n{script}"
+
+
+def test_the_recipe_uses_the_action_pinned_to_one_version():
+    doc = load(GITHUB)
+    uses = [s["uses"] for job in doc["jobs"].values() for s in job["steps"] if "uses" in s]
+    ours = [u for u in uses if "/crmform@" in u]
+    assert ours == ["crmform/crmform@v0.1.0", "crmform/crmform@v0.1.0"]
+    commands = [
+        s["with"]["command"]
+        for job in doc["jobs"].values()
+        for s in job["steps"]
+        if "/crmform@" in s.get("uses", "")
+    ]
+    assert commands == ["plan", "apply"]
+
+
+def test_the_action_uses_no_third_party_actions_and_pastes_no_expression_into_a_script():
+    steps = load(ACTION)["runs"]["steps"]
+    used = {s["uses"].split("@")[0] for s in steps if "uses" in s}
+    assert used <= {"actions/setup-python", "actions/upload-artifact"}
+    assert all("${{" not in s["run"] for s in steps if "run" in s)
+    outputs = load(ACTION)["outputs"]
+    assert {"has-changes", "destroys-data"} <= set(outputs)
+
+
+def test_every_crmform_command_the_pre_commit_hooks_run_exists():
+    hooks = yaml.safe_load(HOOKS.read_text(encoding="utf-8"))
+    for hook in hooks:
+        program, *words = shlex.split(hook["entry"])
+        assert program == "crmform"
+        assert check([*words, *hook.get("args", [])]) == [], hook["id"]
+
+
+def _check_jsonschema() -> str:
+    found = shutil.which("check-jsonschema", path=str(Path(sys.executable).parent))
+    if found is None:
+        pytest.skip("check-jsonschema is not installed (pip install -e '.[test]')")
+    return found
+
+
+@pytest.mark.parametrize(
+    ("schema", "paths"),
+    [
+        ("vendor.github-actions", [ACTION]),
+        (
+            "vendor.github-workflows",
+            [GITHUB, *sorted((ROOT / ".github" / "workflows").glob("*.yml"))],
+        ),
+        ("vendor.gitlab-ci", [GITLAB]),
+    ],
+)
+def test_the_yaml_files_validate_against_the_public_schemas_offline(schema, paths):
+    # The builtin schemas are vendored in check-jsonschema: nothing is downloaded.
+    done = subprocess.run(
+        [_check_jsonschema(), "--builtin-schema", schema, *map(str, paths)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def _report_command() -> str:
+    script = gitlab_jobs()["crmform-plan"]["script"]
+    lines = [line.strip() for line in script if line.strip().startswith("jq '{create")]
+    assert len(lines) == 1
+    return lines[0]
+
+
+def test_gitlab_feeds_the_merge_request_widget_a_terraform_report():
+    artifacts = gitlab_jobs()["crmform-plan"]["artifacts"]
+    assert artifacts["reports"] == {"terraform": "gitlab-plan-report.json"}
+    assert _report_command().endswith("plan.json > gitlab-plan-report.json")
+
+
+@pytest.mark.skipif(shutil.which("jq") is None, reason="needs jq, as the recipe's image has")
+@pytest.mark.parametrize(
+    ("golden", "report"),
+    [
+        ("plan_mixed.json", {"create": 4, "update": 3, "delete": 2}),
+        ("plan_destroy.json", {"create": 1, "update": 0, "delete": 2}),
+        ("plan_empty.json", {"create": 0, "update": 0, "delete": 0}),
+    ],
+)
+def test_the_report_counts_a_replace_as_a_create_and_a_delete(golden, report):
+    # The recipe's own jq line, run on golden JSON plans (tests/golden).
+    program = shlex.split(_report_command().split(" plan.json >")[0])[1]
+    plan = (ROOT / "tests" / "golden" / golden).read_text()
+    summary = json.loads(plan)["summary"]
+    done = subprocess.run(
+        ["jq", "-c", program], input=plan, capture_output=True, text=True, check=True
+    )
+    assert json.loads(done.stdout) == report
+    assert report["create"] - report["delete"] == summary["create"] - summary["delete"]

@@ -22,7 +22,7 @@ FOLDERS = {"engine": "crmform.engine", "providers": "crmform.providers", "state"
 ADAPTER_ENGINE = {"crmform.engine.model", "crmform.engine.ports", "crmform.engine.errors"}
 STATE_EXTRA = {"crmform.engine.formats.codec"}
 ENGINE_THIRD_PARTY = {
-    "engine/config": {"yaml", "jsonschema"},
+    "engine/config": {"yaml", "jsonschema", "ruamel"},  # ruamel: only fmt, lazily
     "engine/remote_diff.py": {"deepdiff"},
 }
 COMMAND_FORBIDDEN = {"crmform.engine.planner", "crmform.engine.applier", "crmform.engine.drift"}

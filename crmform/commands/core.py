@@ -7,9 +7,9 @@ from pathlib import Path
 import click
 
 from crmform.engine import words
-from crmform.engine.errors import CrmformError
+from crmform.engine.errors import ConfigError, CrmformError
 from crmform.engine.operations.files import load_files
-from crmform.exits import EXIT_CHANGES, EXIT_OK
+from crmform.exits import EXIT_CHANGES, EXIT_ERROR, EXIT_OK
 from crmform.options import (
     dir_argument,
     format_option,
@@ -25,24 +25,54 @@ from crmform.views.plan import render
 
 @click.command()
 @dir_argument
-def validate(directory: Path) -> int:
-    """Check the schema files in DIR and report every problem at once."""
-    loaded = load_files(directory, runtime().env)
-    warnings(loaded.warnings)
-    desired = loaded.desired
-    fields = sum(len(o.fields) for o in desired.objects)
-    click.echo(
-        f"Success: {words.count(len(desired.objects), 'object type')} with "
-        f"{words.count(fields, 'field')} in "
-        f"{directory} are valid."
-    )
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "github"]),
+    default="text",
+    envvar="CRMFORM_FORMAT",
+    show_default=True,
+    show_envvar=True,
+    help="Output format: text; json (versioned, see docs/validate-json.md); github "
+    "(workflow commands that annotate the files in a pull request).",
+)
+def validate(directory: Path, fmt: str) -> int:
+    """Check the schema files in DIR and report every problem at once.
+
+    Exit 1 when there is any problem, in every format.
+    """
+    from crmform.engine.config.validation import validate as check
+    from crmform.views import validate as view
+
+    result = check(directory, runtime().env)
+    if fmt == "json":
+        import json
+
+        click.echo(json.dumps(view.json_document(result), indent=2))
+    elif fmt == "github":
+        for line in view.github(result):
+            click.echo(line)
+        if not result.valid:
+            count = len(result.problems)
+            err(f"Error: {count} problem{'s' if count != 1 else ''} in the schema files.")
+    elif result.valid:
+        for warning in result.warnings:
+            err(f"Warning: {warning}")
+    else:
+        raise ConfigError(result.problems)
+    if not result.valid:
+        return EXIT_ERROR
+    if fmt != "json":
+        click.echo(view.success_text(result))
     return EXIT_OK
 
 
 @click.command()
 @click.argument(
     "kind",
-    type=click.Choice(["files", "plan", "apply-result", "check-records", "config"]),
+    type=click.Choice(
+        ["files", "plan", "apply-result", "check-records", "validate-result", "config"]
+    ),
     default="files",
     required=False,
 )
@@ -51,7 +81,8 @@ def schema(kind: str) -> int:
 
     KIND: `files` (default) for the schema files, for editors and linters; `plan` for the
     JSON plan; `apply-result` for the JSON result of `apply --format json`; `check-records`
-    for the report of `check-records --format json`; `config` for crmform.toml.
+    for the report of `check-records --format json`; `validate-result` for `validate --format
+    json`; `config` for crmform.toml.
     """
     if kind == "config":
         from crmform.engine.config.project import schema_text as project_schema

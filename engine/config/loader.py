@@ -21,6 +21,7 @@ from fnmatch import fnmatch
 from pathlib import Path
 from typing import Any
 
+from crmform.engine.config.jsonschema_file import json_schema_message
 from crmform.engine.config.keys import FIELD_KEYS, FIELD_TYPES, TOP_KEYS, schema_text
 from crmform.engine.config.messages import Problem, describe, display_path, explain, split_path
 from crmform.engine.config.parse import ParseError, parse_json, parse_yaml
@@ -169,8 +170,8 @@ class _Source:
 
     def diagnostics(self, doc: Any, problems: Iterable[Problem]) -> Iterator[Diagnostic]:
         for p in dict.fromkeys(problems):
-            line = p.line if p.at is None else self.line(p.at)
-            yield Diagnostic(self.display, line, display_path(doc, p.owner), p.message)
+            line, column = (p.line, p.column) if p.at is None else (self.line(p.at), None)
+            yield Diagnostic(self.display, line, display_path(doc, p.owner), p.message, column)
 
 
 def _check(source: _Source, env: Mapping[str, str]) -> tuple[Any, list[Problem], ObjectKey | None]:
@@ -181,7 +182,7 @@ def _check(source: _Source, env: Mapping[str, str]) -> tuple[Any, list[Problem],
         else:
             doc, repeated_keys = parse_json(source.text)
     except ParseError as exc:
-        return None, [Problem((), None, exc.message, exc.line)], None
+        return None, [Problem((), None, exc.message, exc.line, exc.column)], None
     if doc is None:
         message = "the file is empty; write one mapping with integrationId, objectType and fields"
         return None, [Problem((), None, message)], None
@@ -191,6 +192,9 @@ def _check(source: _Source, env: Mapping[str, str]) -> tuple[Any, list[Problem],
             f"not {describe(doc)}"
         )
         return doc, [Problem((), (), message)], None
+    foreign = json_schema_message(doc)
+    if foreign is not None:
+        return doc, [Problem((), ("$schema",) if "$schema" in doc else (), foreign)], None
     problems = _repeated_keys(source) if repeated_keys else []
     try:
         problems += _schema_problems(doc, source.is_yaml)

@@ -41,6 +41,7 @@ class Problem:
     at: Loc | None  # the part whose line is reported; None: `line` is already known
     message: str
     line: int | None = None
+    column: int | None = None  # with `line`, for text that does not parse
 
 
 def explain(path: Loc, error: Any, is_yaml: bool) -> Iterator[Problem]:

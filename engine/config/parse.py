@@ -13,11 +13,12 @@ from typing import Any
 
 
 class ParseError(Exception):
-    """The text cannot be read as a document; `line` when the parser knows where."""
+    """The text cannot be read as a document; `line` (and `column`) when the parser knows
+    where."""
 
-    def __init__(self, line: int | None, message: str) -> None:
+    def __init__(self, line: int | None, message: str, column: int | None = None) -> None:
         super().__init__(message)
-        self.line, self.message = line, message
+        self.line, self.message, self.column = line, message, column
 
 
 def parse_json(text: str) -> tuple[Any, bool]:
@@ -34,7 +35,8 @@ def parse_json(text: str) -> tuple[Any, bool]:
     try:
         doc = json.loads(text, object_pairs_hook=pairs)
     except json.JSONDecodeError as exc:
-        raise ParseError(exc.lineno, f"invalid JSON: {exc.msg} (column {exc.colno})") from exc
+        message = f"invalid JSON: {exc.msg} (column {exc.colno})"
+        raise ParseError(exc.lineno, message, exc.colno) from exc
     except RecursionError as exc:
         raise ParseError(None, "the document nests too deeply to read") from exc
     return doc, repeated
@@ -90,11 +92,12 @@ def parse_yaml(text: str) -> tuple[Any, bool, Any]:
         loader.dispose()
 
 
-def _yaml_message(exc: Any, text: str) -> tuple[int | None, str]:
+def _yaml_message(exc: Any, text: str) -> tuple[int | None, str, int | None]:
     mark, context_mark = exc.problem_mark, exc.context_mark
     line = mark.line + 1 if mark is not None else None
+    column = mark.column + 1 if mark is not None else None
     if exc.problem == "but found another document":
-        return line, "a second YAML document starts here; keep one document per file"
+        return line, "a second YAML document starts here; keep one document per file", column
     message = f"invalid YAML: {exc.problem or str(exc).splitlines()[0]}"
     if exc.context:
         where = ""
@@ -104,4 +107,4 @@ def _yaml_message(exc: Any, text: str) -> tuple[int | None, str]:
     lines = text.splitlines()
     if line is not None and line <= len(lines) and "\t" in lines[line - 1]:
         message += "; indent with spaces, as YAML does not allow tabs there"
-    return line, message
+    return line, message, column

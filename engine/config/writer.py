@@ -18,7 +18,7 @@ import re
 
 from crmform.engine.model import DEFAULT_PROVIDER, Field, FieldType, ObjectSchema
 
-__all__ = ["file_name", "missing_details", "object_yaml", "yaml_string"]
+__all__ = ["double_quoted", "file_name", "missing_details", "object_yaml", "yaml_string"]
 
 # A letter or underscore first: no YAML indicator, number, date or merge key starts so.
 _PLAIN = re.compile(r"[A-Za-z_][A-Za-z0-9_ .,()/&'+-]*")
@@ -113,6 +113,11 @@ def yaml_string(text: str) -> str:
     """`text` as a YAML scalar that loads back as exactly this string."""
     if _PLAIN.fullmatch(text) and text == text.rstrip() and text.lower() not in _RESERVED:
         return text
+    return double_quoted(text)
+
+
+def double_quoted(text: str) -> str:
+    """`text` as a double-quoted YAML scalar (crmform fmt writes quoted strings this way)."""
     return '"' + "".join(_escape(ch) for ch in text) + '"'
 
 

@@ -2,7 +2,8 @@
 
 `plan` describes `plan`/`show --format json` and saved plan files (engine/render.py,
 engine/planfile.py); `apply-result` describes `apply --format json` (engine/render_apply.py);
-`check-records` describes `check-records --format json` (engine/records/report_json.py).
+`check-records` describes `check-records --format json` (engine/records/report_json.py);
+`validate-result` describes `validate --format json` (crmform/views/validate.py).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ OUTPUT_SCHEMAS = {
     "plan": "plan.schema.json",
     "apply-result": "apply-result.schema.json",
     "check-records": "check-records.schema.json",
+    "validate-result": "validate-result.schema.json",
 }
 
 
