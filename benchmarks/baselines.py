@@ -13,13 +13,20 @@ import generate  # a sibling file; run.py puts benchmarks/ on sys.path
 from children import CRMFORM, Probe, prints
 
 NAIVE_MAX_RUNS = 3
-IMPORT_ALL = "import click, yaml, jsonschema"
+# The imports a command cannot avoid, with nothing else: `plan` of YAML files needs click
+# and PyYAML (it never imports jsonschema); a JSON plan and `--help` need only click.
+IMPORT_ALL = "import click, yaml"
 IMPORT_CLICK = "import click"
 
 # A plain parse of what `crmform plan` reads: every desired file (json.loads, or PyYAML with
 # libyaml's CSafeLoader) and the state (json.loads); given a schema file, it also validates
 # each desired document with jsonschema against crmform's shipped schema.
+# The cycle collector is off, as in crmform's own run (cli.main), and only the parser the
+# files need is imported: the best a Python program can do to read these bytes at all.
+# A state path of "-" reads the desired files alone (the floor of `validate`).
 PARSE_CODE = """
+import gc
+gc.disable()
 import json, sys
 from pathlib import Path
 directory, state_path, schema_path = sys.argv[1], sys.argv[2], sys.argv[3:]
@@ -39,7 +46,8 @@ for path in sorted(Path(directory).iterdir()):
     if validate is not None:
         validate(doc)
     count += len(doc["fields"])
-json.loads(Path(state_path).read_text(encoding="utf-8"))
+if state_path != "-":
+    json.loads(Path(state_path).read_text(encoding="utf-8"))
 print(count)
 """
 
@@ -79,7 +87,12 @@ print(len({tuple(level.path(output_format="list")[:2]) for levels in diff.tree.v
 
 
 def plan_probes(
-    work: generate.Workload, fmt: str, schema_path: Path, runs: int, naive: bool
+    work: generate.Workload,
+    fmt: str,
+    schema_path: Path,
+    runs: int,
+    naive: bool,
+    outputs: bool = False,
 ) -> dict[str, Probe]:
     directory = str(work.yaml_dir if fmt == "yaml" else work.json_dir)
     files, what = (directory, str(work.state_path)), f"({work.fields} fields, {fmt})"
@@ -92,6 +105,18 @@ def plan_probes(
         "parse": Probe(
             f"parse {what}", (*py, PARSE_CODE, *files), prints(0, str(work.fields)), runs
         ),
+        "validate": Probe(
+            f"crmform validate {what}",
+            (*CRMFORM, "validate", directory),
+            prints(0, "Success:"),
+            runs,
+        ),
+        "parse_desired": Probe(
+            f"parse desired files {what}",
+            (*py, PARSE_CODE, directory, "-"),
+            prints(0, str(work.fields)),
+            runs,
+        ),
         "parse_validate": Probe(
             f"parse+validate {what}",
             (*py, PARSE_CODE, *files, str(schema_path)),
@@ -99,6 +124,23 @@ def plan_probes(
             runs,
         ),
     }
+    if fmt == "json" and outputs:
+        # Every field a create: the plan's output is as large as it gets (no --state).
+        for out in ("text", "json", "markdown"):
+            probes[f"out_{out}"] = Probe(
+                f"crmform plan --format {out} {what}, all creates",
+                (
+                    *CRMFORM,
+                    "plan",
+                    directory,
+                    "--format",
+                    out,
+                    "--state",
+                    str(work.json_dir.parent / "none.json"),
+                ),
+                prints(0, ""),
+                runs,
+            )
     for mode in ("yaml.safe_load", "json.loads") if naive else ():
         if mode == "json.loads" and fmt != "json":
             continue

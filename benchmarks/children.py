@@ -31,7 +31,7 @@ _, status, usage = os.wait4(pid, 0)
 seconds = time.perf_counter() - started
 code = os.waitstatus_to_exitcode(status)
 with open(sys.argv[1], "w", encoding="ascii") as out:
-    out.write(f"{seconds!r} {usage.ru_maxrss} {code}")
+    out.write(f"{seconds!r} {usage.ru_maxrss} {code} {usage.ru_utime + usage.ru_stime!r}")
 """
 
 
@@ -46,6 +46,7 @@ class Sample:
     code: int
     stdout: str
     stderr: str
+    cpu: float = 0.0  # user + system seconds of the child (ru_utime + ru_stime)
 
 
 def spawn(argv: Sequence[str], cwd: Path, env: dict[str, str]) -> Sample:
@@ -68,11 +69,11 @@ def spawn(argv: Sequence[str], cwd: Path, env: dict[str, str]) -> Sample:
                 os.killpg(launcher.pid, signal.SIGKILL)
                 launcher.wait()
                 raise BenchError(f"{argv[3:]}: still running after {CHILD_TIMEOUT} s") from None
-        seconds, maxrss, code = result.read_text(encoding="ascii").split()
+        seconds, maxrss, code, cpu = result.read_text(encoding="ascii").split()
         stdout = out_path.read_text(encoding="utf-8", errors="replace")
         stderr = err_path.read_text(encoding="utf-8", errors="replace")
     rss_mb = int(maxrss) / (1024 * 1024 if sys.platform == "darwin" else 1024)  # bytes or KB
-    return Sample(float(seconds), rss_mb, int(code), stdout, stderr)
+    return Sample(float(seconds), rss_mb, int(code), stdout, stderr, float(cpu))
 
 
 def child_env(**extra: str) -> dict[str, str]:
@@ -112,6 +113,10 @@ class Probe:
         return statistics.median(s.seconds for s in self.samples)
 
     @property
+    def cpu(self) -> float:
+        return statistics.median(s.cpu for s in self.samples)
+
+    @property
     def rss_mb(self) -> float:
         return statistics.median(s.rss_mb for s in self.samples)
 
@@ -131,6 +136,7 @@ class Probe:
             "command": list(self.argv[3:]) if self.argv[:3] == CRMFORM[:3] else self.name,
             "median_s": round(self.seconds, 4),
             "rss_mb": round(self.rss_mb, 1),
+            "cpu_s": round(self.cpu, 4),
             "runs_s": [round(s.seconds, 4) for s in self.samples],
         }
         if self.requests:

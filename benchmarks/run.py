@@ -1,6 +1,6 @@
-"""crmform's benchmark (issue 6): start-up, plan at scale against fair baselines, and apply.
+"""crmform's benchmark (issues 6 and 14): start-up, plan at scale against fair baselines, and apply.
 
-    python benchmarks/run.py [--sizes 100,1000,10000,50000] [--runs 5] [--json out.json]
+    python benchmarks/run.py [--sizes 100,1000,10000,50000,100000] [--runs 5] [--json out.json]
 
 Every time is the median wall time of several runs, each in a fresh process started with the
 same interpreter in the same way, `python -c CODE ARGS`. crmform runs as
@@ -10,7 +10,7 @@ interleaved (crmform, each baseline, then again) so a noisy machine slows all of
 Generated files live in a temporary directory removed at the end; only --json writes
 elsewhere. What each row measures, and why the baselines are fair: benchmarks/README.md.
 
-Targets come from issue 6 and are printed as PASS/MISS with their ratios; the exit code only
+Targets come from issues 6 and 14 and are printed as PASS/MISS with their ratios; the exit code only
 says whether the benchmark itself worked. `--sizes 20 --runs 1` runs in CI to keep it working.
 
 The code, one role per module beside this entry point (benchmarks/ is not a package, so this
@@ -41,7 +41,7 @@ from report import Results, machine, print_report, targets, write_json
 from crmform.engine.config.loader import schema_text
 
 QUICKSTART = Path(__file__).resolve().parent.parent / "examples" / "quickstart"
-DEFAULT_SIZES = (100, 1000, 10_000, 50_000)
+DEFAULT_SIZES = (100, 1000, 10_000, 50_000, 100_000)
 NAIVE_MAX_FIELDS = 10_000  # naive takes ~18 s at 10,000 fields here, and ~5x that at 50,000
 
 
@@ -68,7 +68,10 @@ def bench(tmp: Path, sizes: Sequence[int], runs: int, apply_fields: int, naive_m
         _progress(f"plan, {size:,} fields")
         work = generate.write_workload(tmp / f"fields{size}", size)
         for fmt in ("json", "yaml"):
-            plans[(size, fmt)] = plan_probes(work, fmt, schema_path, runs, size <= naive_max)
+            outputs = size == max(sizes)  # --format json/markdown against text, all creates
+            plans[(size, fmt)] = plan_probes(
+                work, fmt, schema_path, runs, size <= naive_max, outputs
+            )
         probes = [p for fmt in ("json", "yaml") for p in plans[(size, fmt)].values()]
         measure(probes, tmp, env, warm_up=runs > 1)
     steps: list[Probe] = []
@@ -97,12 +100,12 @@ def _sizes(text: str) -> tuple[int, ...]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="crmform's benchmark (issue 6).")
+    parser = argparse.ArgumentParser(description="crmform's benchmark (issues 6 and 14).")
     parser.add_argument(
         "--sizes",
         type=_sizes,
         default=DEFAULT_SIZES,
-        help="total fields per schema set (default 100,1000,10000,50000)",
+        help="total fields per schema set (default 100,1000,10000,50000,100000)",
     )
     parser.add_argument(
         "--runs", type=int, default=5, help="fresh-process runs per median (default 5)"
@@ -111,7 +114,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--apply-fields",
         type=int,
-        help="fields for apply (default 10000, or the largest size if smaller; 0 skips)",
+        help="fields for apply (default 40000, or the largest size if smaller; 0 skips)",
     )
     parser.add_argument(
         "--naive-max-fields",

@@ -212,7 +212,20 @@ def _on_sigterm(signum: int, frame: FrameType | None) -> NoReturn:
 def main() -> NoReturn:
     signal.signal(signal.SIGTERM, _on_sigterm)
     # Plans hold many small long-lived objects; the cycle collector would rescan them over
-    # and over while files are parsed (measured: 50,000 YAML fields 5.3 s -> 3.4 s). crmform
-    # creates no reference cycles worth collecting in one short run.
+    # and over while files are parsed (measured: 50,000 YAML fields 5.3 s -> 3.4 s), and
+    # loading and planning make no reference cycles worth collecting. Talking to Gong does:
+    # see collect_from_now().
     gc.disable()
     sys.exit(run())
+
+
+def collect_from_now() -> None:
+    """Called once the plan is made and before Gong is talked to: everything alive now
+    (files, state, plan) lives to the end of the run, so it is frozen out of the collector's
+    sight, and the collector is turned back on for what comes next. httpx's requests and
+    responses sit in reference cycles; with the collector off each apply kept them all
+    (40,000 fields: change apply peak 211 MB with gc off, 175 MB with young collections).
+    A no-op unless main() turned the collector off (tests keep their own gc)."""
+    if not gc.isenabled():
+        gc.freeze()
+        gc.enable()

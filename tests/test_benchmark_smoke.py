@@ -158,7 +158,7 @@ def test_benchmark_runs_end_to_end_at_a_tiny_size(tmp_path: Path):
     )
 
     assert done.returncode == 0, done.stderr
-    assert "Targets (issue 6):" in done.stdout
+    assert "Targets (issue 14):" in done.stdout
     report = json.loads(report_path.read_text(encoding="utf-8"))
     assert [(p["fields"], p["format"]) for p in report["plans"]] == [(20, "json"), (20, "yaml")]
     apply = report["apply"]
@@ -166,5 +166,23 @@ def test_benchmark_runs_end_to_end_at_a_tiny_size(tmp_path: Path):
     assert apply["apply (unchanged)"]["posts"] == [0]
     assert apply["notes"] == []
     assert {t["status"] for t in report["targets"]} <= {"PASS", "MISS", "n/a"}
+    names = " | ".join(t["name"] for t in report["targets"])
+    for target in (  # every target of issue 14 is reported, measured or n/a at this size
+        "`crmform --help` <= 1.2x",
+        "quickstart` <= 1.1x",
+        "plan JSON 50,000 fields <= 1.5x",
+        "plan YAML 50,000 fields <= 1.1x",
+        "validate JSON 50,000 fields <= 1.3x",
+        "`plan --format json` time",
+        "`plan --format markdown` peak RSS",
+        "plan JSON 100,000 fields peak RSS <= 200 MB",
+        "linear: time (net of start-up) per 1k fields",
+        "client CPU <= 1.5 s",
+        "pacing floor",
+        "apply peak RSS <= 300 MB",
+        "state writes <= 1.5x",
+    ):
+        assert target in names
+    assert all(p["cpu_s"] > 0 for p in report["startup"].values())
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "tmp"]
     assert list(scratch.iterdir()) == []  # its temporary files are gone

@@ -95,10 +95,16 @@ class ApplyView:
         waiting_for_lock(holder, seconds)
 
     def reading(self, count: int) -> None:
+        from crmform.cli import collect_from_now
+
+        collect_from_now()  # the plan is made; from here on httpx makes garbage cycles
         if count:
             err(f"Reading Gong's schema of {words.count(count, 'object type')}...")
 
     def sending(self, index: int, total: int, upload: Upload) -> None:
+        from crmform.cli import collect_from_now
+
+        collect_from_now()  # with --no-refresh nothing was read before this first POST
         fields = words.count(len(upload.body), "field")
         err(f"[{index}/{total}] sending {upload.key.object_type} ({fields})...")
 

@@ -11,11 +11,10 @@ __all__ = ["render"]
 def render(plan: Plan, fmt: str, color: bool, max_chars: int | None = None) -> str:
     """The plan in `fmt` (text, json or markdown), ending with a newline."""
     if fmt == "json":
-        import json
-
+        from crmform.engine.formats.codec import dumps_indented
         from crmform.engine.formats.plan_json import plan_to_json
 
-        return json.dumps(plan_to_json(plan), indent=2) + "\n"
+        return dumps_indented(plan_to_json(plan)) + "\n"
     if fmt == "markdown":
         from crmform.engine.render.markdown import render_markdown
 

@@ -5,7 +5,8 @@ Used by the state backends and by saved plans. Keys follow Gong's API names.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from crmform.engine.model import (
@@ -20,6 +21,85 @@ from crmform.engine.model import (
 )
 
 JsonDict = dict[str, Any]
+
+
+def dumps_indented(doc: object) -> str:
+    """`json.dumps(doc, indent=2)`, byte for byte, at the C encoder's speed.
+
+    `indent` makes the standard library fall back to its pure-Python encoder (measured: a
+    50,000-create plan's JSON 0.5 s to encode where the C encoder takes 0.15 s). Here each
+    container is one C-encoder call whose item separator carries the newline and this
+    level's indentation; a nested non-empty container stands in as a placeholder string,
+    rendered the same way one level deeper and put in its place. Keys must be strings, as
+    in every document crmform writes.
+    """
+    try:
+        return _render(doc, 0)
+    except _Collision:  # a string in `doc` is the placeholder itself
+        return json.dumps(doc, indent=2)
+
+
+class _Collision(Exception):
+    pass
+
+
+_Encode = Callable[[object, int], Sequence[str]]
+_LEVELS: list[_Encode] = []
+_HOLE = "\x00"  # a stand-in for a nested container; encoded, it reads "\u0000"
+_HOLE_JSON = '"\\u0000"'
+
+
+def _level(level: int) -> _Encode:
+    """The C encoder itself (JSONEncoder.encode would build one per call), separating
+    items at `level`."""
+    while len(_LEVELS) <= level:
+        separator = ",\n" + "  " * len(_LEVELS)
+        default = json.JSONEncoder().default
+        _LEVELS.append(
+            json.encoder.c_make_encoder(  # type: ignore[attr-defined]
+                None,
+                default,
+                json.encoder.encode_basestring_ascii,
+                None,
+                ": ",
+                separator,
+                False,
+                False,
+                True,
+            )
+        )
+    return _LEVELS[level]
+
+
+_CONTAINERS = (dict, list)
+
+
+def _render(value: object, level: int) -> str:
+    kind = type(value)
+    if kind not in _CONTAINERS or not value:
+        return "".join(_level(0)(value, 0))
+    if kind is dict:
+        mapping: dict[object, object] = value  # type: ignore[assignment]
+        inner = [v for v in mapping.values() if type(v) in _CONTAINERS and v]
+        if inner:
+            value = {k: _HOLE if type(v) in _CONTAINERS and v else v for k, v in mapping.items()}
+    else:
+        items: list[object] = value  # type: ignore[assignment]
+        inner = [v for v in items if type(v) in _CONTAINERS and v]
+        if inner:
+            value = [_HOLE if type(v) in _CONTAINERS and v else v for v in items]
+    flat = "".join(_level(level + 1)(value, 0))
+    body = "\n" + "  " * (level + 1) + flat[1:-1] + "\n" + "  " * level
+    if inner:
+        pieces = body.split(_HOLE_JSON)
+        if len(pieces) != len(inner) + 1:
+            raise _Collision
+        out = [pieces[0]]
+        for v, rest in zip(inner, pieces[1:], strict=True):
+            out.append(_render(v, level + 1))
+            out.append(rest)
+        body = "".join(out)
+    return flat[0] + body + flat[-1]
 
 
 def field_to_json(f: Field) -> JsonDict:

@@ -1,0 +1,53 @@
+"""codec.dumps_indented is json.dumps(indent=2), byte for byte, for every JSON document."""
+
+from __future__ import annotations
+
+import gc
+import json
+from pathlib import Path
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from crmform.engine.formats.codec import dumps_indented
+
+GOLDEN = Path(__file__).resolve().parent / "golden"
+
+scalars = st.none() | st.booleans() | st.integers() | st.floats() | st.text()
+documents = st.recursive(
+    scalars,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=30,
+)
+
+
+@given(documents)
+def test_any_document_encodes_exactly_as_json_dumps_indent_2(doc: object):
+    assert dumps_indented(doc) == json.dumps(doc, indent=2)
+
+
+def test_a_string_equal_to_the_placeholder_still_encodes_exactly():
+    doc = {"a": "\x00", "b": [1, {"c": "\x00"}], "d": ["\x00", [2]]}
+    assert dumps_indented(doc) == json.dumps(doc, indent=2)
+
+
+def test_the_golden_plans_encode_exactly():
+    for path in sorted(GOLDEN.glob("*.json")):
+        text = path.read_text(encoding="utf-8")
+        assert dumps_indented(json.loads(text)) + "\n" == text, path.name
+
+
+def test_collect_from_now_turns_the_collector_back_on_only_after_main_turned_it_off():
+    from crmform.cli import collect_from_now
+
+    assert gc.isenabled()
+    collect_from_now()  # tests keep their own collector: nothing is frozen
+    assert gc.get_freeze_count() == 0
+    gc.disable()
+    try:
+        collect_from_now()
+        assert gc.isenabled()
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+        gc.enable()
