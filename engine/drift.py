@@ -13,7 +13,6 @@ never overwrites what the state knows, or every plan would show changes that are
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
@@ -253,6 +252,8 @@ def fingerprint(remote: RemoteSchema) -> str:
         separators=(",", ":"),
         ensure_ascii=True,
     )
+    import hashlib  # only plans made with --refresh and apply's checks fingerprint
+
     return hashlib.sha256(canonical.encode("ascii")).hexdigest()
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Callable, Mapping
 from contextlib import suppress
 from pathlib import Path
@@ -37,6 +36,8 @@ class Unreadable(Exception):
 
 def atomic_write(target: Path, data: bytes, mode: int) -> None:
     """Replace `target` with `data` so that a crash leaves either the old or the new file."""
+    import tempfile  # only writes need it
+
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as out:

@@ -25,6 +25,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from crmform.engine.errors import StateError
 from crmform.engine.model import STATE_VERSION, State
@@ -40,10 +41,16 @@ from crmform.state.document import (
     next_state,
 )
 from crmform.state.jsonfile import NEW_FILE_MODE, atomic_write, fsync_dir
-from crmform.state.lockfile import HAVE_FLOCK, LockFile
 
-if HAVE_FLOCK:
+try:
     import fcntl
+except ImportError:  # pragma: no cover - no flock on this OS: the lock file alone
+    HAVE_FLOCK = False
+else:
+    HAVE_FLOCK = True
+
+if TYPE_CHECKING:
+    from crmform.state.lockfile import LockFile
 
 __all__ = ["LocalState"]
 
@@ -67,15 +74,30 @@ class LocalState:
         self.backup_path = self.path.with_name(self.path.name + ".backup")
         self.lock_path = self.path.with_name(self.path.name + ".lock")
         self._flock = flock
-        self._lock_file = LockFile(
-            self.lock_path, location=str(self.path), clock=clock, sleep=sleep, flock=flock
-        )
+        self._clock, self._sleep = clock, sleep
+        self._lock_file_made: LockFile | None = None
         # The bytes this handle last read or wrote, and the state they hold (see above).
         self._known: tuple[bytes, Document] | None = None
 
     @property
     def location(self) -> str:
         return str(self.path)
+
+    @property
+    def _lock_file(self) -> LockFile:
+        # Made on first use: plan and show read the state without the lock, and its module
+        # (socket, getpass) is not worth loading for them.
+        if self._lock_file_made is None:
+            from crmform.state.lockfile import LockFile
+
+            self._lock_file_made = LockFile(
+                self.lock_path,
+                location=str(self.path),
+                clock=self._clock,
+                sleep=self._sleep,
+                flock=self._flock,
+            )
+        return self._lock_file_made
 
     def delete(self) -> None:
         """Remove the file, its backup and lock (`crmform backend check`'s scratch state)."""
