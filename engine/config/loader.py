@@ -19,10 +19,19 @@ import re
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from fnmatch import fnmatch
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from crmform.engine.config.keys import FIELD_KEYS, FIELD_TYPES, TOP_KEYS, schema_text
-from crmform.engine.config.messages import Problem, describe, display_path, explain, split_path
+from crmform.engine.config.messages import (
+    Problem,
+    describe,
+    display_path,
+    explain,
+    quote,
+    quote_id,
+    split_path,
+    unrelated,
+)
 from crmform.engine.config.parse import ParseError, parse_json, parse_yaml
 from crmform.engine.config.positions import Loc, Pos, line_of, yaml_tree
 
@@ -61,6 +70,7 @@ _TOP_REQUIRED = ("integrationId", "objectType", "fields")
 _TOP_KEY_SET, _FIELD_KEY_SET = frozenset(TOP_KEYS), frozenset(FIELD_KEYS)
 _OBJECT_TYPES = frozenset(t.value for t in ObjectType)
 _TARGETS = frozenset(REFERENCE_TARGETS)
+_MESSAGE_LIMIT = 400  # a backstop: every quote in a message is already cut short
 
 
 def load(directory: Path, env: Mapping[str, str], exclude: Collection[Path] = ()) -> Desired:
@@ -170,7 +180,10 @@ class _Source:
     def diagnostics(self, doc: Any, problems: Iterable[Problem]) -> Iterator[Diagnostic]:
         for p in dict.fromkeys(problems):
             line = p.line if p.at is None else self.line(p.at)
-            yield Diagnostic(self.display, line, display_path(doc, p.owner), p.message)
+            message = p.message
+            if len(message) > _MESSAGE_LIMIT:
+                message = message[:_MESSAGE_LIMIT] + "…"
+            yield Diagnostic(self.display, line, display_path(doc, p.owner), message)
 
 
 def _check(source: _Source, env: Mapping[str, str]) -> tuple[Any, list[Problem], ObjectKey | None]:
@@ -186,9 +199,16 @@ def _check(source: _Source, env: Mapping[str, str]) -> tuple[Any, list[Problem],
         message = "the file is empty; write one mapping with integrationId, objectType and fields"
         return None, [Problem((), None, message)], None
     if not isinstance(doc, dict):
+        # Not even a short quote: a stray file may hold nothing but a token.
         message = (
             "the top level must be a mapping with integrationId, objectType and fields, "
-            f"not {describe(doc)}"
+            f"not {describe(doc, content=False)}"
+        )
+        return doc, [Problem((), (), message)], None
+    if unrelated(doc):
+        message = (
+            "this is not a schema file: it has none of the keys integrationId, objectType and "
+            "fields; move it out of the schema directory"
         )
         return doc, [Problem((), (), message)], None
     problems = _repeated_keys(source) if repeated_keys else []
@@ -199,7 +219,7 @@ def _check(source: _Source, env: Mapping[str, str]) -> tuple[Any, list[Problem],
     iid = _integration_id(doc.get("integrationId"), env, problems)
     problems += _repeated_names(doc, source)
     provider, object_type = doc.get("provider", DEFAULT_PROVIDER), doc.get("objectType")
-    if iid is None or provider != DEFAULT_PROVIDER or object_type not in _OBJECT_TYPES:
+    if iid is None or provider != DEFAULT_PROVIDER or not _is_object_type(object_type):
         return doc, problems, None
     return doc, problems, ObjectKey(DEFAULT_PROVIDER, iid, object_type)
 
@@ -237,12 +257,15 @@ def _quick_check(doc: dict[Any, Any]) -> tuple[bool, list[int]]:
             (type(iid) is int and 1 <= iid <= INTEGRATION_ID_MAX)
             or (type(iid) is str and bool(_DIGITS.fullmatch(iid) or _ENV_REF.fullmatch(iid)))
         )
-        and type(object_type) is str
-        and object_type in _OBJECT_TYPES
+        and _is_object_type(object_type)
         and type(fields) is list
     )
     bad = [i for i, f in enumerate(fields) if not _field_ok(f)] if type(fields) is list else []
     return top_ok, bad
+
+
+def _is_object_type(value: Any) -> TypeGuard[str]:
+    return type(value) is str and value in _OBJECT_TYPES  # a YAML list is unhashable
 
 
 def _field_ok(item: Any) -> bool:
@@ -315,7 +338,7 @@ def _integration_id(value: Any, env: Mapping[str, str], problems: list[Problem])
         # Never echo the value: a mistyped variable name could point at a secret.
         text, what = env[name], f"environment variable {name}"
     else:
-        text, what = value, repr(value)
+        text, what = value, quote_id(value)
     if not _DIGITS.fullmatch(text):
         problems.append(Problem(at, at, f"{what} must hold the integration id in digits only"))
         return None
@@ -346,13 +369,13 @@ def _repeated_names(doc: dict[Any, Any], source: _Source) -> list[Problem]:
         where = f"fields[{first}]" + (f" at line {line}" if line is not None else "")
         if first_name == name:
             message = (
-                f"uniqueName {name!r} is already used by {where}; give each field its own "
+                f"uniqueName {quote(name)} is already used by {where}; give each field its own "
                 "uniqueName"
             )
         else:
             message = (
-                f"uniqueName {name!r} differs only in case from {first_name!r} ({where}); Gong "
-                "may treat them as the same field, so rename one"
+                f"uniqueName {quote(name)} differs only in case from {quote(first_name)} "
+                f"({where}); Gong may treat them as the same field, so rename one"
             )
         problems.append(Problem(("fields", i), ("fields", i, "uniqueName"), message))
     return problems
@@ -370,8 +393,8 @@ def _repeated_keys(source: _Source) -> list[Problem]:
         for key, key_line, value in node.entries or ():
             if key in first and key != "<<":
                 message = (
-                    f"key {key!r} is given twice (first at line {first[key]}); only the last "
-                    "would count, so remove one"
+                    f"key {quote(key)} is given twice (first at line {first[key]}); only the "
+                    "last would count, so remove one"
                 )
                 problems.append(Problem(split_path(loc)[0], None, message, key_line))
             first.setdefault(key, key_line)

@@ -4,10 +4,17 @@
 what is wrong and how to fix it, with a likely meaning for a misspelt key or value.
 `Problem` carries a message with the part of the document it is about; the helpers here
 also show paths and describe values for the checks in config.py.
+
+What messages quote of a file is bounded, because the file may be anything (a stray token,
+a symlink to a system file, 10 MB of one string): values are quoted only under crmform's
+own keys, never the whole document, always escaped and cut to QUOTE_LIMIT characters (see
+`quote`); an integrationId longer than any id is not quoted at all, since it is more likely
+a pasted access key than a typo.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -31,6 +38,9 @@ _HINTS = {
     "type": f"one of {', '.join(t.value for t in FieldType)}",
 }
 _EXPECTED = {"string": "a string", "array": "a list", "boolean": "true or false"}
+QUOTE_LIMIT = 60
+_ID_QUOTE_LIMIT = 19  # the digits of the largest int64
+_SUGGEST_LIMIT = 100  # longer words are never typos of a key or an enum value
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,15 +61,15 @@ def explain(path: Loc, error: Any, is_yaml: bool) -> Iterator[Problem]:
     allowed = FIELD_KEYS if owner else TOP_KEYS
     if keyword == "additionalProperties" and isinstance(inst, dict):
         for key in (k for k in inst if k not in allowed):
-            close = _suggest(key, allowed) if isinstance(key, str) else None
+            close = _suggest(key, allowed)
             tail = f"did you mean {close!r}?" if close else f"allowed keys: {', '.join(allowed)}"
-            yield Problem(owner, (*path, key), f"unknown key {key!r}; {tail}")
+            yield Problem(owner, (*path, key), f"unknown key {quote(key)}; {tail}")
     elif keyword == "required" and isinstance(inst, dict):
         # A misspelt key is reported once, as unknown with its likely meaning.
-        meant = {_suggest(k, allowed) for k in inst if isinstance(k, str) and k not in allowed}
+        meant = {_suggest(k, allowed) for k in inst if k not in allowed}
         for key in (k for k in value if k not in inst and k not in meant):
             if key in _NEEDS:
-                yield Problem(owner, path, f"{inst.get('type')} needs {key}, {_NEEDS[key]}")
+                yield Problem(owner, path, f"{_ONLY_ON[key]} needs {key}, {_NEEDS[key]}")
             else:
                 hint = f" ({_HINTS[key]})" if key in _HINTS else ""
                 yield Problem(owner, path, f"missing required key {key!r}{hint}")
@@ -77,7 +87,7 @@ def explain(path: Loc, error: Any, is_yaml: bool) -> Iterator[Problem]:
         yield Problem(owner, path, f"{_show(inst)} is not supported; the only provider is 'gong'")
     elif keyword == "enum" and isinstance(inst, str):
         close = _suggest(inst, value)
-        message = f"{lead}{inst!r} is not one of {', '.join(value)} (case-sensitive)"
+        message = f"{lead}{quote(inst)} is not one of {', '.join(value)} (case-sensitive)"
         yield Problem(owner, path, message + (f"; did you mean {close!r}?" if close else ""))
     elif keyword == "enum":
         yield Problem(owner, path, f"{lead}must be one of {', '.join(value)}, not {describe(inst)}")
@@ -90,7 +100,7 @@ def explain(path: Loc, error: Any, is_yaml: bool) -> Iterator[Problem]:
     elif keyword == "uniqueItems" and isinstance(inst, list):
         places: dict[str, list[int]] = {}
         for i, item in enumerate(inst):
-            places.setdefault(repr(item) if type(item) is str else describe(item), []).append(i)
+            places.setdefault(quote(item) if type(item) is str else describe(item), []).append(i)
         for shown, where in places.items():
             if len(where) > 1:
                 times = "twice" if len(where) == 2 else f"{len(where)} times"
@@ -98,8 +108,8 @@ def explain(path: Loc, error: Any, is_yaml: bool) -> Iterator[Problem]:
                 yield Problem(owner, (*path, where[1]), message)
     elif keyword == "anyOf" and path == ("integrationId",):
         yield Problem(owner, path, _id_message(inst))
-    else:
-        yield Problem(owner, path, f"{lead}{error.message}")
+    else:  # never error.message: jsonschema puts the whole value in it
+        yield Problem(owner, path, f"{lead}does not match the schema ({keyword})")
 
 
 def _type_message(path: Loc, expected: Any, value: Any, is_yaml: bool) -> str:
@@ -129,9 +139,16 @@ def _id_message(value: Any) -> str:
             f"{value} is out of range; a Gong integration id is between 1 and {INTEGRATION_ID_MAX}"
         )
     return (
-        f'{value!r} is neither a string of digits nor exactly "${{NAME}}" naming an '
+        f'{quote_id(value)} is neither a string of digits nor exactly "${{NAME}}" naming an '
         "environment variable"
     )
+
+
+def quote_id(value: str) -> str:
+    """An integrationId string as quoted: not at all when longer than any id could be."""
+    if len(value) > _ID_QUOTE_LIMIT:
+        return f"a string of {len(value)} characters"
+    return quote(value)
 
 
 def split_path(path: Loc) -> tuple[Loc, str]:
@@ -151,35 +168,60 @@ def display_path(doc: Any, owner: Loc) -> str:
     fields = doc.get("fields") if isinstance(doc, dict) else None
     item = fields[owner[1]] if isinstance(fields, list) and owner[1] < len(fields) else None
     name = item.get("uniqueName") if isinstance(item, dict) else None
-    return f"fields[{owner[1]}]" + (f" ({name})" if isinstance(name, str) and name else "")
+    if not isinstance(name, str) or not name or name.isspace():
+        return f"fields[{owner[1]}]"
+    plain = name.isprintable() and name == name.strip() and len(name) <= QUOTE_LIMIT
+    return f"fields[{owner[1]}] ({name if plain else quote(name)})"
 
 
-def describe(value: Any) -> str:
+def quote(value: Any, limit: int = QUOTE_LIMIT) -> str:
+    """A key or value from a file as a message shows it: Python-quoted, so control
+    characters and surrogates are escapes, and cut to `limit` characters with an ellipsis."""
+    if not isinstance(value, str):  # YAML keys may be numbers, booleans or dates
+        text = repr(value)
+        return text if len(text) <= limit else f"{text[:limit]}…"
+    if len(value) <= limit:
+        return repr(value)
+    shown = repr(value[:limit])
+    return f"{shown[:-1]}…{shown[-1]}"
+
+
+def describe(value: Any, content: bool = True) -> str:
+    """What kind of value this is, for messages; with `content`, a short quote of it."""
     if value is None:
         return "an empty value (null)"
     if isinstance(value, bool):
         return f"a boolean ({str(value).lower()})"
-    if isinstance(value, int):
-        return f"a number ({value})"
-    if isinstance(value, float):
-        return f"a decimal number ({value!r})"
-    if isinstance(value, str):
-        return f"a string ({value!r})"
     if isinstance(value, list):
         return "a list"
     if isinstance(value, dict):
         return "a mapping"
-    return f"a {type(value).__name__} ({value})"  # YAML dates and timestamps
+    kind = {int: "a number", float: "a decimal number", str: "a string"}.get(type(value))
+    kind = kind or f"a {type(value).__name__}"  # YAML dates and timestamps
+    if not content:
+        return kind
+    if isinstance(value, str):
+        return f"{kind} ({quote(value)})"
+    text = repr(value) if isinstance(value, float) else str(value)
+    return f"{kind} ({text if len(text) <= QUOTE_LIMIT else text[:QUOTE_LIMIT] + '…'})"
+
+
+def unrelated(doc: dict[Any, Any]) -> bool:
+    """Whether a mapping is surely no schema file: no key is, or is close to, a top key."""
+    keys = itertools.islice(doc, _SUGGEST_LIMIT)
+    return bool(doc) and not any(k in TOP_KEYS or _suggest(k, TOP_KEYS) for k in keys)
 
 
 def _show(value: Any) -> str:
-    return repr(value) if isinstance(value, str) else describe(value)
+    return quote(value) if isinstance(value, str) else describe(value)
 
 
-def _suggest(word: str, choices: Iterable[str]) -> str | None:
+def _suggest(word: Any, choices: Iterable[str]) -> str | None:
     """The choice `word` was probably meant to be: the same ignoring case, else a close one."""
     import difflib
 
+    if not isinstance(word, str) or len(word) > _SUGGEST_LIMIT:
+        return None
     options = list(choices)
     folded = {c.lower(): c for c in options}
     if word.lower() in folded:

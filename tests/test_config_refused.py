@@ -1,0 +1,145 @@
+"""Schema-file inputs that must be refused, quickly and in few words (issues 10 and 11).
+
+Each case was reproduced on main 93de91d: accepted with another meaning, skipped silently,
+crashed, hung, or quoted the file without limit.
+"""
+
+from __future__ import annotations
+
+import json
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from crmform.engine.config import loader as config
+from crmform.engine.errors import ConfigError
+
+HEAD = "integrationId: 1\nobjectType: LEAD\nfields:\n"  # fields start on line 4
+VALID = "integrationId: 1\nobjectType: LEAD\nfields: []\n"
+
+
+@pytest.fixture
+def schema_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    Path("schema").mkdir()
+    return Path("schema")
+
+
+def write(directory: Path, name: str, text: str) -> Path:
+    path = directory / name
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path
+
+
+def refused(directory: Path, env: dict[str, str] | None = None) -> ConfigError:
+    with pytest.raises(ConfigError) as caught:
+        config.load(directory, env or {})
+    return caught.value
+
+
+def problems(directory: Path, env: dict[str, str] | None = None) -> list[str]:
+    return [str(d) for d in refused(directory, env).diagnostics]
+
+
+# --- inputs that used to crash ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "integrationId: 1\nobjectType: [LEAD]\nfields: []\n",
+            "schema/x.yaml:2: objectType: must be one of ACCOUNT, CONTACT, DEAL, LEAD, not a list",
+        ),
+        (
+            "integrationId: 1\nobjectType: {a: 1}\nfields: []\n",
+            "schema/x.yaml:2: objectType: must be one of ACCOUNT, CONTACT, DEAL, LEAD, not a "
+            "mapping",
+        ),
+        (
+            "provider: [gong]\nintegrationId: 1\nobjectType: LEAD\nfields: []\n",
+            "schema/x.yaml:1: provider: a list is not supported; the only provider is 'gong'",
+        ),
+    ],
+    ids=["objectType list", "objectType mapping", "provider list"],
+)
+def test_unhashable_values_are_plain_errors(schema_dir, text, expected):
+    write(schema_dir, "x.yaml", text)
+    assert problems(schema_dir) == [expected]
+
+
+# --- file contents are quoted short, secrets not at all -----------------------------------
+
+
+def test_a_stray_token_file_is_refused_without_printing_the_token(schema_dir):
+    secret = "ghp_" + "s3cr3tT0k3n" * 4
+    write(schema_dir, "token.yaml", secret + "\n")
+    (message,) = problems(schema_dir)
+    assert secret[:8] not in message
+    assert message == (
+        "schema/token.yaml:1: the top level must be a mapping with integrationId, objectType "
+        "and fields, not a string"
+    )
+
+
+def test_a_file_that_is_not_a_schema_file_gets_one_short_problem(schema_dir):
+    write(
+        schema_dir,
+        "docker-compose.yml",
+        "services:\n  db:\n    image: postgres\n    environment:\n      PASSWORD: hunter2\n",
+    )
+    assert problems(schema_dir) == [
+        "schema/docker-compose.yml:1: this is not a schema file: it has none of the keys "
+        "integrationId, objectType and fields; move it out of the schema directory"
+    ]
+
+
+def test_a_symlink_to_a_system_file_is_not_dumped(schema_dir, tmp_path):
+    system = tmp_path / "passwd"
+    system.write_text("".join(f"user{i}:x:{i}:{i}::/home/u{i}:/bin/sh\n" for i in range(500)))
+    (schema_dir / "passwd.yaml").symlink_to(system)
+    message = str(refused(schema_dir))
+    assert len(message) < 300, message
+    assert "user1:" not in message
+
+
+def test_a_ten_megabyte_file_gives_a_short_error(schema_dir):
+    big = "x" * (10 * 1024 * 1024)
+    write(schema_dir, "a.yaml", big + "\n")
+    write(schema_dir, "b.yaml", f"integrationId: 1\nobjectType: {big}\nfields: []\n")
+    write(schema_dir, "c.json", json.dumps({"integrationId": big, "objectType": "LEAD"}))
+    started = time.perf_counter()
+    message = str(refused(schema_dir))
+    assert time.perf_counter() - started < 5
+    assert len(message) < 1000, message[:2000]
+
+
+def test_quoted_values_are_cut_to_sixty_characters(schema_dir):
+    write(schema_dir, "lead.yaml", f"integrationId: 1\nobjectType: {'X' * 200}\nfields: []\n")
+    assert problems(schema_dir) == [
+        f"schema/lead.yaml:2: objectType: '{'X' * 60}…' is not one of ACCOUNT, CONTACT, DEAL, "
+        "LEAD (case-sensitive)"
+    ]
+
+
+def test_a_long_integration_id_string_is_not_quoted_at_all(schema_dir):
+    # An id has at most 19 digits; anything much longer is more likely a pasted access key.
+    key = "Z3JlYXRzZWNyZXQ6a2V5"
+    write(schema_dir, "x.yaml", f"objectType: LEAD\nintegrationId: {key}\nfields: []\n")
+    assert problems(schema_dir) == [
+        "schema/x.yaml:2: integrationId: a string of 20 characters is neither a string of "
+        'digits nor exactly "${NAME}" naming an environment variable'
+    ]
+
+
+def test_control_characters_in_a_name_are_escaped_in_the_path(schema_dir):
+    write(
+        schema_dir,
+        "lead.yaml",
+        f'{HEAD}  - {{uniqueName: "\\e[2Jx", label: A, type: URL, colour: red}}\n',
+    )
+    (message,) = problems(schema_dir)
+    assert "\x1b" not in message
+    assert message.startswith("schema/lead.yaml:4: fields[0] ('\\x1b[2Jx'): unknown key 'colour'")
