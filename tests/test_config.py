@@ -657,7 +657,11 @@ def test_same_object_type_under_two_integrations_loads_with_a_warning(schema_dir
 ID_CASES = [
     ("1", 1),
     ("9223372036854775807", 2**63 - 1),
-    ('"0042"', 42),
+    (
+        '"0042"',
+        "integrationId: '0042' has a leading zero; write the id in digits only, without "
+        "leading zeros",
+    ),
     ("9007199254740993", 2**53 + 1),  # not representable as a float
     ('"2271307570613351879"', 2271307570613351879),
     ("0", f"integrationId: 0 is out of range; {ID_RANGE}"),
@@ -871,8 +875,22 @@ TYPES, OBJECTS = [t.value for t in FieldType], [t.value for t in ObjectType]
 NEAR = {
     "provider": either(["gong"], ["Gong", "", None, 1]),
     "integrationId": either(
-        [1, 2**63 - 1, "2271307570613351879", "0012", "${GONG_ID}"],
-        [0, 2**63, -1, True, 1.0, 6286478263646.0, "12a", "${1X}", "$GONG_ID", None, [1]],
+        [1, 2**63 - 1, "2271307570613351879", "12", "${GONG_ID}"],
+        [
+            0,
+            2**63,
+            -1,
+            True,
+            1.0,
+            6286478263646.0,
+            "12a",
+            "0012",
+            "0",
+            "${1X}",
+            "$GONG_ID",
+            None,
+            [1],
+        ],
     ),
     "objectType": either(OBJECTS, ["Account", "USER", "", None, 1]),
     "fields": either([[]], [{}, None, "x"]),

@@ -43,6 +43,54 @@ def problems(directory: Path, env: dict[str, str] | None = None) -> list[str]:
     return [str(d) for d in refused(directory, env).diagnostics]
 
 
+# --- integrationId: only plain decimal digits ---------------------------------------------
+
+PLAIN = "write the id in plain decimal digits (no leading zero, sign, underscore, colon or prefix)"
+YAML_SPELLINGS = [
+    ("017", "017 is read by YAML as 15, an octal number"),
+    ("00", "00 is read by YAML as 0, an octal number"),
+    ("1:30", "1:30 is read by YAML as 90, a base-60 number"),
+    ("0x10", "0x10 is read by YAML as 16, a hexadecimal number"),
+    ("0b101", "0b101 is read by YAML as 5, a binary number"),
+    ("1_000", "1_000 is read by YAML as 1000"),
+    ("+5", "+5 is read by YAML as 5"),
+    ('!!int "017"', "017 is read by YAML as 15, an octal number"),
+]
+
+
+@pytest.mark.parametrize(("given", "read_as"), YAML_SPELLINGS, ids=[c[0] for c in YAML_SPELLINGS])
+def test_yaml_integer_spellings_of_the_integration_id_are_refused(schema_dir, given, read_as):
+    write(schema_dir, "x.yaml", f"objectType: LEAD\nintegrationId: {given}\nfields: []\n")
+    assert problems(schema_dir) == [f"schema/x.yaml:2: integrationId: {read_as}; {PLAIN}"]
+
+
+LEADING_ZERO = "has a leading zero; write the id in digits only, without leading zeros"
+
+
+@pytest.mark.parametrize("suffix", ["yaml", "json"])
+def test_a_quoted_id_with_a_leading_zero_is_refused(schema_dir, suffix):
+    # Accepting '017' quoted while refusing it bare would let quotes change the target.
+    if suffix == "yaml":
+        write(schema_dir, "x.yaml", 'objectType: LEAD\nintegrationId: "017"\nfields: []\n')
+    else:
+        write(schema_dir, "x.json", '{"objectType": "LEAD",\n"integrationId": "017", "fields": []}')
+    assert problems(schema_dir) == [f"schema/x.{suffix}:2: integrationId: '017' {LEADING_ZERO}"]
+
+
+def test_an_id_from_the_environment_with_a_leading_zero_is_refused(schema_dir):
+    write(schema_dir, "x.yaml", 'objectType: LEAD\nintegrationId: "${GONG_ID}"\nfields: []\n')
+    assert problems(schema_dir, {"GONG_ID": "017"}) == [
+        "schema/x.yaml:2: integrationId: environment variable GONG_ID must hold the integration "
+        "id in digits only, without leading zeros"
+    ]
+
+
+@pytest.mark.parametrize("given", ["17", '"17"', "'17'"])
+def test_plain_digits_bare_or_quoted_still_load(schema_dir, given):
+    write(schema_dir, "x.yaml", f"objectType: LEAD\nintegrationId: {given}\nfields: []\n")
+    assert config.load(schema_dir, {}).objects[0].key.integration_id == 17
+
+
 # --- inputs that used to crash ----------------------------------------------------------
 
 

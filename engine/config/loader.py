@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import functools
 import json
-import re
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from fnmatch import fnmatch
 from pathlib import Path
 from typing import Any, TypeGuard
 
+from crmform.engine.config.ids import DIGITS, ENV_REF, integration_id, yaml_spelling
 from crmform.engine.config.keys import FIELD_KEYS, FIELD_TYPES, TOP_KEYS, schema_text
 from crmform.engine.config.messages import (
     Problem,
@@ -28,11 +28,10 @@ from crmform.engine.config.messages import (
     display_path,
     explain,
     quote,
-    quote_id,
     split_path,
     unrelated,
 )
-from crmform.engine.config.parse import ParseError, parse_json, parse_yaml
+from crmform.engine.config.parse import ParseError, int_text, parse_json, parse_yaml
 from crmform.engine.config.positions import Loc, Pos, line_of, yaml_tree
 
 # Kept under its private name here: tests replace config._json_tree to make positions fail.
@@ -64,8 +63,6 @@ __all__ = [
 SUFFIXES = (".yaml", ".yml", ".json")
 STATE_FILE_PATTERN = "crmform.state.json*"
 
-_DIGITS = re.compile(r"[0-9]+")
-_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _TOP_REQUIRED = ("integrationId", "objectType", "fields")
 _TOP_KEY_SET, _FIELD_KEY_SET = frozenset(TOP_KEYS), frozenset(FIELD_KEYS)
 _OBJECT_TYPES = frozenset(t.value for t in ObjectType)
@@ -212,11 +209,14 @@ def _check(source: _Source, env: Mapping[str, str]) -> tuple[Any, list[Problem],
         )
         return doc, [Problem((), (), message)], None
     problems = _repeated_keys(source) if repeated_keys else []
+    spelling = yaml_spelling(int_text(source.yaml_root, "integrationId"), doc.get("integrationId"))
     try:
         problems += _schema_problems(doc, source.is_yaml)
     except RecursionError:  # YAML aliases can make a value contain itself
         problems.append(Problem((), None, "the document refers to itself too deeply to check"))
-    iid = _integration_id(doc.get("integrationId"), env, problems)
+    if spelling is not None:  # what YAML made of it may be out of range too: one problem
+        problems = [p for p in problems if p.owner != spelling.owner] + [spelling]
+    iid = integration_id(doc.get("integrationId"), env, problems)
     problems += _repeated_names(doc, source)
     provider, object_type = doc.get("provider", DEFAULT_PROVIDER), doc.get("objectType")
     if iid is None or provider != DEFAULT_PROVIDER or not _is_object_type(object_type):
@@ -255,7 +255,7 @@ def _quick_check(doc: dict[Any, Any]) -> tuple[bool, list[int]]:
         and provider == DEFAULT_PROVIDER
         and (
             (type(iid) is int and 1 <= iid <= INTEGRATION_ID_MAX)
-            or (type(iid) is str and bool(_DIGITS.fullmatch(iid) or _ENV_REF.fullmatch(iid)))
+            or (type(iid) is str and bool(DIGITS.fullmatch(iid) or ENV_REF.fullmatch(iid)))
         )
         and _is_object_type(object_type)
         and type(fields) is list
@@ -316,39 +316,6 @@ def _schema_problems(doc: dict[Any, Any], is_yaml: bool) -> list[Problem]:
     errors: list[tuple[Loc, Any]] = [((), e) for e in document.iter_errors(top)]
     errors += [(("fields", i), e) for i in bad for e in field.iter_errors(doc["fields"][i])]
     return [p for prefix, e in errors for p in explain((*prefix, *e.absolute_path), e, is_yaml)]
-
-
-def _integration_id(value: Any, env: Mapping[str, str], problems: list[Problem]) -> int | None:
-    """The id as an int, or None; adds the problems that the schema cannot see."""
-    at: Loc = ("integrationId",)
-    if type(value) is int:
-        return value if 1 <= value <= INTEGRATION_ID_MAX else None
-    if type(value) is not str or any(p.owner == at for p in problems):
-        return None
-    ref = _ENV_REF.fullmatch(value)
-    if ref:
-        name = ref.group(1)
-        if name not in env:
-            message = (
-                f"environment variable {name} is not set; set it to your Gong integration "
-                "id, or write the id in the file"
-            )
-            problems.append(Problem(at, at, message))
-            return None
-        # Never echo the value: a mistyped variable name could point at a secret.
-        text, what = env[name], f"environment variable {name}"
-    else:
-        text, what = value, quote_id(value)
-    if not _DIGITS.fullmatch(text):
-        problems.append(Problem(at, at, f"{what} must hold the integration id in digits only"))
-        return None
-    if not 1 <= int(text) <= INTEGRATION_ID_MAX:
-        message = (
-            f"{what} is out of range; a Gong integration id is between 1 and {INTEGRATION_ID_MAX}"
-        )
-        problems.append(Problem(at, at, message))
-        return None
-    return int(text)
 
 
 def _repeated_names(doc: dict[Any, Any], source: _Source) -> list[Problem]:

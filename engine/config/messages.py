@@ -39,6 +39,7 @@ _HINTS = {
 }
 _EXPECTED = {"string": "a string", "array": "a list", "boolean": "true or false"}
 QUOTE_LIMIT = 60
+_RANGE = f"a Gong integration id is between 1 and {INTEGRATION_ID_MAX}"
 _ID_QUOTE_LIMIT = 19  # the digits of the largest int64
 _SUGGEST_LIMIT = 100  # longer words are never typos of a key or an enum value
 
@@ -135,8 +136,13 @@ def _id_message(value: Any) -> str:
             "point or exponent, as decimals lose digits of ids above 2**53"
         )
     if isinstance(value, int):
+        return f"{_number(value)} is out of range; {_RANGE}"
+    if value.isascii() and value.isdigit():
+        if not value.strip("0"):
+            return f"{quote_id(value)} is out of range; {_RANGE}"
         return (
-            f"{value} is out of range; a Gong integration id is between 1 and {INTEGRATION_ID_MAX}"
+            f"{quote_id(value)} has a leading zero; write the id in digits only, without "
+            "leading zeros"
         )
     return (
         f'{quote_id(value)} is neither a string of digits nor exactly "${{NAME}}" naming an '
@@ -202,8 +208,13 @@ def describe(value: Any, content: bool = True) -> str:
         return kind
     if isinstance(value, str):
         return f"{kind} ({quote(value)})"
+    return f"{kind} ({_number(value)})"
+
+
+def _number(value: Any) -> str:
+    """A number (or a YAML date) as shown in messages; YAML allows 4,300 digits."""
     text = repr(value) if isinstance(value, float) else str(value)
-    return f"{kind} ({text if len(text) <= QUOTE_LIMIT else text[:QUOTE_LIMIT] + '…'})"
+    return text if len(text) <= QUOTE_LIMIT else text[:QUOTE_LIMIT] + "…"
 
 
 def unrelated(doc: dict[Any, Any]) -> bool:

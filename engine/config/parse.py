@@ -90,6 +90,24 @@ def parse_yaml(text: str) -> tuple[Any, bool, Any]:
         loader.dispose()
 
 
+def int_text(root: Any, key: str) -> str | None:
+    """The text of `key`'s value in the top mapping of a composed YAML document, when YAML
+    read that value as an integer (a plain scalar, or one tagged !!int); else None."""
+    from yaml.nodes import MappingNode, ScalarNode
+
+    if not isinstance(root, MappingNode):
+        return None
+    # Of repeated keys the last one loads; merged pairs were put first when constructing.
+    for key_node, value_node in reversed(root.value):
+        if isinstance(key_node, ScalarNode) and key_node.value == key:
+            is_int = isinstance(value_node, ScalarNode) and value_node.tag == _INT_TAG
+            return str(value_node.value) if is_int else None
+    return None
+
+
+_INT_TAG = "tag:yaml.org,2002:int"
+
+
 def _yaml_message(exc: Any, text: str) -> tuple[int | None, str]:
     mark, context_mark = exc.problem_mark, exc.context_mark
     line = mark.line + 1 if mark is not None else None
