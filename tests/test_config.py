@@ -895,12 +895,15 @@ NEAR = {
     "objectType": either(OBJECTS, ["Account", "USER", "", None, 1]),
     "fields": either([[]], [{}, None, "x"]),
     "fileds": st.just([]),
-    "uniqueName": either(["a", "b", "A"], ["", None, 1, True, ["a"]]),
-    "label": either(["L", "Ärger 😀"], ["", None, 2, False, 1.5]),
+    "uniqueName": either(["a", "b", "A", "a b"], ["", " ", " a", "a\n", None, 1, True, ["a"]]),
+    "label": either(
+        ["L", "Ärger 😀", "two\nlines"], ["", "\t", "L ", "\u00a0L", "L\u2028", None, 2, 1.5]
+    ),
     "type": either(TYPES, ["picklist", "", None, 3]),
     "referenceTo": either(list(REFERENCE_TARGETS), ["user", "STRING", None, 0]),
     "orderedValueList": st.one_of(
-        st.lists(st.sampled_from(["a", "b", "c"]), max_size=3),
+        st.lists(st.sampled_from(["a", "b", "c", "d e"]), max_size=3),
+        st.lists(st.sampled_from(["a", "", " ", " b", "c\n"]), max_size=3),
         st.lists(st.sampled_from(["a", 1, True, None, ["a"]]), max_size=2),
         st.sampled_from(["a", None, {}]),
     ),

@@ -91,6 +91,78 @@ def test_plain_digits_bare_or_quoted_still_load(schema_dir, given):
     assert config.load(schema_dir, {}).objects[0].key.integration_id == 17
 
 
+# --- blank names, labels and values -------------------------------------------------------
+
+BLANKS = [
+    ('{uniqueName: " ", label: A, type: URL}', "fields[0]: uniqueName must not be blank"),
+    ('{uniqueName: "\\t", label: A, type: URL}', "fields[0]: uniqueName must not be blank"),
+    (
+        '{uniqueName: " a", label: A, type: URL}',
+        "fields[0] (' a'): uniqueName ' a' starts or ends with blank space; remove it",
+    ),
+    (
+        '{uniqueName: "a\\n", label: A, type: URL}',
+        "fields[0] ('a\\n'): uniqueName 'a\\n' starts or ends with blank space; remove it",
+    ),
+    ('{uniqueName: a, label: "  ", type: URL}', "fields[0] (a): label must not be blank"),
+    (
+        '{uniqueName: a, label: "Name ", type: URL}',
+        "fields[0] (a): label 'Name ' starts or ends with blank space; remove it",
+    ),
+    (
+        '{uniqueName: a, label: A, type: PICKLIST, orderedValueList: [x, ""]}',
+        "fields[0] (a): orderedValueList[1] must not be empty",
+    ),
+    (
+        '{uniqueName: a, label: A, type: PICKLIST, orderedValueList: [" ", x]}',
+        "fields[0] (a): orderedValueList[0] must not be blank",
+    ),
+    (
+        '{uniqueName: a, label: A, type: PICKLIST, orderedValueList: [x, " y"]}',
+        "fields[0] (a): orderedValueList[1] ' y' starts or ends with blank space; remove it",
+    ),
+]
+
+
+@pytest.mark.parametrize(("item", "expected"), BLANKS, ids=[c[1] for c in BLANKS])
+def test_blank_names_labels_and_values_are_refused(schema_dir, item, expected):
+    write(schema_dir, "lead.yaml", f"{HEAD}  - {item}\n")
+    assert problems(schema_dir) == [f"schema/lead.yaml:4: {expected}"]
+
+
+def test_a_block_scalar_label_with_its_trailing_newline_is_refused(schema_dir):
+    write(
+        schema_dir,
+        "lead.yaml",
+        f"{HEAD}  - uniqueName: a\n    label: |\n      Name\n    type: URL\n",
+    )
+    assert problems(schema_dir) == [
+        "schema/lead.yaml:5: fields[0] (a): label 'Name\\n' starts or ends with blank space; "
+        "remove it"
+    ]
+
+
+def test_blank_names_are_refused_in_json_too(schema_dir):
+    write(
+        schema_dir,
+        "lead.json",
+        '{"integrationId": 1, "objectType": "LEAD", "fields": [\n'
+        '  {"uniqueName": "\\u00a0", "label": "A", "type": "URL"}]}',
+    )
+    assert problems(schema_dir) == ["schema/lead.json:2: fields[0]: uniqueName must not be blank"]
+
+
+def test_inner_blanks_and_newlines_are_fine(schema_dir):
+    write(
+        schema_dir,
+        "lead.yaml",
+        f'{HEAD}  - {{uniqueName: a b, label: "Two\\nlines", type: PICKLIST,'
+        ' orderedValueList: ["x y"]}\n',
+    )
+    (obj,) = config.load(schema_dir, {}).objects
+    assert obj.fields[0].label == "Two\nlines"
+
+
 # --- inputs that used to crash ----------------------------------------------------------
 
 
@@ -170,6 +242,16 @@ def test_quoted_values_are_cut_to_sixty_characters(schema_dir):
         f"schema/lead.yaml:2: objectType: '{'X' * 60}…' is not one of ACCOUNT, CONTACT, DEAL, "
         "LEAD (case-sensitive)"
     ]
+
+
+def test_a_quoted_label_is_cut_to_sixty_characters(schema_dir):
+    label = "L" * 200
+    write(schema_dir, "lead.yaml", f"{HEAD}  - {{uniqueName: a, label: '{label} ', type: URL}}\n")
+    (message,) = problems(schema_dir)
+    assert message == (
+        f"schema/lead.yaml:4: fields[0] (a): label '{'L' * 60}…' starts or ends with blank "
+        "space; remove it"
+    )
 
 
 def test_a_long_integration_id_string_is_not_quoted_at_all(schema_dir):

@@ -271,16 +271,24 @@ def _is_object_type(value: Any) -> TypeGuard[str]:
 def _field_ok(item: Any) -> bool:
     if type(item) is not dict or not item.keys() <= _FIELD_KEY_SET:
         return False
+    # Blank space at either end (schema.json's pattern) is found by strip(), which returns
+    # the same string when there is none: the cheapest test per value measured.
     name, label, kind = item.get("uniqueName"), item.get("label"), item.get("type")
-    if not (type(name) is str and name and type(label) is str and label and type(kind) is str):
+    if not (type(name) is str and name and name.strip() == name):
+        return False
+    if not (type(label) is str and label and label.strip() == label and type(kind) is str):
         return False
     if kind not in FIELD_TYPES or type(item.get("protect", False)) is not bool:
         return False
     if kind == "PICKLIST":
         values = item.get("orderedValueList")
-        if type(values) is not list or not values or any(type(v) is not str for v in values):
+        if type(values) is not list or not values:
             return False
-        if len(set(values)) != len(values):
+        try:
+            trimmed = list(map(str.strip, values))  # TypeError: not all strings
+        except TypeError:
+            return False
+        if trimmed != values or "" in values or len(set(values)) != len(values):
             return False
     elif "orderedValueList" in item:
         return False

@@ -94,6 +94,13 @@ def explain(path: Loc, error: Any, is_yaml: bool) -> Iterator[Problem]:
         yield Problem(owner, path, f"{lead}must be one of {', '.join(value)}, not {describe(inst)}")
     elif keyword == "type":
         yield Problem(owner, path, lead + _type_message(path, value, inst, is_yaml))
+    elif keyword == "pattern" and isinstance(inst, str):
+        # The one pattern outside integrationId: not blank, no blank space at either end.
+        if inst.isspace():
+            yield Problem(owner, path, f"{lead}must not be blank")
+        elif inst:  # an empty string is reported once, by minLength
+            message = f"{lead}{quote(inst)} starts or ends with blank space; remove it"
+            yield Problem(owner, path, message)
     elif keyword == "minLength":
         yield Problem(owner, path, f"{lead}must not be empty")
     elif keyword == "minItems":
