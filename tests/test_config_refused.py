@@ -7,6 +7,7 @@ crashed, hung, or quoted the file without limit.
 from __future__ import annotations
 
 import json
+import os
 import textwrap
 import time
 from pathlib import Path
@@ -161,6 +162,91 @@ def test_inner_blanks_and_newlines_are_fine(schema_dir):
     )
     (obj,) = config.load(schema_dir, {}).objects
     assert obj.fields[0].label == "Two\nlines"
+
+
+# --- files that cannot be read are errors, never skipped ----------------------------------
+
+
+def test_a_broken_symlink_is_an_error_not_a_removed_object(schema_dir):
+    write(schema_dir, "lead.yaml", HEAD + "  - {uniqueName: a, label: A, type: URL}\n")
+    (schema_dir / "account.yaml").symlink_to("gone/account.yaml")
+    assert problems(schema_dir) == [
+        "schema/account.yaml: the file is a symbolic link to 'gone/account.yaml', which does "
+        "not exist; fix the link, or remove it to delete what it declared"
+    ]
+
+
+def test_a_symlink_loop_is_an_error(schema_dir):
+    (schema_dir / "loop.yaml").symlink_to("loop.yaml")
+    assert problems(schema_dir) == [
+        "schema/loop.yaml: the file is a symbolic link that leads back to itself; fix the link "
+        "or remove it"
+    ]
+
+
+def test_an_unreadable_file_is_an_error(schema_dir, monkeypatch):
+    write(schema_dir, "lead.yaml", VALID)
+    path = write(schema_dir, "secret.yaml", VALID.replace("LEAD", "DEAL"))
+    if os.geteuid() == 0:  # root reads anything: refuse it the way the kernel would
+        real_open = Path.open
+
+        def denied(self, *args, **kwargs):
+            if self.name == "secret.yaml":
+                raise PermissionError(13, "Permission denied", str(self))
+            return real_open(self, *args, **kwargs)
+
+        monkeypatch.setattr(Path, "open", denied)
+    else:
+        path.chmod(0)
+    assert problems(schema_dir) == [
+        "schema/secret.yaml: the file cannot be read (Permission denied); give crmform read "
+        "access, or move it out of the schema directory"
+    ]
+
+
+def test_a_named_pipe_is_refused_without_blocking_on_it(schema_dir):
+    os.mkfifo(schema_dir / "pipe.yaml")
+    assert problems(schema_dir) == [
+        "schema/pipe.yaml: the file is not a regular file (a named pipe); move it out of the "
+        "schema directory"
+    ]
+
+
+def test_a_directory_or_a_symlink_to_one_is_still_not_a_schema_file(schema_dir, tmp_path):
+    write(schema_dir, "lead.yaml", VALID)
+    (schema_dir / "old.yaml").mkdir()
+    (schema_dir / "link.yaml").symlink_to(tmp_path)
+    assert [o.source for o in config.load(schema_dir, {}).objects] == ["schema/lead.yaml"]
+
+
+def test_a_file_over_the_size_limit_is_refused_before_parsing(schema_dir, monkeypatch):
+    monkeypatch.setattr(config, "MAX_FILE_BYTES", 1000)
+    write(schema_dir, "lead.yaml", HEAD + "  - {uniqueName: a, label: A, type: URL}\n" * 40)
+    assert problems(schema_dir) == [
+        "schema/lead.yaml: the file is larger than 1000 bytes, the limit for one schema file "
+        "(enough for about 80,000 fields), so it is probably not a schema file; move it out "
+        "of the schema directory"
+    ]
+
+
+@pytest.mark.parametrize("suffix", ["yaml", "json"])
+def test_a_file_of_too_many_values_is_refused_before_parsing(schema_dir, suffix):
+    # 16 MB of `[a,a,a,...` would be 8 million YAML nodes: gigabytes.
+    write(schema_dir, f"lead.{suffix}", '{"integrationId": 1, "objectType": "LEAD", "fields": []}')
+    write(schema_dir, f"x.{suffix}", '{"x": [' + '"a",' * 1_000_000 + '"a"]}')
+    started = time.perf_counter()
+    assert problems(schema_dir) == [
+        f"schema/x.{suffix}: the file holds more than 1,000,000 keys and values, the limit for "
+        "one schema file (enough for about 80,000 fields), so it is probably not a schema file; "
+        "move it out of the schema directory"
+    ]
+    assert time.perf_counter() - started < 1
+
+
+def test_the_limits_are_documented_and_far_above_real_files():
+    assert (config.MAX_FILE_BYTES, config.MAX_FILE_VALUES) == (16 * 1024 * 1024, 1_000_000)
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    assert "over 16 MB or 1,000,000 keys and values (about 80,000 fields)" in readme
 
 
 # --- inputs that used to crash ----------------------------------------------------------

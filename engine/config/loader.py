@@ -16,10 +16,16 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Collection, Iterable, Iterator, Mapping
-from fnmatch import fnmatch
 from pathlib import Path
 from typing import Any, TypeGuard
 
+from crmform.engine.config.files import (
+    STATE_FILE_PATTERN,
+    SUFFIXES,
+    discover,
+    read_bytes,
+    too_many_values,
+)
 from crmform.engine.config.ids import DIGITS, ENV_REF, integration_id, yaml_spelling
 from crmform.engine.config.keys import FIELD_KEYS, FIELD_TYPES, TOP_KEYS, schema_text
 from crmform.engine.config.messages import (
@@ -52,6 +58,8 @@ from crmform.engine.model import (
 __all__ = [
     "FIELD_KEYS",
     "INTEGRATION_ID_MAX",
+    "MAX_FILE_BYTES",
+    "MAX_FILE_VALUES",
     "STATE_FILE_PATTERN",
     "SUFFIXES",
     "TOP_KEYS",
@@ -60,8 +68,10 @@ __all__ = [
     "warnings",
 ]
 
-SUFFIXES = (".yaml", ".yml", ".json")
-STATE_FILE_PATTERN = "crmform.state.json*"
+# Per file, documented in the README: far above any real object (each allows ~80,000
+# fields), and low enough that the largest file allowed parses within ~0.5 GB and seconds.
+MAX_FILE_BYTES = 16 * 1024 * 1024
+MAX_FILE_VALUES = 1_000_000
 
 _TOP_REQUIRED = ("integrationId", "objectType", "fields")
 _TOP_KEY_SET, _FIELD_KEY_SET = frozenset(TOP_KEYS), frozenset(FIELD_KEYS)
@@ -78,7 +88,7 @@ def load(directory: Path, env: Mapping[str, str], exclude: Collection[Path] = ()
     diagnostics: list[Diagnostic] = []
     objects: list[ObjectSchema] = []
     first_file: dict[ObjectKey, str] = {}
-    for path in _discover(directory, exclude):
+    for path in discover(directory, exclude):
         source = _Source.read(path, str(directory / path.name))
         if isinstance(source, Diagnostic):
             diagnostics.append(source)
@@ -116,34 +126,6 @@ def warnings(desired: Desired) -> tuple[str, ...]:
     )
 
 
-def _discover(directory: Path, exclude: Collection[Path]) -> list[Path]:
-    def fail(message: str) -> ConfigError:
-        return ConfigError([Diagnostic(str(directory), None, "", message)])
-
-    if not directory.is_dir():
-        what = "is not a directory" if directory.exists() else "does not exist"
-        raise fail(f"the schema directory {what}; pass the directory that holds the schema files")
-    skipped = {p.resolve() for p in exclude}
-    try:
-        found = [
-            p
-            for p in directory.iterdir()
-            if p.suffix in SUFFIXES
-            and not p.name.startswith(".")
-            and not fnmatch(p.name, STATE_FILE_PATTERN)
-            and p.is_file()
-            and p.resolve() not in skipped
-        ]
-    except OSError as exc:
-        raise fail(f"the schema directory cannot be listed ({exc.strerror})") from exc
-    if not found:
-        raise fail(
-            "no schema files (*.yaml, *.yml or *.json) in this directory; write one file per "
-            "object type, or pass the directory that holds them"
-        )
-    return sorted(found, key=lambda p: p.name)
-
-
 class _Source:
     def __init__(self, display: str, text: str, is_yaml: bool) -> None:
         self.display, self.text, self.is_yaml = display, text, is_yaml
@@ -153,15 +135,20 @@ class _Source:
 
     @classmethod
     def read(cls, path: Path, display: str) -> _Source | Diagnostic:
+        raw = read_bytes(path, MAX_FILE_BYTES)
+        if isinstance(raw, str):
+            return Diagnostic(display, None, "", raw)
         try:
-            raw = path.read_bytes()
-        except OSError as exc:
-            return Diagnostic(display, None, "", f"the file cannot be read ({exc.strerror})")
-        try:
-            return cls(display, raw.decode("utf-8-sig"), path.suffix != ".json")
+            text, is_yaml = raw.decode("utf-8-sig"), path.suffix != ".json"
         except UnicodeDecodeError as exc:
             line = raw.count(b"\n", 0, exc.start) + 1
             return Diagnostic(display, line, "", "the file is not UTF-8 text; save it as UTF-8")
+        refusal = too_many_values(text, is_yaml, MAX_FILE_VALUES)
+        return (
+            cls(display, text, is_yaml)
+            if refusal is None
+            else Diagnostic(display, None, "", refusal)
+        )
 
     @property
     def tree(self) -> Pos | None:
