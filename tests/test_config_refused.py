@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import textwrap
 import time
 from pathlib import Path
 
 import pytest
+import yaml
 
 from crmform.engine.config import loader as config
 from crmform.engine.errors import ConfigError
@@ -247,6 +249,147 @@ def test_the_limits_are_documented_and_far_above_real_files():
     assert (config.MAX_FILE_BYTES, config.MAX_FILE_VALUES) == (16 * 1024 * 1024, 1_000_000)
     readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
     assert "over 16 MB or 1,000,000 keys and values (about 80,000 fields)" in readme
+
+
+# --- inputs that used to hang or crash ----------------------------------------------------
+
+
+def billion_laughs(levels: int = 9) -> str:
+    lines = ["integrationId: 1", "objectType: LEAD", 'x0: &a0 ["lol","lol","lol","lol","lol"]']
+    lines += [f"x{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, levels)]
+    lines.append(f"fields: [{{uniqueName: a, label: *a{levels - 1}, type: URL}}]")
+    return "\n".join(lines) + "\n"
+
+
+def test_a_yaml_alias_bomb_is_refused_in_bounded_time(schema_dir):
+    write(schema_dir, "lead.yaml", billion_laughs())
+    started = time.perf_counter()
+    (message,) = problems(schema_dir)
+    assert time.perf_counter() - started < 2
+    assert message.startswith("schema/lead.yaml:")
+    assert re.search(
+        r"YAML aliases would expand this file to more than [0-9,]+ values; write the repeated "
+        r"parts out \(aliases suit small repeated parts, such as `<<: \*base` in a field\)$",
+        message,
+    ), message
+
+
+def test_an_alias_inside_its_own_anchor_is_refused(schema_dir):
+    write(schema_dir, "lead.yaml", HEAD + "  - &b {uniqueName: b, label: B, type: URL, x: *b}\n")
+    assert problems(schema_dir) == [
+        "schema/lead.yaml:4: an alias refers to a node that contains it, which would make an "
+        "endless value; write the value out instead"
+    ]
+
+
+def test_merge_keys_that_repeat_a_small_base_are_fine_at_scale(schema_dir):
+    items = "".join(f"  - {{<<: *base, uniqueName: f{i}}}\n" for i in range(5000))
+    write(
+        schema_dir,
+        "lead.yaml",
+        "integrationId: 1\nobjectType: LEAD\nbase: &base {label: L, type: URL}\nfields:\n" + items,
+    )
+    (message,) = problems(schema_dir)  # only the helper key is wrong
+    assert message.startswith("schema/lead.yaml:3: unknown key 'base'")
+
+
+SURROGATE = "contains a lone surrogate ('\\ud800'), which is not a character; write the "
+FIX = "character itself, or both halves of its \\u escape"
+
+
+@pytest.mark.parametrize(
+    ("field", "expected"),
+    [
+        (
+            '"uniqueName": "a\\ud800", "label": "A", "type": "URL"',
+            f"fields[0] ('a\\ud800'): uniqueName {SURROGATE}",
+        ),
+        (
+            '"uniqueName": "a", "label": "\\ud800", "type": "URL"',
+            f"fields[0] (a): label {SURROGATE}",
+        ),
+        (
+            '"uniqueName": "a", "label": "A", "type": "PICKLIST", '
+            '"orderedValueList": ["x", "\\ud800"]',
+            f"fields[0] (a): orderedValueList[1] {SURROGATE}",
+        ),
+        (
+            '"uniqueName": "a", "label": "A", "type": "URL", "\\ud800": 1',
+            f"fields[0] (a): a key {SURROGATE}",
+        ),
+    ],
+    ids=["uniqueName", "label", "value", "key"],
+)
+def test_a_lone_surrogate_is_refused_naming_the_line(schema_dir, field, expected):
+    write(
+        schema_dir,
+        "lead.json",
+        '{"integrationId": 1, "objectType": "LEAD", "fields": [\n  {' + field + "}]}",
+    )
+    messages = problems(schema_dir)
+    assert f"schema/lead.json:2: {expected}{FIX}" in messages
+    "\n".join(messages).encode("utf-8")  # printable: no surrogate reaches the terminal
+
+
+def test_a_lone_surrogate_is_refused_by_the_pure_python_yaml_loader_too(schema_dir, monkeypatch):
+    monkeypatch.delattr(yaml, "CSafeLoader", raising=False)
+    write(schema_dir, "lead.yaml", HEAD + '  - {uniqueName: a, label: "\\ud800", type: URL}\n')
+    assert problems(schema_dir) == [f"schema/lead.yaml:4: fields[0] (a): label {SURROGATE}{FIX}"]
+
+
+def test_a_correct_surrogate_pair_escape_is_one_character(schema_dir):
+    write(
+        schema_dir,
+        "lead.json",
+        '{"integrationId": 1, "objectType": "LEAD", "fields": [\n'
+        '  {"uniqueName": "a", "label": "\\ud83d\\ude00", "type": "URL"}]}',
+    )
+    assert config.load(schema_dir, {}).objects[0].fields[0].label == "\U0001f600"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2001-02-30", "invalid YAML: '2001-02-30' cannot be read as a date; put it in quotes"),
+        ("!!int abc", "invalid YAML: 'abc' cannot be read as an integer; put it in quotes"),
+        ("!!bool abc", "invalid YAML: 'abc' cannot be read as a boolean; put it in quotes"),
+        ("!!timestamp x", "invalid YAML: 'x' cannot be read as a date; put it in quotes"),
+        (
+            "1" * 5000,
+            f"invalid YAML: '{'1' * 60}…' cannot be read as an integer; put it in quotes",
+        ),
+    ],
+    ids=["no such day", "!!int", "!!bool", "!!timestamp", "5000 digits"],
+)
+def test_scalars_that_python_cannot_convert_are_yaml_errors(schema_dir, value, expected):
+    write(schema_dir, "lead.yaml", f"{VALID}protect: {value}\n")
+    assert problems(schema_dir) == [f"schema/lead.yaml:4: {expected}"]
+
+
+def test_a_json_number_of_too_many_digits_is_a_json_error(schema_dir):
+    write(
+        schema_dir,
+        "lead.json",
+        '{"integrationId": 1, "objectType": "LEAD",\n"x": ' + "1" * 5000 + "}",
+    )
+    assert problems(schema_dir) == [
+        "schema/lead.json:2: invalid JSON: a number has more than 4,300 digits; put it in quotes"
+    ]
+
+
+@pytest.mark.parametrize("suffix", ["yaml", "json"])
+def test_deep_nesting_is_refused_without_a_traceback(schema_dir, suffix):
+    deep = "[" * 500 + "]" * 500
+    if suffix == "yaml":  # with a repeated key, which walks the whole tree
+        text = f"{HEAD}  - {{uniqueName: a, label: A, type: URL, type: URL, x: {deep}}}\n"
+    else:
+        text = (
+            '{"integrationId": 1, "objectType": "LEAD", "fields": [\n'
+            f'  {{"uniqueName": "a", "label": {deep}, "type": "URL"}}]}}'
+        )
+    write(schema_dir, f"lead.{suffix}", text)
+    messages = problems(schema_dir)
+    assert any("nests more than 32 levels deep" in m for m in messages), messages
 
 
 # --- inputs that used to crash ----------------------------------------------------------

@@ -34,7 +34,6 @@ from crmform.engine.config.messages import (
     display_path,
     explain,
     quote,
-    split_path,
     unrelated,
 )
 from crmform.engine.config.parse import ParseError, int_text, parse_json, parse_yaml
@@ -42,6 +41,7 @@ from crmform.engine.config.positions import Loc, Pos, line_of, yaml_tree
 
 # Kept under its private name here: tests replace config._json_tree to make positions fail.
 from crmform.engine.config.positions import json_tree as _json_tree
+from crmform.engine.config.walks import MAX_DEPTH, lone_surrogates, repeated_keys, too_deep
 from crmform.engine.errors import ConfigError, Diagnostic
 from crmform.engine.model import (
     DEFAULT_PROVIDER,
@@ -78,6 +78,10 @@ _TOP_KEY_SET, _FIELD_KEY_SET = frozenset(TOP_KEYS), frozenset(FIELD_KEYS)
 _OBJECT_TYPES = frozenset(t.value for t in ObjectType)
 _TARGETS = frozenset(REFERENCE_TARGETS)
 _MESSAGE_LIMIT = 400  # a backstop: every quote in a message is already cut short
+_TOO_DEEP = (
+    f"nests more than {MAX_DEPTH} levels deep, deeper than any schema file needs (4); "
+    "remove the extra nesting"
+)
 
 
 def load(directory: Path, env: Mapping[str, str], exclude: Collection[Path] = ()) -> Desired:
@@ -174,9 +178,9 @@ def _check(source: _Source, env: Mapping[str, str]) -> tuple[Any, list[Problem],
     """The parsed document, its problems, and its address when that much is valid."""
     try:
         if source.is_yaml:
-            doc, repeated_keys, source.yaml_root = parse_yaml(source.text)
+            doc, has_repeated_keys, source.yaml_root = parse_yaml(source.text)
         else:
-            doc, repeated_keys = parse_json(source.text)
+            doc, has_repeated_keys = parse_json(source.text)
     except ParseError as exc:
         return None, [Problem((), None, exc.message, exc.line)], None
     if doc is None:
@@ -195,7 +199,8 @@ def _check(source: _Source, env: Mapping[str, str]) -> tuple[Any, list[Problem],
             "fields; move it out of the schema directory"
         )
         return doc, [Problem((), (), message)], None
-    problems = _repeated_keys(source) if repeated_keys else []
+    problems = repeated_keys(source.tree) if has_repeated_keys else []
+    problems += lone_surrogates(source.text, doc, source.is_yaml)
     spelling = yaml_spelling(int_text(source.yaml_root, "integrationId"), doc.get("integrationId"))
     try:
         problems += _schema_problems(doc, source.is_yaml)
@@ -306,11 +311,21 @@ def _schema_problems(doc: dict[Any, Any], is_yaml: bool) -> list[Problem]:
         return []
     document, field = _validators()
     fields = doc.get("fields")
-    # Only the doubtful fields go to jsonschema; the top level is checked with none.
+    # Only the doubtful fields go to jsonschema; the top level is checked with none. What
+    # nests deeper than any schema file is not given to it (it recurses, and quotes values).
     top = {**doc, "fields": []} if type(fields) is list else doc
-    errors: list[tuple[Loc, Any]] = [((), e) for e in document.iter_errors(top)]
-    errors += [(("fields", i), e) for i in bad for e in field.iter_errors(doc["fields"][i])]
-    return [p for prefix, e in errors for p in explain((*prefix, *e.absolute_path), e, is_yaml)]
+    errors: list[tuple[Loc, Any]] = []
+    problems: list[Problem] = []
+    for prefix, part, validator in [((), top, document)] + [
+        (("fields", i), doc["fields"][i], field) for i in bad
+    ]:
+        if too_deep(part):
+            problems.append(Problem(prefix, prefix, _TOO_DEEP))
+        else:
+            errors += [(prefix, e) for e in validator.iter_errors(part)]
+    return problems + [
+        p for prefix, e in errors for p in explain((*prefix, *e.absolute_path), e, is_yaml)
+    ]
 
 
 def _repeated_names(doc: dict[Any, Any], source: _Source) -> list[Problem]:
@@ -340,32 +355,6 @@ def _repeated_names(doc: dict[Any, Any], source: _Source) -> list[Problem]:
                 f"({where}); Gong may treat them as the same field, so rename one"
             )
         problems.append(Problem(("fields", i), ("fields", i, "uniqueName"), message))
-    return problems
-
-
-def _repeated_keys(source: _Source) -> list[Problem]:
-    problems: list[Problem] = []
-    visited: set[int] = set()  # YAML aliases share nodes and may even form cycles
-
-    def walk(node: Pos, loc: Loc) -> None:
-        if id(node) in visited:
-            return
-        visited.add(id(node))
-        first: dict[str | None, int] = {}
-        for key, key_line, value in node.entries or ():
-            if key in first and key != "<<":
-                message = (
-                    f"key {quote(key)} is given twice (first at line {first[key]}); only the "
-                    "last would count, so remove one"
-                )
-                problems.append(Problem(split_path(loc)[0], None, message, key_line))
-            first.setdefault(key, key_line)
-            walk(value, (*loc, key))
-        for i, item in enumerate(node.items or ()):
-            walk(item, (*loc, i))
-
-    if source.tree is not None:
-        walk(source.tree, ())
     return problems
 
 

@@ -168,23 +168,28 @@ def split_path(path: Loc) -> tuple[Loc, str]:
     """(the document part shown as the path, the rest spelled as the message's subject)."""
     cut = 2 if len(path) > 1 and path[0] == "fields" and isinstance(path[1], int) else 1
     rest = path[cut:]
-    subject = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in rest)
+    subject = "".join(f"[{p}]" if isinstance(p, int) else f".{_key(p)}" for p in rest)
     return path[:cut], subject.removeprefix(".")
+
+
+def _key(key: Any) -> str:
+    """A key as a path shows it: as written when plain, else quoted (escaped, cut short)."""
+    plain = isinstance(key, str) and key.isprintable() and key == key.strip()
+    return key if plain and len(key) <= QUOTE_LIMIT and key else quote(key)
 
 
 def display_path(doc: Any, owner: Loc) -> str:
     if not owner:
         return ""
     if len(owner) == 1:
-        return str(owner[0])
+        return _key(owner[0])
     # The document may differ from the text here: of repeated keys, only the last loads.
     fields = doc.get("fields") if isinstance(doc, dict) else None
     item = fields[owner[1]] if isinstance(fields, list) and owner[1] < len(fields) else None
     name = item.get("uniqueName") if isinstance(item, dict) else None
     if not isinstance(name, str) or not name or name.isspace():
         return f"fields[{owner[1]}]"
-    plain = name.isprintable() and name == name.strip() and len(name) <= QUOTE_LIMIT
-    return f"fields[{owner[1]}] ({name if plain else quote(name)})"
+    return f"fields[{owner[1]}] ({_key(name)})"
 
 
 def quote(value: Any, limit: int = QUOTE_LIMIT) -> str:

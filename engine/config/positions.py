@@ -47,22 +47,28 @@ def line_of(tree: Pos | None, loc: Loc) -> int | None:
 def yaml_tree(root: Any) -> Pos | None:
     from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
+    if root is None:
+        return None
     made: dict[int, Pos] = {}  # aliases share nodes, and may even form cycles
 
-    def convert(node: Any) -> Pos:
-        if id(node) in made:
-            return made[id(node)]
-        pos = made[id(node)] = Pos(node.start_mark.line + 1)
+    def pos(node: Any) -> Pos:
+        if id(node) not in made:
+            made[id(node)] = Pos(node.start_mark.line + 1)
+            todo.append(node)
+        return made[id(node)]
+
+    todo: list[Any] = []  # made, but not filled in: a stack, as nesting may be deep
+    tree = pos(root)
+    while todo:
+        node = todo.pop()
         if isinstance(node, MappingNode):
-            pos.entries = [
-                (k.value if isinstance(k, ScalarNode) else None, k.start_mark.line + 1, convert(v))
+            made[id(node)].entries = [
+                (k.value if isinstance(k, ScalarNode) else None, k.start_mark.line + 1, pos(v))
                 for k, v in getattr(node, "unmerged", None) or node.value or ()
             ]
         elif isinstance(node, SequenceNode):
-            pos.items = [convert(v) for v in node.value or ()]
-        return pos
-
-    return convert(root) if root is not None else None
+            made[id(node)].items = [pos(v) for v in node.value or ()]
+    return tree
 
 
 # JSON that json.loads accepted, as tokens: strings, punctuation, and bare words (numbers,
