@@ -232,10 +232,11 @@ def test_a_file_over_the_size_limit_is_refused_before_parsing(schema_dir, monkey
 
 
 @pytest.mark.parametrize("suffix", ["yaml", "json"])
-def test_a_file_of_too_many_values_is_refused_before_parsing(schema_dir, suffix):
+def test_a_file_of_too_many_values_is_refused_without_describing_them(schema_dir, suffix):
     # 16 MB of `[a,a,a,...` would be 8 million YAML nodes: gigabytes.
     write(schema_dir, f"lead.{suffix}", '{"integrationId": 1, "objectType": "LEAD", "fields": []}')
-    write(schema_dir, f"x.{suffix}", '{"x": [' + '"a",' * 1_000_000 + '"a"]}')
+    head = '{"integrationId": 1, "objectType": "DEAL", "fields": [], "x": ['
+    write(schema_dir, f"x.{suffix}", head + '"a",' * 1_000_000 + '"a"]}')
     started = time.perf_counter()
     assert problems(schema_dir) == [
         f"schema/x.{suffix}: the file holds more than 1,000,000 keys and values, the limit for "
@@ -390,6 +391,73 @@ def test_deep_nesting_is_refused_without_a_traceback(schema_dir, suffix):
     write(schema_dir, f"lead.{suffix}", text)
     messages = problems(schema_dir)
     assert any("nests more than 32 levels deep" in m for m in messages), messages
+
+
+# --- many problems: listed up to a cap, and the work past it skipped -------------------------
+
+
+def many_bad_fields(count: int) -> str:
+    return HEAD + "".join(f"  - {{uniqueName: f{i}, lable: L, type: URL}}\n" for i in range(count))
+
+
+def test_many_problems_are_listed_up_to_a_cap_with_a_count_of_the_rest(schema_dir):
+    write(schema_dir, "lead.yaml", many_bad_fields(250))
+    error = refused(schema_dir)
+    lines = str(error).splitlines()
+    assert lines[0] == "at least 250 problems in the schema files; the first 100:"
+    assert lines[1] == (
+        "  schema/lead.yaml:4: fields[0] (f0): unknown key 'lable'; did you mean 'label'?"
+    )
+    assert lines[100].startswith("  schema/lead.yaml:103: fields[99] (f99): ")
+    assert lines[101:] == [
+        "  ...and at least 150 more; fix these and validate again to see the rest."
+    ]
+    assert len(error.diagnostics) == 100
+
+
+def test_fields_past_the_cap_are_not_explained_one_by_one(schema_dir, monkeypatch):
+    explained = []
+
+    class Counting:
+        def __init__(self, validator):
+            self.validator = validator
+
+        def iter_errors(self, instance):
+            explained.append(instance)
+            return self.validator.iter_errors(instance)
+
+    document, field = config._validators()
+    monkeypatch.setattr(config, "_validators", lambda: (Counting(document), Counting(field)))
+    write(schema_dir, "lead.yaml", many_bad_fields(5000))
+    assert "at least 4900 more" in str(refused(schema_dir))
+    assert len(explained) == 100  # one per listed problem
+
+
+def test_yaml_lines_read_off_the_nodes_match_the_position_tree():
+    from crmform.engine.config.parse import parse_yaml
+    from crmform.engine.config.positions import line_of, yaml_line, yaml_tree
+
+    text = (
+        "integrationId: 1\nobjectType: LEAD\nbase: &b {label: B, type: URL}\nfields:\n"
+        "  - {<<: *b, uniqueName: a}\n  - uniqueName: c\n    label: C\n    label: D\n"
+        "    type: PICKLIST\n    orderedValueList:\n      - x\n      - y\n"
+        + "".join(f"k{i}: {i}\n" for i in range(40))
+    )
+    _, _, root = parse_yaml(text)
+    locs = [(), ("nope",), ("k39",), ("fields", 5), ("fields", 1, "label", 3)]
+    locs += [("fields", i, k) for i in (0, 1) for k in ("uniqueName", "label", "type", "<<")]
+    locs += [("fields", 1, "orderedValueList", i) for i in range(3)] + [("base", "label")]
+    tree = yaml_tree(root)
+    assert [yaml_line(root, loc, {}) for loc in locs] == [line_of(tree, loc) for loc in locs]
+
+
+def test_problems_found_past_the_cap_are_counted_exactly(schema_dir):
+    values = ", ".join(f"v{i}, v{i}" for i in range(150))
+    item = f"{{uniqueName: t, label: T, type: PICKLIST, orderedValueList: [{values}]}}"
+    write(schema_dir, "lead.yaml", f"{HEAD}  - {item}\n")
+    lines = str(refused(schema_dir)).splitlines()
+    assert lines[0] == "150 problems in the schema files; the first 100:"
+    assert lines[-1] == "  ...and 50 more; fix these and validate again to see the rest."
 
 
 # --- inputs that used to crash ----------------------------------------------------------

@@ -41,7 +41,7 @@ _EXPECTED = {"string": "a string", "array": "a list", "boolean": "true or false"
 QUOTE_LIMIT = 60
 _RANGE = f"a Gong integration id is between 1 and {INTEGRATION_ID_MAX}"
 _ID_QUOTE_LIMIT = 19  # the digits of the largest int64
-_SUGGEST_LIMIT = 100  # longer words are never typos of a key or an enum value
+_SUGGEST_LIMIT = 100  # longer words are no typos of a key or value; more keys are not shown
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,13 +61,16 @@ def explain(path: Loc, error: Any, is_yaml: bool) -> Iterator[Problem]:
     keyword, value, inst = error.validator, error.validator_value, error.instance
     allowed = FIELD_KEYS if owner else TOP_KEYS
     if keyword == "additionalProperties" and isinstance(inst, dict):
-        for key in (k for k in inst if k not in allowed):
-            close = _suggest(key, allowed)
+        # Suggestions cost ~20 us each; past the first ones, problems are counted, not shown.
+        unknown = (k for k in inst if k not in allowed)
+        for n, key in enumerate(unknown):
+            close = _suggest(key, allowed) if n < _SUGGEST_LIMIT else None
             tail = f"did you mean {close!r}?" if close else f"allowed keys: {', '.join(allowed)}"
             yield Problem(owner, (*path, key), f"unknown key {quote(key)}; {tail}")
     elif keyword == "required" and isinstance(inst, dict):
         # A misspelt key is reported once, as unknown with its likely meaning.
-        meant = {_suggest(k, allowed) for k in inst if k not in allowed}
+        first = itertools.islice((k for k in inst if k not in allowed), _SUGGEST_LIMIT)
+        meant = {_suggest(k, allowed) for k in first}
         for key in (k for k in value if k not in inst and k not in meant):
             if key in _NEEDS:
                 yield Problem(owner, path, f"{_ONLY_ON[key]} needs {key}, {_NEEDS[key]}")
