@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crmform.engine.config import loader as config
+from crmform.engine.config import schema_check
 from crmform.engine.errors import ConfigError
 from crmform.engine.model import (
     REFERENCE_TARGETS,
@@ -969,12 +970,12 @@ TOPS = st.builds(
 @settings(max_examples=400, deadline=None)
 @given(FIELDS)
 def test_quick_field_check_agrees_with_the_json_schema(item):
-    _, field_validator = config._validators()
-    assert config._field_ok(item) == field_validator.is_valid(item)
+    _, field_validator = schema_check.validators()
+    assert schema_check.field_ok(item) == field_validator.is_valid(item)
 
 
 @settings(max_examples=300, deadline=None)
 @given(TOPS)
 def test_quick_document_check_agrees_with_the_json_schema(doc):
-    document_validator, _ = config._validators()
-    assert config._quick_check(doc) == (document_validator.is_valid(doc), [])
+    document_validator, _ = schema_check.validators()
+    assert schema_check.quick_check(doc) == (document_validator.is_valid(doc), [])

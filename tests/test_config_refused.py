@@ -17,6 +17,7 @@ import pytest
 import yaml
 
 from crmform.engine.config import loader as config
+from crmform.engine.config import schema_check
 from crmform.engine.errors import ConfigError
 
 HEAD = "integrationId: 1\nobjectType: LEAD\nfields:\n"  # fields start on line 4
@@ -426,8 +427,8 @@ def test_fields_past_the_cap_are_not_explained_one_by_one(schema_dir, monkeypatc
             explained.append(instance)
             return self.validator.iter_errors(instance)
 
-    document, field = config._validators()
-    monkeypatch.setattr(config, "_validators", lambda: (Counting(document), Counting(field)))
+    document, field = schema_check.validators()
+    monkeypatch.setattr(schema_check, "validators", lambda: (Counting(document), Counting(field)))
     write(schema_dir, "lead.yaml", many_bad_fields(5000))
     assert "at least 4900 more" in str(refused(schema_dir))
     assert len(explained) == 100  # one per listed problem

@@ -1,23 +1,25 @@
 """Read the desired-state files of one directory into a Desired, or fail with every problem.
 
-Per file: read -> parse (YAML or JSON) -> validate against schema.json -> resolve
-integrationId -> check uniqueNames; then across files: one file per object type. Problems
-are collected, never raised one at a time, and get line numbers only when there are some.
+Per file: read (bounded) -> parse (YAML or JSON; aliases bounded) -> validate against
+schema.json -> resolve integrationId -> check uniqueNames; then across files: one file per
+object type. Problems are collected, never raised one at a time, and get line numbers only
+when there are some; past the first 100 (errors.PROBLEMS_SHOWN) they are counted, not
+described, so that a bad file is refused as fast as a good one is read.
 
 Start-up time is a product requirement: jsonschema and yaml are imported only when used,
-and a valid document never reaches jsonschema at all (see `_quick_check`).
+and a valid document never reaches jsonschema at all (see schema_check.quick_check).
 
-Helpers, each in its own module: config_parse (text to document), config_schema (what
-schema.json says), config_messages (problems in words), positions (line numbers).
+Helpers, each in its own module: files (discovery, bounded reads), parse (text to
+document), aliases (their expansion, bounded), schema_check (the quick check, jsonschema),
+ids (integrationId), walks (repeated keys, surrogates, depth), messages (problems in
+words, quoting), positions (line numbers).
 """
 
 from __future__ import annotations
 
-import functools
-import json
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any, TypeGuard
+from typing import Any
 
 from crmform.engine.config.files import (
     STATE_FILE_PATTERN,
@@ -26,13 +28,12 @@ from crmform.engine.config.files import (
     read_bytes,
     too_many_values,
 )
-from crmform.engine.config.ids import DIGITS, ENV_REF, integration_id, yaml_spelling
-from crmform.engine.config.keys import FIELD_KEYS, FIELD_TYPES, TOP_KEYS, schema_text
+from crmform.engine.config.ids import integration_id, yaml_spelling
+from crmform.engine.config.keys import FIELD_KEYS, TOP_KEYS, schema_text
 from crmform.engine.config.messages import (
     Problem,
     describe,
     display_path,
-    explain,
     quote,
     unrelated,
 )
@@ -41,18 +42,17 @@ from crmform.engine.config.positions import Loc, Pos, line_of, yaml_line, yaml_t
 
 # Kept under its private name here: tests replace config._json_tree to make positions fail.
 from crmform.engine.config.positions import json_tree as _json_tree
-from crmform.engine.config.walks import MAX_DEPTH, lone_surrogates, repeated_keys, too_deep
+from crmform.engine.config.schema_check import is_object_type, quick_check, schema_problems
+from crmform.engine.config.walks import lone_surrogates, repeated_keys
 from crmform.engine.errors import PROBLEMS_SHOWN, ConfigError, Diagnostic
 from crmform.engine.model import (
     DEFAULT_PROVIDER,
     INTEGRATION_ID_MAX,
-    REFERENCE_TARGETS,
     Desired,
     Field,
     FieldType,
     ObjectKey,
     ObjectSchema,
-    ObjectType,
 )
 
 __all__ = [
@@ -73,15 +73,7 @@ __all__ = [
 MAX_FILE_BYTES = 16 * 1024 * 1024
 MAX_FILE_VALUES = 1_000_000
 
-_TOP_REQUIRED = ("integrationId", "objectType", "fields")
-_TOP_KEY_SET, _FIELD_KEY_SET = frozenset(TOP_KEYS), frozenset(FIELD_KEYS)
-_OBJECT_TYPES = frozenset(t.value for t in ObjectType)
-_TARGETS = frozenset(REFERENCE_TARGETS)
 _MESSAGE_LIMIT = 400  # a backstop: every quote in a message is already cut short
-_TOO_DEEP = (
-    f"nests more than {MAX_DEPTH} levels deep, deeper than any schema file needs (4); "
-    "remove the extra nesting"
-)
 
 
 def load(directory: Path, env: Mapping[str, str], exclude: Collection[Path] = ()) -> Desired:
@@ -227,7 +219,7 @@ def _check(
             "fields; move it out of the schema directory"
         )
         return doc, [Problem((), (), message)], 0, None
-    top_ok, bad = _quick_check(doc)
+    top_ok, bad = quick_check(doc)
     problems = lone_surrogates(source.text, doc, source.is_yaml)
     if not source.is_yaml and (has_repeated_keys or problems or bad or not top_ok):
         # JSON parses cheaply, so its value count waits until describing problems (lines,
@@ -240,7 +232,7 @@ def _check(
     spelling = yaml_spelling(int_text(source.yaml_root, "integrationId"), doc.get("integrationId"))
     unexplained = 0
     try:
-        found, unexplained = _schema_problems(doc, source.is_yaml, top_ok, bad, budget)
+        found, unexplained = schema_problems(doc, source.is_yaml, top_ok, bad, budget)
         problems += found
     except RecursionError:  # a backstop: nesting is bounded before jsonschema sees it
         problems.append(Problem((), None, "the document nests too deeply to check"))
@@ -249,7 +241,7 @@ def _check(
     iid = integration_id(doc.get("integrationId"), env, problems)
     problems += _repeated_names(doc, source)
     provider, object_type = doc.get("provider", DEFAULT_PROVIDER), doc.get("objectType")
-    if iid is None or provider != DEFAULT_PROVIDER or not _is_object_type(object_type):
+    if iid is None or provider != DEFAULT_PROVIDER or not is_object_type(object_type):
         return doc, problems, unexplained, None
     return doc, problems, unexplained, ObjectKey(DEFAULT_PROVIDER, iid, object_type)
 
@@ -268,105 +260,6 @@ def _fields(items: list[dict[str, Any]]) -> tuple[Field, ...]:
         )
         for item in items
     )
-
-
-def _quick_check(doc: dict[Any, Any]) -> tuple[bool, list[int]]:
-    """Whether the top level is surely valid, and the indices of fields that may not be.
-
-    jsonschema needs about 1.3 s for 10,000 fields, far over the load budget, so this check
-    runs first. It must never accept what schema.json rejects (a test compares the two);
-    whatever it doubts goes to jsonschema, which also writes the messages.
-    """
-    fields, iid = doc.get("fields"), doc.get("integrationId")
-    provider, object_type = doc.get("provider", DEFAULT_PROVIDER), doc.get("objectType")
-    top_ok = (
-        doc.keys() <= _TOP_KEY_SET
-        and all(k in doc for k in _TOP_REQUIRED)
-        and provider == DEFAULT_PROVIDER
-        and (
-            (type(iid) is int and 1 <= iid <= INTEGRATION_ID_MAX)
-            or (type(iid) is str and bool(DIGITS.fullmatch(iid) or ENV_REF.fullmatch(iid)))
-        )
-        and _is_object_type(object_type)
-        and type(fields) is list
-    )
-    bad = [i for i, f in enumerate(fields) if not _field_ok(f)] if type(fields) is list else []
-    return top_ok, bad
-
-
-def _is_object_type(value: Any) -> TypeGuard[str]:
-    return type(value) is str and value in _OBJECT_TYPES  # a YAML list is unhashable
-
-
-def _field_ok(item: Any) -> bool:
-    if type(item) is not dict or not item.keys() <= _FIELD_KEY_SET:
-        return False
-    # Blank space at either end (schema.json's pattern) is found by strip(), which returns
-    # the same string when there is none: the cheapest test per value measured.
-    name, label, kind = item.get("uniqueName"), item.get("label"), item.get("type")
-    if not (type(name) is str and name and name.strip() == name):
-        return False
-    if not (type(label) is str and label and label.strip() == label and type(kind) is str):
-        return False
-    if kind not in FIELD_TYPES or type(item.get("protect", False)) is not bool:
-        return False
-    if kind == "PICKLIST":
-        values = item.get("orderedValueList")
-        if type(values) is not list or not values:
-            return False
-        try:
-            trimmed = list(map(str.strip, values))  # TypeError: not all strings
-        except TypeError:
-            return False
-        if trimmed != values or "" in values or len(set(values)) != len(values):
-            return False
-    elif "orderedValueList" in item:
-        return False
-    if kind == "REFERENCE":
-        return type(item.get("referenceTo")) is str and item["referenceTo"] in _TARGETS
-    return "referenceTo" not in item
-
-
-@functools.cache
-def _validators() -> tuple[Any, Any]:
-    """The document validator and its field validator, built once per process."""
-    import jsonschema
-
-    base = jsonschema.Draft202012Validator
-    # JSON Schema counts 1.0 as an integer; an id that went through a float may already
-    # have lost digits (real ids exceed 2**53), so floats are refused.
-    checker = base.TYPE_CHECKER.redefine(
-        "integer", lambda _, v: isinstance(v, int) and not isinstance(v, bool)
-    )
-    schema = json.loads(schema_text())
-    document = jsonschema.validators.extend(base, type_checker=checker)(schema)
-    return document, document.evolve(schema=schema["$defs"]["field"])
-
-
-def _schema_problems(
-    doc: dict[Any, Any], is_yaml: bool, top_ok: bool, bad: list[int], budget: int
-) -> tuple[list[Problem], int]:
-    """jsonschema's problems with the parts the quick check doubted, and how many parts
-    were left unexplained once `budget` problems were found (jsonschema takes ~0.13 ms a
-    field: 120,000 bad fields took 19 s)."""
-    if top_ok and not bad:
-        return [], 0
-    document, field = _validators()
-    fields: Any = doc.get("fields")
-    # The top level is checked with no fields: they are checked one by one, doubtful ones only.
-    top = {**doc, "fields": []} if type(fields) is list else doc
-    parts: list[tuple[Loc, Any, Any]] = [((), top, document)] if not top_ok else []
-    parts += [(("fields", i), fields[i], field) for i in bad]
-    problems: list[Problem] = []
-    for done, (prefix, part, validator) in enumerate(parts):
-        if len(problems) >= budget:
-            return problems, len(parts) - done
-        if too_deep(part):  # jsonschema recurses, and quotes values
-            problems.append(Problem(prefix, prefix, _TOO_DEEP))
-            continue
-        for e in validator.iter_errors(part):
-            problems += explain((*prefix, *e.absolute_path), e, is_yaml)
-    return problems, 0
 
 
 def _repeated_names(doc: dict[Any, Any], source: _Source) -> list[Problem]:
