@@ -571,3 +571,31 @@ def test_control_characters_in_a_name_are_escaped_in_the_path(schema_dir):
     (message,) = problems(schema_dir)
     assert "\x1b" not in message
     assert message.startswith("schema/lead.yaml:4: fields[0] ('\\x1b[2Jx'): unknown key 'colour'")
+
+
+# --- through the command line: what reaches the terminal ----------------------------------
+
+
+@pytest.mark.parametrize("command", ["validate", "plan"])
+def test_a_lone_surrogate_is_refused_by_validate_and_plan_not_crashed_on(cli, command):
+    Path("schema").mkdir()
+    Path("schema/lead.json").write_text(
+        '{"integrationId": 1, "objectType": "LEAD", "fields": [\n'
+        '  {"uniqueName": "a\\ud800", "label": "A", "type": "URL"}]}'
+    )
+    result = cli(command, "schema")
+    assert result.code == 1
+    assert "unexpected" not in result.stderr
+    assert "schema/lead.json:2: fields[0] ('a\\ud800'): uniqueName contains a lone" in result.stderr
+
+
+def test_validate_prints_no_secret_from_a_stray_file(cli):
+    Path("schema").mkdir()
+    secret = "xoxb-" + "9" * 12 + "-s3cr3tValue"
+    Path("schema/token.yaml").write_text(secret + "\n")
+    Path("schema/creds.json").write_text(json.dumps({"password": secret, "token": secret}))
+    Path("schema/id.yaml").write_text(f"integrationId: {secret}\nobjectType: LEAD\nfields: []\n")
+    result = cli("validate", "schema")
+    assert result.code == 1
+    assert "s3cr3t" not in result.stdout + result.stderr
+    assert result.stderr.count("\n") == 4, result.stderr  # the head and three short problems
