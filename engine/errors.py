@@ -37,14 +37,35 @@ class CrmformError(Exception):
     """Base of every expected failure. The CLI prints str(error) and exits 1."""
 
 
-class ConfigError(CrmformError):
-    """The desired-state files have problems; carries all of them, sorted."""
+PROBLEMS_SHOWN = 100  # a file of 120,000 bad fields is fixed a screenful at a time
 
-    def __init__(self, diagnostics: Iterable[Diagnostic]) -> None:
-        self.diagnostics = tuple(sorted(diagnostics, key=Diagnostic.sort_key))
-        count = len(self.diagnostics)
-        head = f"{count} problem{'s' if count != 1 else ''} in the schema files:"
-        super().__init__("\n".join([head, *(f"  {d}" for d in self.diagnostics)]))
+
+class ConfigError(CrmformError):
+    """The desired-state files have problems: the first PROBLEMS_SHOWN of them, sorted, and
+    how many more were found.
+
+    `unlisted` problems were found but not described (the loader stops explaining past the
+    cap, so that a bad file is refused fast); with `exact` false, that count is a lower
+    bound (a field counted once may hold several problems).
+    """
+
+    def __init__(
+        self, diagnostics: Iterable[Diagnostic], unlisted: int = 0, exact: bool = True
+    ) -> None:
+        ordered = sorted(diagnostics, key=Diagnostic.sort_key)
+        self.diagnostics = tuple(ordered[:PROBLEMS_SHOWN])
+        self.unlisted = unlisted + len(ordered) - len(self.diagnostics)
+        shown, total = len(self.diagnostics), len(self.diagnostics) + self.unlisted
+        bound = "" if exact else "at least "
+        head = f"{bound}{total} problem{'s' if total != 1 else ''} in the schema files"
+        lines = [f"  {d}" for d in self.diagnostics]
+        if self.unlisted:
+            head += f"; the first {shown}"
+            lines.append(
+                f"  ...and {bound}{self.unlisted} more; fix these and validate again to see "
+                "the rest."
+            )
+        super().__init__("\n".join([f"{head}:", *lines]))
 
 
 class PlanError(CrmformError):

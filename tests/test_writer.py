@@ -144,21 +144,25 @@ def test_plain_strings_stay_readable():
     ]
 
 
+# Names, labels and values as the schema files allow them: not blank, no blank space at
+# either end (Gong refuses those too).
+def trimmed(max_size: int) -> st.SearchStrategy[str]:
+    return st.text(min_size=1, max_size=max_size).map(str.strip).filter(bool)
+
+
 @st.composite
 def remote_fields(draw: st.DrawFn) -> tuple[Field, ...]:
-    names = draw(
-        st.lists(st.text(min_size=1, max_size=12), min_size=1, max_size=5, unique_by=str.lower)
-    )
+    names = draw(st.lists(trimmed(12), min_size=1, max_size=5, unique_by=str.lower))
     fields = []
     for name in names:
         kind = draw(st.sampled_from(list(FieldType)))
         fields.append(
             Field(
                 name,
-                draw(st.text(min_size=1, max_size=16)),
+                draw(trimmed(16)),
                 kind,
                 draw(st.sampled_from(REFERENCE_TARGETS)) if kind is T.REFERENCE else None,
-                tuple(draw(st.lists(st.text(max_size=10), min_size=1, max_size=4, unique=True)))
+                tuple(draw(st.lists(trimmed(10), min_size=1, max_size=4, unique=True)))
                 if kind is T.PICKLIST
                 else None,
                 draw(st.booleans()),

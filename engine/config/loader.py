@@ -1,50 +1,66 @@
 """Read the desired-state files of one directory into a Desired, or fail with every problem.
 
-Per file: read -> parse (YAML or JSON) -> validate against schema.json -> resolve
-integrationId -> check uniqueNames; then across files: one file per object type. Problems
-are collected, never raised one at a time, and get line numbers only when there are some.
+Per file: read (bounded) -> parse (YAML or JSON; aliases bounded) -> validate against
+schema.json -> resolve integrationId -> check uniqueNames; then across files: one file per
+object type. Problems are collected, never raised one at a time, and get line numbers only
+when there are some; past the first 100 (errors.PROBLEMS_SHOWN) they are counted, not
+described, so that a bad file is refused as fast as a good one is read.
 
 Start-up time is a product requirement: jsonschema and yaml are imported only when used,
-and a valid document never reaches jsonschema at all (see `_quick_check`).
+and a valid document never reaches jsonschema at all (see schema_check.quick_check).
 
-Helpers, each in its own module: config_parse (text to document), config_schema (what
-schema.json says), config_messages (problems in words), positions (line numbers).
+Helpers, each in its own module: files (discovery, bounded reads), parse (text to
+document), aliases (their expansion, bounded), schema_check (the quick check, jsonschema),
+ids (integrationId), walks (repeated keys, surrogates, depth), messages (problems in
+words, quoting), positions (line numbers).
 """
 
 from __future__ import annotations
 
-import functools
-import json
-import re
 from collections.abc import Collection, Iterable, Iterator, Mapping
-from fnmatch import fnmatch
 from pathlib import Path
 from typing import Any
 
 from crmform.engine.config.jsonschema_file import json_schema_message
-from crmform.engine.config.keys import FIELD_KEYS, FIELD_TYPES, TOP_KEYS, schema_text
-from crmform.engine.config.messages import Problem, describe, display_path, explain, split_path
-from crmform.engine.config.parse import ParseError, parse_json, parse_yaml
-from crmform.engine.config.positions import Loc, Pos, line_of, yaml_tree
+from crmform.engine.config.files import (
+    STATE_FILE_PATTERN,
+    SUFFIXES,
+    discover,
+    read_bytes,
+    too_many_values,
+)
+from crmform.engine.config.ids import integration_id, yaml_spelling
+from crmform.engine.config.keys import FIELD_KEYS, TOP_KEYS, schema_text
+from crmform.engine.config.messages import (
+    Problem,
+    describe,
+    display_path,
+    quote,
+    unrelated,
+)
+from crmform.engine.config.parse import ParseError, int_text, parse_json, parse_yaml
+from crmform.engine.config.positions import Loc, Pos, line_of, yaml_line, yaml_tree
 
 # Kept under its private name here: tests replace config._json_tree to make positions fail.
 from crmform.engine.config.positions import json_tree as _json_tree
-from crmform.engine.errors import ConfigError, Diagnostic
+from crmform.engine.config.schema_check import is_object_type, quick_check, schema_problems
+from crmform.engine.config.walks import lone_surrogates, repeated_keys
+from crmform.engine.errors import PROBLEMS_SHOWN, ConfigError, Diagnostic
 from crmform.engine.model import (
     DEFAULT_PROVIDER,
     INTEGRATION_ID_MAX,
-    REFERENCE_TARGETS,
     Desired,
     Field,
     FieldType,
     ObjectKey,
     ObjectSchema,
-    ObjectType,
 )
 
 __all__ = [
     "FIELD_KEYS",
     "INTEGRATION_ID_MAX",
+    "MAX_FILE_BYTES",
+    "MAX_FILE_VALUES",
     "STATE_FILE_PATTERN",
     "SUFFIXES",
     "TOP_KEYS",
@@ -53,15 +69,12 @@ __all__ = [
     "warnings",
 ]
 
-SUFFIXES = (".yaml", ".yml", ".json")
-STATE_FILE_PATTERN = "crmform.state.json*"
+# Per file, documented in the README: far above any real object (each allows ~80,000
+# fields), and low enough that the largest file allowed parses within ~0.5 GB and seconds.
+MAX_FILE_BYTES = 16 * 1024 * 1024
+MAX_FILE_VALUES = 1_000_000
 
-_DIGITS = re.compile(r"[0-9]+")
-_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
-_TOP_REQUIRED = ("integrationId", "objectType", "fields")
-_TOP_KEY_SET, _FIELD_KEY_SET = frozenset(TOP_KEYS), frozenset(FIELD_KEYS)
-_OBJECT_TYPES = frozenset(t.value for t in ObjectType)
-_TARGETS = frozenset(REFERENCE_TARGETS)
+_MESSAGE_LIMIT = 400  # a backstop: every quote in a message is already cut short
 
 
 def load(directory: Path, env: Mapping[str, str], exclude: Collection[Path] = ()) -> Desired:
@@ -70,14 +83,18 @@ def load(directory: Path, env: Mapping[str, str], exclude: Collection[Path] = ()
     Raises ConfigError carrying every problem of every file, sorted by file and line.
     """
     diagnostics: list[Diagnostic] = []
+    unlisted, exact = 0, True
     objects: list[ObjectSchema] = []
     first_file: dict[ObjectKey, str] = {}
-    for path in _discover(directory, exclude):
+    for path in discover(directory, exclude):
         source = _Source.read(path, str(directory / path.name))
         if isinstance(source, Diagnostic):
             diagnostics.append(source)
             continue
-        doc, problems, key = _check(source, env)
+        # Files are read in the order their problems are listed in: past the cap, problems
+        # are only counted, and the work of describing them (jsonschema, lines) is skipped.
+        budget = max(PROBLEMS_SHOWN - len(diagnostics), 0)
+        doc, problems, unexplained, key = _check(source, env, budget)
         if key is not None and key in first_file:
             message = (
                 f"{key.address} is also declared in {first_file[key]}; declare each object "
@@ -86,13 +103,28 @@ def load(directory: Path, env: Mapping[str, str], exclude: Collection[Path] = ()
             problems.append(Problem(("objectType",), ("objectType",), message))
         elif key is not None:
             first_file[key] = source.display
-        if problems:
-            diagnostics.extend(source.diagnostics(doc, problems))
+        if problems or unexplained:
+            shown, more = _first(problems, budget)
+            diagnostics.extend(source.diagnostics(doc, shown))
+            unlisted += more + unexplained
+            exact = exact and not unexplained
         elif key is not None:
             objects.append(ObjectSchema(key, _fields(doc["fields"]), source.display))
-    if diagnostics:
-        raise ConfigError(diagnostics)
+    if diagnostics or unlisted:
+        raise ConfigError(diagnostics, unlisted, exact)
     return Desired(tuple(sorted(objects, key=lambda o: o.key)))
+
+
+def _first(problems: list[Problem], count: int) -> tuple[list[Problem], int]:
+    """The first `count` problems roughly by line (top level, then by field), and how many
+    more there are."""
+
+    def field_index(p: Problem) -> int:
+        owner = p.owner
+        return owner[1] if len(owner) > 1 and owner[0] == "fields" else -1
+
+    unique = sorted(dict.fromkeys(problems), key=field_index)
+    return unique[:count], max(len(unique) - count, 0)
 
 
 def warnings(desired: Desired) -> tuple[str, ...]:
@@ -110,52 +142,30 @@ def warnings(desired: Desired) -> tuple[str, ...]:
     )
 
 
-def _discover(directory: Path, exclude: Collection[Path]) -> list[Path]:
-    def fail(message: str) -> ConfigError:
-        return ConfigError([Diagnostic(str(directory), None, "", message)])
-
-    if not directory.is_dir():
-        what = "is not a directory" if directory.exists() else "does not exist"
-        raise fail(f"the schema directory {what}; pass the directory that holds the schema files")
-    skipped = {p.resolve() for p in exclude}
-    try:
-        found = [
-            p
-            for p in directory.iterdir()
-            if p.suffix in SUFFIXES
-            and not p.name.startswith(".")
-            and not fnmatch(p.name, STATE_FILE_PATTERN)
-            and p.is_file()
-            and p.resolve() not in skipped
-        ]
-    except OSError as exc:
-        raise fail(f"the schema directory cannot be listed ({exc.strerror})") from exc
-    if not found:
-        raise fail(
-            "no schema files (*.yaml, *.yml or *.json) in this directory; write one file per "
-            "object type, or pass the directory that holds them"
-        )
-    return sorted(found, key=lambda p: p.name)
-
-
 class _Source:
     def __init__(self, display: str, text: str, is_yaml: bool) -> None:
         self.display, self.text, self.is_yaml = display, text, is_yaml
         self.yaml_root: Any = None  # the composed YAML, kept from parsing for line numbers
         self._tree: Pos | None = None
         self._tree_built = False
+        self._indexes: dict[int, dict[Any, int]] = {}
 
     @classmethod
     def read(cls, path: Path, display: str) -> _Source | Diagnostic:
+        raw = read_bytes(path, MAX_FILE_BYTES)
+        if isinstance(raw, str):
+            return Diagnostic(display, None, "", raw)
         try:
-            raw = path.read_bytes()
-        except OSError as exc:
-            return Diagnostic(display, None, "", f"the file cannot be read ({exc.strerror})")
-        try:
-            return cls(display, raw.decode("utf-8-sig"), path.suffix != ".json")
+            text, is_yaml = raw.decode("utf-8-sig"), path.suffix != ".json"
         except UnicodeDecodeError as exc:
             line = raw.count(b"\n", 0, exc.start) + 1
             return Diagnostic(display, line, "", "the file is not UTF-8 text; save it as UTF-8")
+        # YAML's parse costs ~500 bytes a value, so it is bounded before parsing; JSON's is
+        # cheap, and its count waits until a problem makes describing it costly (_check).
+        refusal = too_many_values(raw, is_yaml, MAX_FILE_VALUES) if is_yaml else None
+        if refusal is not None:
+            return Diagnostic(display, None, "", refusal)
+        return cls(display, text, is_yaml)
 
     @property
     def tree(self) -> Pos | None:
@@ -166,46 +176,78 @@ class _Source:
         return self._tree
 
     def line(self, loc: Loc) -> int | None:
-        return line_of(self.tree, loc)
+        if not self.is_yaml or self._tree_built:
+            return line_of(self.tree, loc)
+        try:  # a courtesy, as in _position_tree
+            return yaml_line(self.yaml_root, loc, self._indexes)
+        except Exception:
+            return None
 
     def diagnostics(self, doc: Any, problems: Iterable[Problem]) -> Iterator[Diagnostic]:
         for p in dict.fromkeys(problems):
             line, column = (p.line, p.column) if p.at is None else (self.line(p.at), None)
-            yield Diagnostic(self.display, line, display_path(doc, p.owner), p.message, column)
+            message = p.message
+            if len(message) > _MESSAGE_LIMIT:
+                message = message[:_MESSAGE_LIMIT] + "…"
+            yield Diagnostic(self.display, line, display_path(doc, p.owner), message, column)
 
 
-def _check(source: _Source, env: Mapping[str, str]) -> tuple[Any, list[Problem], ObjectKey | None]:
-    """The parsed document, its problems, and its address when that much is valid."""
+def _check(
+    source: _Source, env: Mapping[str, str], budget: int
+) -> tuple[Any, list[Problem], int, ObjectKey | None]:
+    """The parsed document, its problems, how many parts it did not explain (each holds
+    at least one more problem; see `budget`), and its address when that much is valid."""
     try:
         if source.is_yaml:
-            doc, repeated_keys, source.yaml_root = parse_yaml(source.text)
+            doc, has_repeated_keys, source.yaml_root = parse_yaml(source.text)
         else:
-            doc, repeated_keys = parse_json(source.text)
+            doc, has_repeated_keys = parse_json(source.text)
     except ParseError as exc:
-        return None, [Problem((), None, exc.message, exc.line, exc.column)], None
+        return None, [Problem((), None, exc.message, exc.line, exc.column)], 0, None
     if doc is None:
         message = "the file is empty; write one mapping with integrationId, objectType and fields"
-        return None, [Problem((), None, message)], None
+        return None, [Problem((), None, message)], 0, None
     if not isinstance(doc, dict):
+        # Not even a short quote: a stray file may hold nothing but a token.
         message = (
             "the top level must be a mapping with integrationId, objectType and fields, "
-            f"not {describe(doc)}"
+            f"not {describe(doc, content=False)}"
         )
-        return doc, [Problem((), (), message)], None
+        return doc, [Problem((), (), message)], 0, None
     foreign = json_schema_message(doc)
     if foreign is not None:
-        return doc, [Problem((), ("$schema",) if "$schema" in doc else (), foreign)], None
-    problems = _repeated_keys(source) if repeated_keys else []
+        return doc, [Problem((), ("$schema",) if "$schema" in doc else (), foreign)], 0, None
+    if unrelated(doc):
+        message = (
+            "this is not a schema file: it has none of the keys integrationId, objectType and "
+            "fields; move it out of the schema directory"
+        )
+        return doc, [Problem((), (), message)], 0, None
+    top_ok, bad = quick_check(doc)
+    problems = lone_surrogates(source.text, doc, source.is_yaml)
+    if not source.is_yaml and (has_repeated_keys or problems or bad or not top_ok):
+        # JSON parses cheaply, so its value count waits until describing problems (lines,
+        # walks) could cost; YAML's was counted before parsing.
+        refusal = too_many_values(source.text.encode(), is_yaml=False, limit=MAX_FILE_VALUES)
+        if refusal is not None:
+            return doc, [Problem((), None, refusal)], 0, None
+    if has_repeated_keys:
+        problems += repeated_keys(source.tree)
+    spelling = yaml_spelling(int_text(source.yaml_root, "integrationId"), doc.get("integrationId"))
+    unexplained = 0
     try:
-        problems += _schema_problems(doc, source.is_yaml)
-    except RecursionError:  # YAML aliases can make a value contain itself
-        problems.append(Problem((), None, "the document refers to itself too deeply to check"))
-    iid = _integration_id(doc.get("integrationId"), env, problems)
+        found, unexplained = schema_problems(doc, source.is_yaml, top_ok, bad, budget)
+        problems += found
+    except RecursionError:  # a backstop: nesting is bounded before jsonschema sees it
+        problems.append(Problem((), None, "the document nests too deeply to check"))
+    if spelling is not None:  # what YAML made of it may be out of range too: one problem
+        problems = [p for p in problems if p.owner != spelling.owner] + [spelling]
+    iid = integration_id(doc.get("integrationId"), env, problems)
     problems += _repeated_names(doc, source)
     provider, object_type = doc.get("provider", DEFAULT_PROVIDER), doc.get("objectType")
-    if iid is None or provider != DEFAULT_PROVIDER or object_type not in _OBJECT_TYPES:
-        return doc, problems, None
-    return doc, problems, ObjectKey(DEFAULT_PROVIDER, iid, object_type)
+    if iid is None or provider != DEFAULT_PROVIDER or not is_object_type(object_type):
+        return doc, problems, unexplained, None
+    return doc, problems, unexplained, ObjectKey(DEFAULT_PROVIDER, iid, object_type)
 
 
 def _fields(items: list[dict[str, Any]]) -> tuple[Field, ...]:
@@ -222,114 +264,6 @@ def _fields(items: list[dict[str, Any]]) -> tuple[Field, ...]:
         )
         for item in items
     )
-
-
-def _quick_check(doc: dict[Any, Any]) -> tuple[bool, list[int]]:
-    """Whether the top level is surely valid, and the indices of fields that may not be.
-
-    jsonschema needs about 1.3 s for 10,000 fields, far over the load budget, so this check
-    runs first. It must never accept what schema.json rejects (a test compares the two);
-    whatever it doubts goes to jsonschema, which also writes the messages.
-    """
-    fields, iid = doc.get("fields"), doc.get("integrationId")
-    provider, object_type = doc.get("provider", DEFAULT_PROVIDER), doc.get("objectType")
-    top_ok = (
-        doc.keys() <= _TOP_KEY_SET
-        and all(k in doc for k in _TOP_REQUIRED)
-        and provider == DEFAULT_PROVIDER
-        and (
-            (type(iid) is int and 1 <= iid <= INTEGRATION_ID_MAX)
-            or (type(iid) is str and bool(_DIGITS.fullmatch(iid) or _ENV_REF.fullmatch(iid)))
-        )
-        and type(object_type) is str
-        and object_type in _OBJECT_TYPES
-        and type(fields) is list
-    )
-    bad = [i for i, f in enumerate(fields) if not _field_ok(f)] if type(fields) is list else []
-    return top_ok, bad
-
-
-def _field_ok(item: Any) -> bool:
-    if type(item) is not dict or not item.keys() <= _FIELD_KEY_SET:
-        return False
-    name, label, kind = item.get("uniqueName"), item.get("label"), item.get("type")
-    if not (type(name) is str and name and type(label) is str and label and type(kind) is str):
-        return False
-    if kind not in FIELD_TYPES or type(item.get("protect", False)) is not bool:
-        return False
-    if kind == "PICKLIST":
-        values = item.get("orderedValueList")
-        if type(values) is not list or not values or any(type(v) is not str for v in values):
-            return False
-        if len(set(values)) != len(values):
-            return False
-    elif "orderedValueList" in item:
-        return False
-    if kind == "REFERENCE":
-        return type(item.get("referenceTo")) is str and item["referenceTo"] in _TARGETS
-    return "referenceTo" not in item
-
-
-@functools.cache
-def _validators() -> tuple[Any, Any]:
-    """The document validator and its field validator, built once per process."""
-    import jsonschema
-
-    base = jsonschema.Draft202012Validator
-    # JSON Schema counts 1.0 as an integer; an id that went through a float may already
-    # have lost digits (real ids exceed 2**53), so floats are refused.
-    checker = base.TYPE_CHECKER.redefine(
-        "integer", lambda _, v: isinstance(v, int) and not isinstance(v, bool)
-    )
-    schema = json.loads(schema_text())
-    document = jsonschema.validators.extend(base, type_checker=checker)(schema)
-    return document, document.evolve(schema=schema["$defs"]["field"])
-
-
-def _schema_problems(doc: dict[Any, Any], is_yaml: bool) -> list[Problem]:
-    top_ok, bad = _quick_check(doc)
-    if top_ok and not bad:
-        return []
-    document, field = _validators()
-    fields = doc.get("fields")
-    # Only the doubtful fields go to jsonschema; the top level is checked with none.
-    top = {**doc, "fields": []} if type(fields) is list else doc
-    errors: list[tuple[Loc, Any]] = [((), e) for e in document.iter_errors(top)]
-    errors += [(("fields", i), e) for i in bad for e in field.iter_errors(doc["fields"][i])]
-    return [p for prefix, e in errors for p in explain((*prefix, *e.absolute_path), e, is_yaml)]
-
-
-def _integration_id(value: Any, env: Mapping[str, str], problems: list[Problem]) -> int | None:
-    """The id as an int, or None; adds the problems that the schema cannot see."""
-    at: Loc = ("integrationId",)
-    if type(value) is int:
-        return value if 1 <= value <= INTEGRATION_ID_MAX else None
-    if type(value) is not str or any(p.owner == at for p in problems):
-        return None
-    ref = _ENV_REF.fullmatch(value)
-    if ref:
-        name = ref.group(1)
-        if name not in env:
-            message = (
-                f"environment variable {name} is not set; set it to your Gong integration "
-                "id, or write the id in the file"
-            )
-            problems.append(Problem(at, at, message))
-            return None
-        # Never echo the value: a mistyped variable name could point at a secret.
-        text, what = env[name], f"environment variable {name}"
-    else:
-        text, what = value, repr(value)
-    if not _DIGITS.fullmatch(text):
-        problems.append(Problem(at, at, f"{what} must hold the integration id in digits only"))
-        return None
-    if not 1 <= int(text) <= INTEGRATION_ID_MAX:
-        message = (
-            f"{what} is out of range; a Gong integration id is between 1 and {INTEGRATION_ID_MAX}"
-        )
-        problems.append(Problem(at, at, message))
-        return None
-    return int(text)
 
 
 def _repeated_names(doc: dict[Any, Any], source: _Source) -> list[Problem]:
@@ -350,41 +284,15 @@ def _repeated_names(doc: dict[Any, Any], source: _Source) -> list[Problem]:
         where = f"fields[{first}]" + (f" at line {line}" if line is not None else "")
         if first_name == name:
             message = (
-                f"uniqueName {name!r} is already used by {where}; give each field its own "
+                f"uniqueName {quote(name)} is already used by {where}; give each field its own "
                 "uniqueName"
             )
         else:
             message = (
-                f"uniqueName {name!r} differs only in case from {first_name!r} ({where}); Gong "
-                "may treat them as the same field, so rename one"
+                f"uniqueName {quote(name)} differs only in case from {quote(first_name)} "
+                f"({where}); Gong may treat them as the same field, so rename one"
             )
         problems.append(Problem(("fields", i), ("fields", i, "uniqueName"), message))
-    return problems
-
-
-def _repeated_keys(source: _Source) -> list[Problem]:
-    problems: list[Problem] = []
-    visited: set[int] = set()  # YAML aliases share nodes and may even form cycles
-
-    def walk(node: Pos, loc: Loc) -> None:
-        if id(node) in visited:
-            return
-        visited.add(id(node))
-        first: dict[str | None, int] = {}
-        for key, key_line, value in node.entries or ():
-            if key in first and key != "<<":
-                message = (
-                    f"key {key!r} is given twice (first at line {first[key]}); only the last "
-                    "would count, so remove one"
-                )
-                problems.append(Problem(split_path(loc)[0], None, message, key_line))
-            first.setdefault(key, key_line)
-            walk(value, (*loc, key))
-        for i, item in enumerate(node.items or ()):
-            walk(item, (*loc, i))
-
-    if source.tree is not None:
-        walk(source.tree, ())
     return problems
 
 

@@ -9,7 +9,12 @@ from __future__ import annotations
 
 import functools
 import json
+import re
+import sys
 from typing import Any
+
+from crmform.engine.config.aliases import alias_problem
+from crmform.engine.config.messages import quote
 
 
 class ParseError(Exception):
@@ -37,6 +42,12 @@ def parse_json(text: str) -> tuple[Any, bool]:
     except json.JSONDecodeError as exc:
         message = f"invalid JSON: {exc.msg} (column {exc.colno})"
         raise ParseError(exc.lineno, message, exc.colno) from exc
+    except ValueError as exc:  # int() refuses over sys.get_int_max_str_digits() digits
+        digits = sys.get_int_max_str_digits()
+        found = re.search(f"[0-9]{{{digits + 1},}}", text)
+        line = text.count("\n", 0, found.start()) + 1 if found else None
+        message = f"invalid JSON: a number has more than {digits:,} digits; put it in quotes"
+        raise ParseError(line, message) from exc
     except RecursionError as exc:
         raise ParseError(None, "the document nests too deeply to read") from exc
     return doc, repeated
@@ -67,7 +78,33 @@ def _loader_class(base: Any) -> Any:
                 self.repeated_keys = self.repeated_keys or len(set(keys)) != len(keys)
             return super().construct_mapping(node, deep)
 
+    # These raise ValueError, KeyError or AttributeError on texts YAML's resolver accepted or
+    # that an explicit tag forced on them (`!!int abc`, 2001-02-30, over 4,300 digits):
+    # made into YAML errors with the node's line.
+    for tag, kind in _SCALAR_KINDS.items():
+        Loader.add_constructor(tag, _guarded(Loader.yaml_constructors[tag], kind))
     return Loader
+
+
+_SCALAR_KINDS = {
+    "tag:yaml.org,2002:int": "an integer",
+    "tag:yaml.org,2002:float": "a number",
+    "tag:yaml.org,2002:bool": "a boolean",
+    "tag:yaml.org,2002:timestamp": "a date",
+}
+
+
+def _guarded(construct: Any, kind: str) -> Any:
+    from yaml.constructor import ConstructorError
+
+    def guarded(loader: Any, node: Any) -> Any:
+        try:
+            return construct(loader, node)
+        except (ValueError, KeyError, AttributeError, TypeError, OverflowError) as exc:
+            problem = f"{quote(str(node.value))} cannot be read as {kind}; put it in quotes"
+            raise ConstructorError(None, None, problem, node.start_mark) from exc
+
+    return guarded
 
 
 def parse_yaml(text: str) -> tuple[Any, bool, Any]:
@@ -78,6 +115,9 @@ def parse_yaml(text: str) -> tuple[Any, bool, Any]:
     try:
         # yaml.load's own steps, keeping the nodes: line numbers need no second parse.
         root = loader.get_single_node()
+        expanding = alias_problem(text, root)
+        if expanding is not None:
+            raise ParseError(*expanding)
         doc = loader.construct_document(root) if root is not None else None
         return doc, loader.repeated_keys, root
     except yaml.MarkedYAMLError as exc:
@@ -90,6 +130,24 @@ def parse_yaml(text: str) -> tuple[Any, bool, Any]:
         raise ParseError(None, "the document nests too deeply to read") from exc
     finally:
         loader.dispose()
+
+
+def int_text(root: Any, key: str) -> str | None:
+    """The text of `key`'s value in the top mapping of a composed YAML document, when YAML
+    read that value as an integer (a plain scalar, or one tagged !!int); else None."""
+    from yaml.nodes import MappingNode, ScalarNode
+
+    if not isinstance(root, MappingNode):
+        return None
+    # Of repeated keys the last one loads; merged pairs were put first when constructing.
+    for key_node, value_node in reversed(root.value):
+        if isinstance(key_node, ScalarNode) and key_node.value == key:
+            is_int = isinstance(value_node, ScalarNode) and value_node.tag == _INT_TAG
+            return str(value_node.value) if is_int else None
+    return None
+
+
+_INT_TAG = "tag:yaml.org,2002:int"
 
 
 def _yaml_message(exc: Any, text: str) -> tuple[int | None, str, int | None]:

@@ -23,6 +23,17 @@ class Pos:
     line: int
     entries: list[tuple[str | None, int, Pos]] | None = None  # mapping: key, key line, value
     items: list[Pos] | None = None  # sequence
+    index: dict[str | None, int] | None = None  # a large mapping's last entry per key
+
+    def entry(self, key: str) -> tuple[str | None, int, Pos] | None:
+        """The last entry of `key` (the one that loads, of repeated keys)."""
+        entries = self.entries or []
+        if len(entries) <= 16:
+            return next((e for e in reversed(entries) if e[0] == key), None)
+        if self.index is None:  # built once: a file of many unknown keys looks many up
+            self.index = {e[0]: i for i, e in enumerate(entries)}
+        found = self.index.get(key)
+        return None if found is None else entries[found]
 
 
 def line_of(tree: Pos | None, loc: Loc) -> int | None:
@@ -35,34 +46,77 @@ def line_of(tree: Pos | None, loc: Loc) -> int | None:
             node = node.items[step]
             line = node.line
             continue
-        # The loaded value is the last of repeated keys; YAML keys may load as non-strings.
-        text = step if isinstance(step, str) else str(step)
-        entry = next((e for e in reversed(node.entries or ()) if e[0] == text), None)
+        # YAML keys may load as non-strings.
+        entry = node.entry(step if isinstance(step, str) else str(step))
         if entry is None:
             break
         line, node = entry[1], entry[2]
     return line
 
 
+def yaml_line(root: Any, loc: Loc, indexes: dict[int, dict[Any, int]]) -> int | None:
+    """line_of(yaml_tree(root), loc), read off the composed nodes without converting them
+    all: a file of 120,000 bad fields needs a hundred lines, not a tree of 840,000 nodes.
+    `indexes` keeps the key index of each large mapping looked up, between calls."""
+    from yaml.nodes import MappingNode, SequenceNode
+
+    if root is None:
+        return None
+    node: Any = root
+    line: int = root.start_mark.line + 1
+    for step in loc:
+        if type(step) is int and isinstance(node, SequenceNode) and 0 <= step < len(node.value):
+            node = node.value[step]
+            line = node.start_mark.line + 1
+            continue
+        if not isinstance(node, MappingNode):
+            break
+        pairs = getattr(node, "unmerged", None) or node.value or []
+        text = step if isinstance(step, str) else str(step)
+        if len(pairs) <= 16:
+            found = next((i for i in reversed(range(len(pairs))) if _key(pairs[i]) == text), None)
+        else:
+            if id(node) not in indexes:
+                indexes[id(node)] = {_key(pair): i for i, pair in enumerate(pairs)}
+            found = indexes[id(node)].get(text)
+        if found is None:
+            break
+        key_node, node = pairs[found]
+        line = key_node.start_mark.line + 1
+    return line
+
+
+def _key(pair: tuple[Any, Any]) -> Any:
+    from yaml.nodes import ScalarNode
+
+    return pair[0].value if isinstance(pair[0], ScalarNode) else None
+
+
 def yaml_tree(root: Any) -> Pos | None:
     from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
+    if root is None:
+        return None
     made: dict[int, Pos] = {}  # aliases share nodes, and may even form cycles
 
-    def convert(node: Any) -> Pos:
-        if id(node) in made:
-            return made[id(node)]
-        pos = made[id(node)] = Pos(node.start_mark.line + 1)
+    def pos(node: Any) -> Pos:
+        if id(node) not in made:
+            made[id(node)] = Pos(node.start_mark.line + 1)
+            todo.append(node)
+        return made[id(node)]
+
+    todo: list[Any] = []  # made, but not filled in: a stack, as nesting may be deep
+    tree = pos(root)
+    while todo:
+        node = todo.pop()
         if isinstance(node, MappingNode):
-            pos.entries = [
-                (k.value if isinstance(k, ScalarNode) else None, k.start_mark.line + 1, convert(v))
+            made[id(node)].entries = [
+                (k.value if isinstance(k, ScalarNode) else None, k.start_mark.line + 1, pos(v))
                 for k, v in getattr(node, "unmerged", None) or node.value or ()
             ]
         elif isinstance(node, SequenceNode):
-            pos.items = [convert(v) for v in node.value or ()]
-        return pos
-
-    return convert(root) if root is not None else None
+            made[id(node)].items = [pos(v) for v in node.value or ()]
+    return tree
 
 
 # JSON that json.loads accepted, as tokens: strings, punctuation, and bare words (numbers,
