@@ -21,7 +21,6 @@ from collections.abc import Collection, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from crmform.engine.config.jsonschema_file import json_schema_message
 from crmform.engine.config.files import (
     STATE_FILE_PATTERN,
     SUFFIXES,
@@ -30,6 +29,7 @@ from crmform.engine.config.files import (
     too_many_values,
 )
 from crmform.engine.config.ids import integration_id, yaml_spelling
+from crmform.engine.config.jsonschema_file import json_schema_message
 from crmform.engine.config.keys import FIELD_KEYS, TOP_KEYS, schema_text
 from crmform.engine.config.messages import (
     Problem,
