@@ -24,6 +24,7 @@ from crmform.engine.errors import PlanError, ProviderError, StalePlanError
 from crmform.engine.model import Field, FieldRef, FieldType, ObjectKey, ObjectSchema, Plan
 from crmform.engine.payload import Upload
 from crmform.engine.ports import Provider, RemoteSchema
+from crmform.engine.remote_diff import UnsentAttributes, unsent
 
 __all__ = ["Conflict", "ConflictKind", "RemoteGuard", "conflicts", "read_remote"]
 
@@ -133,6 +134,9 @@ class RemoteGuard:
         self._checked: set[ObjectKey] = set()
         # Picklists and references whose values or target Gong answered null for.
         self.unreported: tuple[FieldRef, ...] = ()
+        # Fields of the addresses to upload for which Gong reports attributes crmform does
+        # not model: a full-list upload does not send them, and may reset them.
+        self.unsent: tuple[tuple[ObjectKey, UnsentAttributes], ...] = ()
 
     def keys(self) -> tuple[ObjectKey, ...]:
         """The addresses `check_all` reads."""
@@ -158,6 +162,11 @@ class RemoteGuard:
         else:
             self._no_conflicts(remotes, nothing_sent)
         self._checked |= remotes.keys()
+        sending = {c.key for c in self._plan.changes if c.touches_remote}
+        self.unsent = (
+            *self.unsent,
+            *((key, u) for key in sorted(remotes) if key in sending for u in unsent(remotes[key])),
+        )
         self.unreported = tuple(sorted({*self.unreported, *drift_logic.unreported(remotes)}))
 
     def _no_conflicts(self, remotes: Mapping[ObjectKey, RemoteSchema], nothing_sent: str) -> None:

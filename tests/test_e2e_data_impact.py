@@ -121,3 +121,33 @@ def test_values_gong_did_not_report_make_any_values_change_may_orphan(
     assert doc["changes"][0]["dataImpact"] == "may-orphan"
     gong.cli("plan", gong.dir, "--refresh", "--out", "p.plan")
     assert gong.cli("show", "p.plan", "--format", "json").stdout == refreshed.stdout
+
+
+def test_apply_warns_when_gong_reports_attributes_an_upload_would_not_send(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.chdir(tmp_path)
+    gong = Gong(tmp_path)
+    emulator = gong.emulator
+
+    def with_formula(environ, start_response):
+        # Gong may add attributes to its answers without notice (gong-api.md).
+        chunks = emulator(environ, start_response)
+        if environ["REQUEST_METHOD"] != "GET":
+            return chunks
+        doc = json.loads(b"".join(chunks))
+        for items in doc.get("objectTypeToSelectedFields", {}).values():
+            for item in items:
+                item["formula"] = "=ARR*12"
+        return [json.dumps(doc).encode()]
+
+    gong.app = with_formula
+    gong.write("ACCOUNT", "a")
+    assert gong.apply("--auto-approve").code == 0
+    gong.write("ACCOUNT", field("a", label="New"))
+    done = gong.apply("--auto-approve")
+    assert done.code == 0, done.stderr
+    assert (
+        "Warning: Gong reports attributes crmform does not manage for "
+        "gong/6286478263646/ACCOUNT a (formula)" in done.stderr
+    )

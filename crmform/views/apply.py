@@ -11,9 +11,10 @@ import click
 from crmform.engine import words
 from crmform.engine.applier import AddressResult, ApplyResult, Outcome
 from crmform.engine.errors import ApprovalRequired
-from crmform.engine.model import Action, Change, Plan
+from crmform.engine.model import Action, Change, ObjectKey, Plan
 from crmform.engine.payload import Upload
 from crmform.engine.ports import WritePreviewer
+from crmform.engine.remote_diff import UnsentAttributes
 from crmform.engine.settle import Settlement
 from crmform.views import echo, err, terminal_safe, waiting_for_lock
 from crmform.views.plan import render
@@ -93,6 +94,15 @@ class ApplyView:
 
     def waiting(self, holder: str, seconds: float) -> None:
         waiting_for_lock(holder, seconds)
+
+    def unsent(self, fields: tuple[tuple[ObjectKey, UnsentAttributes], ...]) -> None:
+        for key, item in fields:
+            keys = ", ".join(terminal_safe(k) for k in item.keys[:5])
+            err(
+                f"Warning: Gong reports attributes crmform does not manage for {key} "
+                f"{terminal_safe(item.unique_name)} ({keys}); the upload lists the field "
+                "without them, which may reset them in Gong."
+            )
 
     def reading(self, count: int) -> None:
         from crmform.cli import collect_from_now

@@ -11,11 +11,12 @@ from typing import Protocol
 from crmform.engine import applier, planner
 from crmform.engine.applier import AddressResult, ApplyResult
 from crmform.engine.errors import CrmformError, PendingUploadError
-from crmform.engine.model import Change, Desired, FieldRef, Plan, State
+from crmform.engine.model import Change, Desired, FieldRef, ObjectKey, Plan, State
 from crmform.engine.operations.lock import locked
 from crmform.engine.payload import Upload, uploads
 from crmform.engine.ports import Provider, StateBackend
 from crmform.engine.preflight import RemoteGuard, read_remote
+from crmform.engine.remote_diff import UnsentAttributes
 from crmform.engine.settle import Settled, Settlement, body_digest, settle
 from crmform.engine.words import pending_refusal
 
@@ -63,6 +64,9 @@ class ApplyHooks(Protocol):
     def reading(self, count: int) -> None:
         """Gong's schema of `count` addresses is about to be read."""
 
+    def unsent(self, fields: tuple[tuple[ObjectKey, UnsentAttributes], ...]) -> None:
+        """Gong reports attributes of these fields that the uploads will not send."""
+
     def waiting(self, holder: str, seconds: float) -> None:
         """The state lock is held (`holder` says by whom); waiting up to `seconds`."""
 
@@ -103,6 +107,8 @@ def apply(
             )
             if count:
                 hooks.checked(count, the_plan.drift is not None, _unreported_changes(the_plan))
+            if guard.unsent:
+                hooks.unsent(guard.unsent)
         hooks.approve(the_plan)
         return applier.apply(
             the_plan,
