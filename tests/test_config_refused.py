@@ -434,6 +434,24 @@ def test_fields_past_the_cap_are_not_explained_one_by_one(schema_dir, monkeypatc
     assert len(explained) == 100  # one per listed problem
 
 
+def test_one_field_of_many_bad_values_is_refused_fast(schema_dir):
+    # jsonschema checks uniqueItems of unsortable values pair by pair: 20,000 values of
+    # mixed types took minutes; each is also a problem of its own.
+    values = [v for i in range(10_000) for v in (i, {"a": i})]
+    field = {"uniqueName": "a", "label": "A", "type": "PICKLIST", "orderedValueList": values}
+    doc = {"integrationId": 1, "objectType": "LEAD", "fields": [field]}
+    write(schema_dir, "lead.json", json.dumps(doc))
+    started = time.perf_counter()
+    lines = str(refused(schema_dir)).splitlines()
+    assert time.perf_counter() - started < 2
+    assert lines[0] == "at least 101 problems in the schema files; the first 100:"
+    assert lines[1] == (
+        "  schema/lead.json:1: fields[0] (a): orderedValueList[0] must be a string, not a "
+        "number (0)"
+    )
+    assert lines[-1] == "  ...and at least 1 more; fix these and validate again to see the rest."
+
+
 def test_yaml_lines_read_off_the_nodes_match_the_position_tree():
     from crmform.engine.config.parse import parse_yaml
     from crmform.engine.config.positions import line_of, yaml_line, yaml_tree
