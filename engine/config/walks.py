@@ -54,6 +54,8 @@ def lone_surrogates(text: str, doc: Any, is_yaml: bool) -> list[Problem]:
     Such a string cannot be printed or encoded, so plan and apply would crash on it; it can
     only come from a \\u escape, so texts without one are not walked at all.
     """
+    if text.find("\\") == -1:  # the common case, at memchr speed (a regex takes 10x)
+        return []
     if not (_YAML_ESCAPE.search(text) if is_yaml else _json_unpaired(text)):
         return []
     problems: list[Problem] = []
