@@ -617,3 +617,20 @@ def test_validate_prints_no_secret_from_a_stray_file(cli):
     assert result.code == 1
     assert "s3cr3t" not in result.stdout + result.stderr
     assert result.stderr.count("\n") == 4, result.stderr  # the head and three short problems
+
+
+def test_files_without_anchors_or_escapes_skip_the_alias_and_surrogate_walks():
+    import subprocess
+    import sys
+
+    quickstart = Path(__file__).resolve().parent.parent / "examples" / "quickstart"
+    code = (
+        "import sys\nfrom pathlib import Path\nimport crmform.engine.config.loader as c\n"
+        f"c.load(Path({str(quickstart)!r}), {{}})\n"
+        "walks = ('crmform.engine.config.aliases', 'crmform.engine.config.walks')\n"
+        "print(sorted(m for m in sys.modules if m in walks))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"
