@@ -434,6 +434,24 @@ def test_fields_past_the_cap_are_not_explained_one_by_one(schema_dir, monkeypatc
     assert len(explained) == 100  # one per listed problem
 
 
+def test_one_field_of_many_bad_values_is_refused_fast(schema_dir):
+    # jsonschema checks uniqueItems of unsortable values pair by pair: 20,000 values of
+    # mixed types took minutes; each is also a problem of its own.
+    values = [v for i in range(10_000) for v in (i, {"a": i})]
+    field = {"uniqueName": "a", "label": "A", "type": "PICKLIST", "orderedValueList": values}
+    doc = {"integrationId": 1, "objectType": "LEAD", "fields": [field]}
+    write(schema_dir, "lead.json", json.dumps(doc))
+    started = time.perf_counter()
+    lines = str(refused(schema_dir)).splitlines()
+    assert time.perf_counter() - started < 2
+    assert lines[0] == "at least 101 problems in the schema files; the first 100:"
+    assert lines[1] == (
+        "  schema/lead.json:1: fields[0] (a): orderedValueList[0] must be a string, not a "
+        "number (0)"
+    )
+    assert lines[-1] == "  ...and at least 1 more; fix these and validate again to see the rest."
+
+
 def test_yaml_lines_read_off_the_nodes_match_the_position_tree():
     from crmform.engine.config.parse import parse_yaml
     from crmform.engine.config.positions import line_of, yaml_line, yaml_tree
@@ -599,3 +617,20 @@ def test_validate_prints_no_secret_from_a_stray_file(cli):
     assert result.code == 1
     assert "s3cr3t" not in result.stdout + result.stderr
     assert result.stderr.count("\n") == 4, result.stderr  # the head and three short problems
+
+
+def test_files_without_anchors_or_escapes_skip_the_alias_and_surrogate_walks():
+    import subprocess
+    import sys
+
+    quickstart = Path(__file__).resolve().parent.parent / "examples" / "quickstart"
+    code = (
+        "import sys\nfrom pathlib import Path\nimport crmform.engine.config.loader as c\n"
+        f"c.load(Path({str(quickstart)!r}), {{}})\n"
+        "walks = ('crmform.engine.config.aliases', 'crmform.engine.config.walks')\n"
+        "print(sorted(m for m in sys.modules if m in walks))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"

@@ -11,7 +11,7 @@ and a valid document never reaches jsonschema at all (see schema_check.quick_che
 
 Helpers, each in its own module: files (discovery, bounded reads), parse (text to
 document), aliases (their expansion, bounded), schema_check (the quick check, jsonschema),
-ids (integrationId), walks (repeated keys, surrogates, depth), messages (problems in
+ids (integrationId), walks (repeated keys, surrogates), messages (problems in
 words, quoting), positions (line numbers).
 """
 
@@ -44,7 +44,6 @@ from crmform.engine.config.positions import Loc, Pos, line_of, yaml_line, yaml_t
 # Kept under its private name here: tests replace config._json_tree to make positions fail.
 from crmform.engine.config.positions import json_tree as _json_tree
 from crmform.engine.config.schema_check import is_object_type, quick_check, schema_problems
-from crmform.engine.config.walks import lone_surrogates, repeated_keys
 from crmform.engine.errors import PROBLEMS_SHOWN, ConfigError, Diagnostic
 from crmform.engine.model import (
     DEFAULT_PROVIDER,
@@ -224,7 +223,11 @@ def _check(
         )
         return doc, [Problem((), (), message)], 0, None
     top_ok, bad = quick_check(doc)
-    problems = lone_surrogates(source.text, doc, source.is_yaml)
+    problems: list[Problem] = []
+    if source.text.find("\\") != -1:  # surrogates come from escapes only (memchr speed)
+        from crmform.engine.config.walks import lone_surrogates
+
+        problems += lone_surrogates(source.text, doc, source.is_yaml)
     if not source.is_yaml and (has_repeated_keys or problems or bad or not top_ok):
         # JSON parses cheaply, so its value count waits until describing problems (lines,
         # walks) could cost; YAML's was counted before parsing.
@@ -232,6 +235,8 @@ def _check(
         if refusal is not None:
             return doc, [Problem((), None, refusal)], 0, None
     if has_repeated_keys:
+        from crmform.engine.config.walks import repeated_keys
+
         problems += repeated_keys(source.tree)
     spelling = yaml_spelling(int_text(source.yaml_root, "integrationId"), doc.get("integrationId"))
     unexplained = 0

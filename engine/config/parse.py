@@ -13,7 +13,6 @@ import re
 import sys
 from typing import Any
 
-from crmform.engine.config.aliases import alias_problem
 from crmform.engine.config.messages import quote
 
 
@@ -115,9 +114,12 @@ def parse_yaml(text: str) -> tuple[Any, bool, Any]:
     try:
         # yaml.load's own steps, keeping the nodes: line numbers need no second parse.
         root = loader.get_single_node()
-        expanding = alias_problem(text, root)
-        if expanding is not None:
-            raise ParseError(*expanding)
+        if "&" in text:  # no anchor, no alias: the common case skips aliases.py entirely
+            from crmform.engine.config.aliases import alias_problem
+
+            expanding = alias_problem(text, root)
+            if expanding is not None:
+                raise ParseError(*expanding)
         doc = loader.construct_document(root) if root is not None else None
         return doc, loader.repeated_keys, root
     except yaml.MarkedYAMLError as exc:

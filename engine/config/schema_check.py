@@ -16,7 +16,6 @@ from crmform.engine.config.ids import DIGITS, ENV_REF
 from crmform.engine.config.keys import FIELD_KEYS, FIELD_TYPES, TOP_KEYS, schema_text
 from crmform.engine.config.messages import Problem, explain
 from crmform.engine.config.positions import Loc
-from crmform.engine.config.walks import MAX_DEPTH, too_deep
 from crmform.engine.model import DEFAULT_PROVIDER, INTEGRATION_ID_MAX, REFERENCE_TARGETS, ObjectType
 
 __all__ = ["field_ok", "is_object_type", "quick_check", "schema_problems", "validators"]
@@ -25,6 +24,7 @@ _TOP_REQUIRED = ("integrationId", "objectType", "fields")
 _TOP_KEY_SET, _FIELD_KEY_SET = frozenset(TOP_KEYS), frozenset(FIELD_KEYS)
 _OBJECT_TYPES = frozenset(t.value for t in ObjectType)
 _TARGETS = frozenset(REFERENCE_TARGETS)
+MAX_DEPTH = 32  # a schema file nests 4 deep (document, fields, field, values)
 _TOO_DEEP = (
     f"nests more than {MAX_DEPTH} levels deep, deeper than any schema file needs (4); "
     "remove the extra nesting"
@@ -100,8 +100,24 @@ def validators() -> tuple[Any, Any]:
         "integer", lambda _, v: isinstance(v, int) and not isinstance(v, bool)
     )
     schema = json.loads(schema_text())
-    document = jsonschema.validators.extend(base, type_checker=checker)(schema)
+    keywords = {"uniqueItems": _unique_strings}
+    document = jsonschema.validators.extend(base, keywords, type_checker=checker)(schema)
     return document, document.evolve(schema=schema["$defs"]["field"])
+
+
+def _unique_strings(validator: Any, unique: Any, instance: Any, schema: Any) -> Any:
+    """uniqueItems over the strings of a list, in linear time.
+
+    jsonschema's own compares unsortable items pair by pair: a list of 20,000 numbers and
+    mappings took minutes. The only list in schema.json holds strings, and any other item
+    is an error of its own (`items`), so what is valid does not change.
+    """
+    from jsonschema.exceptions import ValidationError
+
+    if unique and validator.is_type(instance, "array"):
+        strings = [item for item in instance if type(item) is str]
+        if len(set(strings)) != len(strings):
+            yield ValidationError("has non-unique elements")
 
 
 def schema_problems(
@@ -125,6 +141,27 @@ def schema_problems(
         if too_deep(part):  # jsonschema recurses, and quotes values
             problems.append(Problem(prefix, prefix, _TOO_DEEP))
             continue
+        # Errors come lazily: one field of a million bad values stops at the budget too.
         for e in validator.iter_errors(part):
-            problems += explain((*prefix, *e.absolute_path), e, is_yaml)
+            found = list(explain((*prefix, *e.absolute_path), e, is_yaml))
+            if found and len(problems) >= budget:  # this part has one more, at least
+                return problems, len(parts) - done
+            problems += found
     return problems, 0
+
+
+def too_deep(value: Any) -> bool:
+    """Whether lists and mappings nest more than MAX_DEPTH deep in `value` (with a stack of
+    its own: no recursion limit, however deep the input)."""
+    deepest: dict[int, int] = {}  # a shared node is walked again only when reached deeper
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if not isinstance(item, dict | list) or deepest.get(id(item), 0) >= depth:
+            continue
+        if depth > MAX_DEPTH:
+            return True
+        deepest[id(item)] = depth
+        children = item.values() if isinstance(item, dict) else item
+        stack.extend((child, depth + 1) for child in children)
+    return False
