@@ -23,6 +23,9 @@ from crmform.engine.errors import ConfigError
 HEAD = "integrationId: 1\nobjectType: LEAD\nfields:\n"  # fields start on line 4
 VALID = "integrationId: 1\nobjectType: LEAD\nfields: []\n"
 
+# Bounds on refusing bad input are CPU seconds (time.process_time): the bound is on the
+# work done, and wall time swings with whatever else the machine runs.
+
 
 @pytest.fixture
 def schema_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
@@ -238,13 +241,13 @@ def test_a_file_of_too_many_values_is_refused_without_describing_them(schema_dir
     write(schema_dir, f"lead.{suffix}", '{"integrationId": 1, "objectType": "LEAD", "fields": []}')
     head = '{"integrationId": 1, "objectType": "DEAL", "fields": [], "x": ['
     write(schema_dir, f"x.{suffix}", head + '"a",' * 1_000_000 + '"a"]}')
-    started = time.perf_counter()
+    started = time.process_time()
     assert problems(schema_dir) == [
         f"schema/x.{suffix}: the file holds more than 1,000,000 keys and values, the limit for "
         "one schema file (enough for about 80,000 fields), so it is probably not a schema file; "
         "move it out of the schema directory"
     ]
-    assert time.perf_counter() - started < 1
+    assert time.process_time() - started < 1
 
 
 def test_the_limits_are_documented_and_far_above_real_files():
@@ -265,9 +268,9 @@ def billion_laughs(levels: int = 9) -> str:
 
 def test_a_yaml_alias_bomb_is_refused_in_bounded_time(schema_dir):
     write(schema_dir, "lead.yaml", billion_laughs())
-    started = time.perf_counter()
+    started = time.process_time()
     (message,) = problems(schema_dir)
-    assert time.perf_counter() - started < 2
+    assert time.process_time() - started < 2
     assert message.startswith("schema/lead.yaml:")
     assert re.search(
         r"YAML aliases would expand this file to more than [0-9,]+ values; write the repeated "
@@ -441,9 +444,9 @@ def test_one_field_of_many_bad_values_is_refused_fast(schema_dir):
     field = {"uniqueName": "a", "label": "A", "type": "PICKLIST", "orderedValueList": values}
     doc = {"integrationId": 1, "objectType": "LEAD", "fields": [field]}
     write(schema_dir, "lead.json", json.dumps(doc))
-    started = time.perf_counter()
+    started = time.process_time()
     lines = str(refused(schema_dir)).splitlines()
-    assert time.perf_counter() - started < 2
+    assert time.process_time() - started < 2
     assert lines[0] == "at least 101 problems in the schema files; the first 100:"
     assert lines[1] == (
         "  schema/lead.json:1: fields[0] (a): orderedValueList[0] must be a string, not a "
@@ -546,9 +549,9 @@ def test_a_ten_megabyte_file_gives_a_short_error(schema_dir):
     write(schema_dir, "a.yaml", big + "\n")
     write(schema_dir, "b.yaml", f"integrationId: 1\nobjectType: {big}\nfields: []\n")
     write(schema_dir, "c.json", json.dumps({"integrationId": big, "objectType": "LEAD"}))
-    started = time.perf_counter()
+    started = time.process_time()
     message = str(refused(schema_dir))
-    assert time.perf_counter() - started < 5
+    assert time.process_time() - started < 5
     assert len(message) < 1000, message[:2000]
 
 
