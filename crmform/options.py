@@ -85,7 +85,7 @@ def _remember(ctx: click.Context, param: click.Parameter, value: object) -> obje
     return value
 
 
-def _schema_dir(ctx: click.Context, param: click.Parameter, value: Path) -> Path:
+def schema_dir_default(ctx: click.Context, param: click.Parameter, value: Path) -> Path:
     """crmform.toml's schema_dir when DIR is not given."""
     from crmform.runtime import project
 
@@ -110,7 +110,7 @@ dir_argument = click.argument(
     metavar="[DIR]",
     default=".",
     type=click.Path(file_okay=False, path_type=Path),
-    callback=_schema_dir,
+    callback=schema_dir_default,
 )
 _config_option = click.option(
     "--config",

@@ -7,8 +7,9 @@ import json
 import uuid
 from pathlib import Path
 
+import httpx
 import pytest
-from emulated import Gong
+from emulated import ID, Gong
 
 
 def configure(text: str) -> None:
@@ -113,3 +114,42 @@ def test_push_refuses_another_lineage_or_an_older_serial_unless_forced(gong: Gon
     assert refused.code == 1
     assert "they are different states" in refused.stderr
     assert gong.cli("state", "push", "other.json", "--force").code == 0
+
+
+MANAGED_TOML = Path(__file__).parents[1] / "examples/ci/gitlab-managed-state/crmform.toml"
+
+
+@pytest.mark.slow
+def test_the_gitlab_recipes_crmform_toml_keeps_each_environments_state_in_gitlab(
+    gong: Gong, gitlab_http_server
+):
+    # The recipe's file as shipped, with the variables a GitLab job has (CI_JOB_TOKEN is the
+    # password the reference server accepts) and the recipe's own CI/CD variables.
+    configure(MANAGED_TOML.read_text())
+    project = f"{uuid.uuid4().int % 10**6}"
+    gong.cli.env.update(
+        CI_API_V4_URL=f"{gitlab_http_server.url}/api/v4",
+        CI_PROJECT_ID=project,
+        CI_JOB_TOKEN="glpat-test-token",
+        GONG_PRODUCTION_INTEGRATION_ID="6286478263646",
+        GONG_SANDBOX_INTEGRATION_ID="6286478263646",
+    )
+    gong.write("ACCOUNT", "tier")
+
+    done = gong.cli("apply", "--env", "production", "--auto-approve")
+
+    assert done.code == 0, done.stderr
+    address = f"{gitlab_http_server.url}/api/v4/projects/{project}/terraform/state"
+    assert f"Environment: production (state {address}/crmform-production)" in done.stderr
+    stored = httpx.get(
+        f"{address}/crmform-production", auth=("gitlab-ci-token", "glpat-test-token")
+    )
+    assert stored.status_code == 200
+    assert [f["uniqueName"] for f in stored.json()["objects"][f"gong/{ID}/ACCOUNT"]["fields"]] == [
+        "tier"
+    ]
+    # The sandbox has a state of its own: nothing was applied there.
+    sandbox = gong.cli("plan", "--env", "sandbox", "--detailed-exitcode")
+    assert sandbox.code == 2, sandbox.stderr
+    assert gong.cli("plan", "--env", "production", "--detailed-exitcode").code == 0
+    assert sorted(p.name for p in Path().iterdir()) == ["crmform.toml", "schema"]

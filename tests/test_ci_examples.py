@@ -29,6 +29,9 @@ ROOT = Path(__file__).resolve().parent.parent
 CI = ROOT / "examples" / "ci"
 GITHUB = CI / "github-actions.yml"
 GITLAB = CI / "gitlab-ci.yml"
+# The same flow with GitLab-managed state: crmform.toml beside it configures the backend.
+MANAGED = CI / "gitlab-managed-state" / "gitlab-ci.yml"
+MANAGED_TOML = MANAGED.with_name("crmform.toml")
 ACTION = ROOT / "action.yml"
 ACTION_SCRIPTS = sorted((ROOT / "action").glob("*.sh"))
 HOOKS = ROOT / ".pre-commit-hooks.yaml"
@@ -53,13 +56,13 @@ def github_scripts() -> list[str]:
     return scripts + [p.read_text(encoding="utf-8") for p in ACTION_SCRIPTS]
 
 
-def gitlab_jobs() -> dict[str, dict]:
-    return {k: v for k, v in load(GITLAB).items() if k not in GITLAB_KEYWORDS}
+def gitlab_jobs(path: Path = GITLAB) -> dict[str, dict]:
+    return {k: v for k, v in load(path).items() if k not in GITLAB_KEYWORDS}
 
 
-def gitlab_scripts() -> list[str]:
-    doc = load(GITLAB)
-    jobs = [*gitlab_jobs().values(), doc["default"]]
+def gitlab_scripts(path: Path = GITLAB) -> list[str]:
+    doc = load(path)
+    jobs = [*gitlab_jobs(path).values(), doc["default"]]
     parts = [j.get(key, []) for j in jobs for key in ("before_script", "script", "after_script")]
     # A script line with ": " in it parses as a mapping unless quoted; GitLab rejects that.
     assert all(isinstance(line, str) for lines in parts for line in lines)
@@ -67,7 +70,12 @@ def gitlab_scripts() -> list[str]:
     return ["\n".join(lines) for lines in parts if lines]
 
 
-SCRIPTS = {"github": github_scripts, "gitlab": gitlab_scripts}
+SCRIPTS = {
+    "github": github_scripts,
+    "gitlab": gitlab_scripts,
+    "gitlab-managed": lambda: gitlab_scripts(MANAGED),
+}
+RECIPES = {"github": ACTION, "gitlab": GITLAB, "gitlab-managed": MANAGED}
 
 
 def command_lines(script: str) -> Iterator[list[str]]:
@@ -142,7 +150,7 @@ def used() -> dict[str, list[list[str]]]:
     }
 
 
-@pytest.mark.parametrize("path", [GITHUB, GITLAB])
+@pytest.mark.parametrize("path", [GITHUB, GITLAB, MANAGED])
 def test_examples_are_yaml_mappings(path: Path):
     assert load(path)
 
@@ -192,7 +200,7 @@ def test_allow_destroy_is_passed_only_behind_the_approval_label(name: str):
                 block = script[: script.index(line)]
                 condition = block.rsplit("if ", 1)[-1]
                 assert re.search(r'"\$(ALLOW_DESTROY|allow)" = "true"', condition), line
-    recipe = (ACTION if name == "github" else GITLAB).read_text()
+    recipe = RECIPES[name].read_text()
     assert "crmform:allow-destroy" in recipe
     assert scripts.count("--allow-destroy") == 1
 
@@ -213,7 +221,7 @@ def test_every_crmform_variable_the_examples_set_is_a_real_option():
         for p in cmd.params
         if isinstance(p, click.Option) and isinstance(p.envvar, str)
     }
-    for path in (ACTION, *ACTION_SCRIPTS, GITLAB):
+    for path in (ACTION, *ACTION_SCRIPTS, GITLAB, MANAGED):
         names = set(re.findall(r"\bCRMFORM_[A-Z_]+", path.read_text()))
         assert names
         assert names <= known, path.name
@@ -328,7 +336,7 @@ def _check_jsonschema() -> str:
             "vendor.github-workflows",
             [GITHUB, *sorted((ROOT / ".github" / "workflows").glob("*.yml"))],
         ),
-        ("vendor.gitlab-ci", [GITLAB]),
+        ("vendor.gitlab-ci", [GITLAB, MANAGED]),
     ],
 )
 def test_the_yaml_files_validate_against_the_public_schemas_offline(schema, paths):

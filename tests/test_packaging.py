@@ -19,7 +19,7 @@ PUBLIC = [
     ROOT / "action.yml",
     ROOT / ".pre-commit-hooks.yaml",
     *sorted((ROOT / "docs").glob("*.md")),
-    *sorted((ROOT / "examples" / "ci").iterdir()),
+    *sorted(p for p in (ROOT / "examples" / "ci").rglob("*") if p.is_file()),
     *sorted((ROOT / ".github" / "workflows").glob("*.yml")),
 ]
 

@@ -180,6 +180,16 @@ def test_apply_stores_the_state_in_postgresql_and_names_the_environment(gong: Go
     assert len(gong.posts()) == 1  # the second run read the state from PostgreSQL: no changes
 
 
+@pytest.mark.parametrize("command", ["validate", "plan", "apply"])
+def test_the_files_schema_dir_is_the_default_dir_of_every_command(gong: Gong, command: str):
+    Path("crmform.toml").write_text('schema_dir = "schema"\n')
+    gong.write("ACCOUNT", "tier")
+    done = gong.cli(command, *(["--auto-approve"] if command == "apply" else []))
+    assert done.code == 0, done.stderr
+    if command == "apply":
+        assert [f["uniqueName"] for f in gong.last_upload()] == ["tier"]
+
+
 def test_state_forces_the_local_file_whatever_the_file_says(gong: Gong, gitlab_http_server):
     Path("crmform.toml").write_text(
         f'[backend]\ntype = "http"\naddress = "{gitlab_http_server.url}/x"\n'

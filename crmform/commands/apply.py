@@ -15,6 +15,7 @@ from crmform.options import (
     gong_options,
     lock_timeout_option,
     no_color_option,
+    schema_dir_default,
     state_option,
 )
 from crmform.runtime import ProviderOptions, excluded, operation, runtime, state_backend
@@ -36,7 +37,13 @@ _result_format_option = click.option(
 
 
 @click.command()
-@click.argument("target", metavar="[DIR | PLANFILE]", default=".", type=click.Path(path_type=Path))
+@click.argument(
+    "target",
+    metavar="[DIR | PLANFILE]",
+    default=".",
+    type=click.Path(path_type=Path),
+    callback=schema_dir_default,  # crmform.toml's schema_dir when neither is given
+)
 @state_option
 @click.option(
     "--auto-approve",
