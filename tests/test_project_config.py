@@ -373,3 +373,17 @@ def test_a_saved_plan_is_refused_under_another_environment(
     assert gong.emulator.requests == []  # not even a read of Gong
     assert sorted(p.name for p in Path().glob("*.state.json*")) == states  # nothing written
     assert not Path("crmform.state.json.lock").exists()
+
+
+def test_refresh_and_import_name_the_environment_first(gong: Gong):
+    _two_environments(gong)
+    assert gong.apply("--auto-approve", "--env", "staging").code == 0
+    refreshed = gong.cli("refresh", gong.dir, "--env", "staging")
+    assert refreshed.code == 0, refreshed.stderr
+    assert refreshed.stdout.startswith("Environment: staging\n\n")
+    imported = gong.cli("import", "--integration-id", "6286478263646", "--env", "production")
+    assert imported.code == 0, imported.stderr
+    assert imported.stdout.startswith(
+        "Environment: production\n\nImported Gong's schema into the state "
+    )
+    assert "Environment:" not in gong.cli("refresh", gong.dir).stdout
