@@ -192,9 +192,10 @@ def state_backend(state_path: Path) -> StateBackend:
     if callable(close):
         ctx.call_on_close(close)
     if chosen.environment is not None:
+        from crmform.engine.words import environment
         from crmform.views import err
 
-        err(f"Environment: {chosen.environment.name} (state {backend.location})")
+        err(f"{environment(chosen.environment.name)} (state {backend.location})")
     return backend
 
 
