@@ -156,6 +156,13 @@ def project() -> Project | None:
     return loaded
 
 
+def environment_name() -> str:
+    """The crmform.toml environment selected (--env / CRMFORM_ENV), "" when none: plans
+    and apply results name it, and a saved plan is applied only under it."""
+    chosen = project()
+    return chosen.environment.name if chosen is not None and chosen.environment else ""
+
+
 def operation() -> str:
     """The command being run (e.g. `crmform apply`), recorded in the state lock so that a
     user who finds the state locked sees what holds it."""
@@ -185,9 +192,10 @@ def state_backend(state_path: Path) -> StateBackend:
     if callable(close):
         ctx.call_on_close(close)
     if chosen.environment is not None:
+        from crmform.engine.words import environment
         from crmform.views import err
 
-        err(f"Environment: {chosen.environment.name} (state {backend.location})")
+        err(f"{environment(chosen.environment.name)} (state {backend.location})")
     return backend
 
 

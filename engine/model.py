@@ -428,7 +428,9 @@ class Plan:
     `remote` fingerprints every remote schema read, so applying it later can refuse a
     remote that moved since. `unreported` names the picklists and references whose values
     or target Gong answered null for when it was read: a change to them may remove what was
-    added in Gong outside crmform.
+    added in Gong outside crmform. `environment` names the crmform.toml environment
+    ([env.<name>]) the plan targets, "" when none was selected: outputs name it, and a
+    saved plan is applied only under the same one.
     """
 
     changes: tuple[Change, ...]
@@ -439,6 +441,7 @@ class Plan:
     prev_run: State | None = None
     unreported: tuple[FieldRef, ...] = ()
     notes: tuple[PlanNote, ...] = ()
+    environment: str = ""
 
     @property
     def stored(self) -> State:

@@ -178,3 +178,11 @@ class StateBackend(Protocol):
         its late writes could undo those of whoever takes the lock next.
         """
         ...
+
+    def delete(self) -> None:
+        """Remove the stored state and its lock, so a later read gives an empty State().
+
+        Deleting a state that was never written is not an error. Only `crmform backend
+        check` calls it, on the scratch state it made; no command deletes a team's state.
+        """
+        ...

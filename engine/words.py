@@ -52,6 +52,8 @@ __all__ = [
     "differences",
     "drift",
     "drift_sides",
+    "environment",
+    "environment_mismatch",
     "kind",
     "no_state",
     "note",
@@ -145,6 +147,29 @@ def no_state(location: str) -> str:
         f"No state at {location}: planning as if nothing was ever applied. If crmform has "
         "applied to this tenant before, point --state at its state (a wrong path would "
         "plan every field as new)."
+    )
+
+
+# --- environments -------------------------------------------------------------------------
+
+
+def environment(name: str) -> str:
+    """`Environment: production`: how every output names the environment it targets."""
+    return f"Environment: {name}"
+
+
+def environment_mismatch(source: str, planned: str, selected: str) -> str:
+    """Said by apply when a saved plan was made for another environment (or none vs one)."""
+    made = f"for environment {planned}" if planned else "without an environment"
+    if selected:
+        targets = f"environment {selected} (--env / CRMFORM_ENV)"
+    else:
+        targets = "no environment (neither --env nor CRMFORM_ENV is given)"
+    where = f"Apply it with --env {planned}" if planned else "Apply it with no environment"
+    fix = f", or run `crmform plan --env {selected}` and apply that plan" if selected else ""
+    return (
+        f"The saved plan {source} was made {made}, but this run targets {targets}. Nothing "
+        f"was sent and the state was not changed. {where}{fix}."
     )
 
 

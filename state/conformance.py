@@ -265,6 +265,25 @@ def force_unlock_without_a_lock_is_an_error(make: MakeBackend, traits: Traits) -
     _expect(str(error) == expected, f"message {error}")
 
 
+# -- delete --------------------------------------------------------------------------------
+
+
+def delete_removes_the_state(make: MakeBackend, traits: Traits) -> None:
+    backend = make()
+    backend.write(State(objects=sample_objects()))
+    with backend.lock("crmform backend check"):
+        pass
+    make().delete()
+    _expect(make().read() == State(), "after delete, a read must give an empty State()")
+    first = make().write(State())
+    _expect(first.serial == 1, f"the first write after delete stored serial {first.serial}, not 1")
+    with make().lock("crmform plan"):  # the lock is usable after a delete
+        pass
+    make().delete()
+    make().delete()  # deleting what is not there is no error
+    _expect(make().read() == State(), "a second delete left something behind")
+
+
 CHECKS: tuple[Callable[[MakeBackend, Traits], None], ...] = (
     never_written_reads_empty,
     written_state_reads_back,
@@ -283,4 +302,5 @@ CHECKS: tuple[Callable[[MakeBackend, Traits], None], ...] = (
     force_unlock_of_a_running_holder_needs_force,
     force_unlock_with_another_id_is_refused,
     force_unlock_without_a_lock_is_an_error,
+    delete_removes_the_state,
 )

@@ -1,5 +1,6 @@
-"""Who takes a lock: the LockInfo every backend records for its holder, and whether a
-holder named in a lock is still running on this host.
+"""Who takes a lock: the LockInfo every backend records for its holder, whether a
+holder named in a lock is still running on this host, and the polling loop of the backends
+whose lock is one try-lock request (http, s3).
 """
 
 from __future__ import annotations
@@ -8,11 +9,17 @@ import getpass
 import os
 import socket
 import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
+from crmform.engine.errors import StateLockedError
 from crmform.engine.ports import LockInfo
 
-__all__ = ["alive_here", "new_lock_info", "pid_alive", "user"]
+__all__ = ["POLL_SECONDS", "alive_here", "new_lock_info", "pid_alive", "polled_lock", "user"]
+
+# How often a backend without a blocking lock asks again while waiting for it.
+POLL_SECONDS = 0.2
 
 
 def new_lock_info(operation: str) -> LockInfo:
@@ -59,3 +66,32 @@ def alive_here(holder: LockInfo) -> bool:
     so not known to be alive.
     """
     return holder.host == socket.gethostname() and holder.pid > 0 and pid_alive(holder.pid)
+
+
+@contextmanager
+def polled_lock(
+    info: LockInfo,
+    try_lock: Callable[[LockInfo], LockInfo | None],
+    release: Callable[[LockInfo], None],
+    locked_error: Callable[[LockInfo, float], StateLockedError],
+    *,
+    timeout: float,
+    clock: Callable[[], float],
+    sleep: Callable[[float], None],
+) -> Iterator[LockInfo]:
+    """Hold the lock `info` for the `with` block, asking `try_lock` (None: taken; else the
+    holder) every POLL_SECONDS until `timeout` has passed, then raising `locked_error(holder,
+    timeout)`. `release(info)` is the backend's own release, run however the block ends
+    (and only once the lock was taken)."""
+    deadline = clock() + timeout
+    while True:
+        holder = try_lock(info)
+        if holder is None:
+            break
+        if clock() >= deadline:
+            raise locked_error(holder, timeout)
+        sleep(POLL_SECONDS)
+    try:
+        yield info
+    finally:
+        release(info)

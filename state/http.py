@@ -50,13 +50,12 @@ from crmform.state.document import (
     encode,
     next_state,
 )
-from crmform.state.holder import alive_here, new_lock_info
+from crmform.state.holder import alive_here, new_lock_info, polled_lock
 from crmform.state.http_wire import RetryPolicy, lock_body, lock_from_body, retry_waits, retryable
 from crmform.state.lockfile import holder_running_message
 
 __all__ = ["HttpSettings", "HttpState"]
 
-_POLL_SECONDS = 0.2
 _WRITE_LOCK_WAIT = 10.0  # seconds a write waits for the lock it takes for itself
 
 
@@ -187,21 +186,23 @@ class HttpState:
 
     @contextmanager
     def _hold(self, operation: str, timeout: float) -> Iterator[LockInfo]:
-        info = new_lock_info(operation)
-        deadline = self._clock() + timeout
-        while True:
-            holder = self._try_lock(info)
-            if holder is None:
-                break
-            if self._clock() >= deadline:
-                raise self._locked_error(holder, timeout)
-            self._sleep(_POLL_SECONDS)
-        previous, self._held = self._held, info
-        try:
-            yield info
-        finally:
-            self._held = previous
-            self._unlock(info.id, self._lock_body(info))
+        with polled_lock(
+            new_lock_info(operation),
+            self._try_lock,
+            self._release,
+            self._locked_error,
+            timeout=timeout,
+            clock=self._clock,
+            sleep=self._sleep,
+        ) as info:
+            previous, self._held = self._held, info
+            try:
+                yield info
+            finally:
+                self._held = previous
+
+    def _release(self, info: LockInfo) -> None:
+        self._unlock(info.id, self._lock_body(info))
 
     def _try_lock(self, info: LockInfo) -> LockInfo | None:
         """None when `info` now holds the lock; else the holder the server named."""

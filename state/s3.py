@@ -40,12 +40,11 @@ from crmform.state.document import (
     encode,
     next_state,
 )
-from crmform.state.holder import alive_here, new_lock_info
+from crmform.state.holder import alive_here, new_lock_info, polled_lock
 from crmform.state.lockfile import holder_running_message
 
 __all__ = ["S3Settings", "S3State"]
 
-_POLL_SECONDS = 0.2
 _WRITE_LOCK_WAIT = 10.0  # seconds a write waits for the lock it takes for itself
 _HELD = ("PreconditionFailed", "ConditionalRequestConflict", "412", "409")
 
@@ -182,26 +181,30 @@ class S3State:
 
     @contextmanager
     def _hold(self, operation: str, timeout: float) -> Iterator[LockInfo]:
-        info = new_lock_info(operation)
-        deadline = self._clock() + timeout
-        while True:
-            holder = self._try_lock(info)
-            if holder is None:
-                break
-            if self._clock() >= deadline:
-                raise self._locked_error(holder, timeout)
-            self._sleep(_POLL_SECONDS)
-        previous, self._held = self._held, info
-        try:
-            yield info
-        finally:
-            self._held = previous
-            found = self._lock_object()
-            if found is not None and found[0].id == info.id:
-                with suppress(Exception):
-                    self._s3.delete_object(
-                        Bucket=self.settings.bucket, Key=self.lock_key, IfMatch=found[1]
-                    )
+        with polled_lock(
+            new_lock_info(operation),
+            self._try_lock,
+            self._release,
+            self._locked_error,
+            timeout=timeout,
+            clock=self._clock,
+            sleep=self._sleep,
+        ) as info:
+            previous, self._held = self._held, info
+            try:
+                yield info
+            finally:
+                self._held = previous
+
+    def _release(self, info: LockInfo) -> None:
+        """Delete the lock object only while it is still ours (IfMatch its ETag): a lock
+        force-unlocked and taken by another since is left alone."""
+        found = self._lock_object()
+        if found is not None and found[0].id == info.id:
+            with suppress(Exception):
+                self._s3.delete_object(
+                    Bucket=self.settings.bucket, Key=self.lock_key, IfMatch=found[1]
+                )
 
     def _try_lock(self, info: LockInfo) -> LockInfo | None:
         try:

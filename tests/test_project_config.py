@@ -11,6 +11,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 from emulated import Gong
+from test_render import check_golden, destroy_plan, empty_plan, mixed_plan
 
 from crmform.engine.config.project import (
     BackendType,
@@ -210,3 +211,189 @@ def test_crmform_schema_config_prints_the_shipped_schema(gong: Gong):
     done = gong.cli("schema", "config")
     assert done.code == 0
     assert json.loads(done.stdout)["title"] == "crmform.toml"
+
+
+# -- environments named in every plan and apply output; saved plans bound to theirs -------
+
+TWO_ENVS = (
+    '[backend]\ntype = "local"\n'
+    '[env.staging]\nstate = "staging.state.json"\n'
+    '[env.production]\nstate = "production.state.json"\n'
+)
+
+
+ENV_PLANS = {"destroy": destroy_plan, "empty": empty_plan}
+
+
+@pytest.mark.parametrize("name", ["destroy", "empty"])
+def test_text_markdown_and_json_name_the_environment(name):
+    """Golden files: the environment is the first line of the text, in the Markdown heading
+    and an "environment" key of the JSON; the rest is byte for byte the no-environment
+    output (tests/golden/plan_<name>.*)."""
+    from dataclasses import replace
+
+    from crmform.engine.formats.plan_json import plan_to_json
+    from crmform.engine.render.markdown import render_markdown
+    from crmform.engine.render.text import render_text
+
+    plain = ENV_PLANS[name]()
+    named = replace(plain, environment="production")
+    text = render_text(named, color=False) + "\n"
+    check_golden(f"plan_env_{name}.txt", text)
+    assert text == "Environment: production\n\n" + render_text(plain, color=False) + "\n"
+    markdown = render_markdown(named) + "\n"
+    check_golden(f"plan_env_{name}.md", markdown)
+    assert markdown.split("\n")[1].startswith("## crmform plan for `production`: ")
+    assert markdown.replace(" for `production`", "", 1) == render_markdown(plain) + "\n"
+    doc = plan_to_json(named)
+    check_golden(f"plan_env_{name}.json", json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
+    assert list(doc)[:3] == ["format_version", "environment", "state"]
+    assert {k: v for k, v in doc.items() if k != "environment"} == plan_to_json(plain)
+    assert "environment" not in plan_to_json(plain)
+    from crmform.engine.formats.schemas import output_schema_text
+
+    validator = jsonschema.Draft202012Validator(json.loads(output_schema_text("plan")))
+    assert list(validator.iter_errors(doc)) == []
+
+
+def test_the_environment_line_is_bold_only_with_colour():
+    from dataclasses import replace
+
+    from crmform.engine.render.text import render_text
+
+    named = replace(empty_plan(), environment="staging")
+    assert render_text(named, color=True).startswith("\x1b[1mEnvironment: staging\x1b[0m\n\n")
+
+
+def test_a_saved_plan_keeps_its_environment_under_its_checksum():
+    from dataclasses import replace
+
+    from crmform.engine.errors import PlanError
+    from crmform.engine.formats import planfile
+
+    named = replace(mixed_plan(), environment="production")
+    text = planfile.dumps(named)
+    assert planfile.loads(text, "p.plan") == named
+    assert planfile.loads(planfile.dumps(mixed_plan()), "p.plan").environment == ""
+    edited = text.replace('"environment": "production"', '"environment": "staging"')
+    with pytest.raises(PlanError, match="was modified after crmform saved it"):
+        planfile.loads(edited, "p.plan")
+
+
+def test_a_plan_file_saved_before_environments_loads_as_made_without_one():
+    """An old file has no "environment" key: it is exactly what is saved without one."""
+    from crmform.engine.formats import planfile
+
+    doc = json.loads(planfile.dumps(mixed_plan()))
+    assert "environment" not in doc
+    assert planfile.loads(json.dumps(doc), "old.plan").environment == ""
+
+
+def _two_environments(gong: Gong) -> None:
+    Path("crmform.toml").write_text(TWO_ENVS)
+    gong.write("ACCOUNT", "tier")
+
+
+def test_plan_show_and_apply_name_the_selected_environment(gong: Gong):
+    from crmform.engine.formats.schemas import output_schema_text
+
+    _two_environments(gong)
+    planned = gong.cli("plan", gong.dir, "--env", "production", "--out", "prod.plan")
+    assert planned.code == 0, planned.stderr
+    assert planned.stdout.startswith("Environment: production\n\n# gong/6286478263646/ACCOUNT\n")
+    assert json.loads(Path("prod.plan").read_text())["environment"] == "production"
+    shown = gong.cli("show", "prod.plan")
+    assert shown.stdout == planned.stdout
+    as_json = gong.cli("show", "prod.plan", "--format", "json")
+    assert json.loads(as_json.stdout)["environment"] == "production"
+    markdown = gong.cli("plan", gong.dir, "--env", "production", "--format", "markdown")
+    assert markdown.stdout.split("\n")[1] == (
+        "## crmform plan for `production`: 1 to create, 0 to update, 0 to replace, 0 to delete"
+    )
+
+    gong.cli.env["CRMFORM_ENV"] = "production"
+    done = gong.cli("apply", "prod.plan", "--auto-approve", "--format", "json")
+    assert done.code == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["environment"] == "production"
+    validator = jsonschema.Draft202012Validator(json.loads(output_schema_text("apply-result")))
+    assert list(validator.iter_errors(result)) == []
+    assert "\nEnvironment: production\n\n# gong/6286478263646/ACCOUNT\n" in done.stderr
+    assert json.loads(Path("production.state.json").read_text())["serial"] == 2
+    text = gong.apply("--auto-approve")  # from the files, with CRMFORM_ENV
+    assert text.stdout == ("Environment: production\n\nNo changes. The schema matches the state.\n")
+
+
+def test_without_an_environment_the_outputs_have_no_environment(gong: Gong):
+    _two_environments(gong)
+    planned = gong.cli("plan", gong.dir, "--format", "json", "--out", "plain.plan")
+    assert "environment" not in json.loads(planned.stdout)
+    assert "environment" not in json.loads(Path("plain.plan").read_text())
+    done = gong.cli("apply", "plain.plan", "--auto-approve", "--format", "json")
+    assert done.code == 0, done.stderr
+    assert "environment" not in json.loads(done.stdout)
+    assert "Environment:" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("planned", "selected", "message"),
+    [
+        (
+            "production",
+            "staging",
+            "Error: The saved plan saved.plan was made for environment production, but this "
+            "run targets environment staging (--env / CRMFORM_ENV). Nothing was sent and the "
+            "state was not changed. Apply it with --env production, or run `crmform plan "
+            "--env staging` and apply that plan.\n",
+        ),
+        (
+            "production",
+            "",
+            "Error: The saved plan saved.plan was made for environment production, but this "
+            "run targets no environment (neither --env nor CRMFORM_ENV is given). Nothing was "
+            "sent and the state was not changed. Apply it with --env production.\n",
+        ),
+        (
+            "",
+            "staging",
+            "Error: The saved plan saved.plan was made without an environment, but this run "
+            "targets environment staging (--env / CRMFORM_ENV). Nothing was sent and the "
+            "state was not changed. Apply it with no environment, or run `crmform plan --env "
+            "staging` and apply that plan.\n",
+        ),
+    ],
+)
+@pytest.mark.parametrize("dry_run", [False, True])
+def test_a_saved_plan_is_refused_under_another_environment(
+    gong: Gong, planned: str, selected: str, message: str, dry_run: bool
+):
+    _two_environments(gong)
+    choose = ["--env", planned] if planned else []
+    assert gong.cli("plan", gong.dir, *choose, "--out", "saved.plan").code == 0
+    states = sorted(p.name for p in Path().glob("*.state.json*"))
+    other = ["--env", selected] if selected else []
+    flags = ["--dry-run"] if dry_run else ["--format", "json"]
+
+    refused = gong.cli("apply", "saved.plan", "--auto-approve", *other, *flags)
+
+    assert refused.code == 1
+    assert refused.stdout == ""
+    assert refused.stderr.endswith(message)
+    assert "Traceback" not in refused.stderr
+    assert gong.emulator.requests == []  # not even a read of Gong
+    assert sorted(p.name for p in Path().glob("*.state.json*")) == states  # nothing written
+    assert not Path("crmform.state.json.lock").exists()
+
+
+def test_refresh_and_import_name_the_environment_first(gong: Gong):
+    _two_environments(gong)
+    assert gong.apply("--auto-approve", "--env", "staging").code == 0
+    refreshed = gong.cli("refresh", gong.dir, "--env", "staging")
+    assert refreshed.code == 0, refreshed.stderr
+    assert refreshed.stdout.startswith("Environment: staging\n\n")
+    imported = gong.cli("import", "--integration-id", "6286478263646", "--env", "production")
+    assert imported.code == 0, imported.stderr
+    assert imported.stdout.startswith(
+        "Environment: production\n\nImported Gong's schema into the state "
+    )
+    assert "Environment:" not in gong.cli("refresh", gong.dir).stdout

@@ -123,3 +123,21 @@ def test_a_lock_whose_answer_was_lost_is_recognised_as_ours_on_retry(gitlab_http
         ].decode().replace('":"', '": "')
     with backend.lock("crmform plan"):  # and released after
         pass
+
+
+def test_leaving_the_lock_unlocks_it_and_forgets_the_lock_id(terraform_http_server):
+    first, second = terraform(terraform_http_server), terraform(terraform_http_server)
+    second = _made(HttpState(first.settings))
+    held: list[object] = []
+
+    def fail_inside() -> None:
+        with first.lock("crmform apply") as info:
+            held.append(first._held == info)  # writes inside the block carry ?ID=<its id>
+            raise RuntimeError("the block fails")
+
+    with pytest.raises(RuntimeError):
+        fail_inside()
+    assert held == [True]
+    assert first._held is None
+    with second.lock("crmform plan", timeout=0):  # UNLOCK was sent: the lock is free
+        pass

@@ -87,6 +87,25 @@ def test_a_412_on_our_own_lock_is_taken_as_ours(s3_server, bucket, made):
     assert store._try_lock(other) == info  # anyone else: held
 
 
+def test_leaving_the_lock_deletes_only_a_lock_that_is_still_ours(s3_server, bucket, made):
+    """The release is S3's own: the lock object is deleted only while it carries our id, so
+    a lock force-unlocked and taken by someone else meanwhile survives our exit."""
+    first, second = backend(s3_server, bucket, made), backend(s3_server, bucket, made)
+    with first.lock("crmform apply") as mine:
+        assert first._held == mine
+        second.force_unlock(mine.id, force=True)
+        theirs = new_lock_info("crmform plan")
+        assert second._try_lock(theirs) is None
+    assert first._held is None
+    found = first._lock_object()
+    assert found is not None
+    assert found[0] == theirs
+    second._release(theirs)
+    with first.lock("crmform apply"):  # free again, and released after this block too
+        pass
+    assert first._lock_object() is None
+
+
 @pytest.mark.parametrize("retries", [True, False])
 def test_a_connection_cut_after_the_state_put_never_claims_what_it_does_not_know(
     s3_server, bucket, made, retries

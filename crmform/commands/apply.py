@@ -18,7 +18,14 @@ from crmform.options import (
     schema_dir_default,
     state_option,
 )
-from crmform.runtime import ProviderOptions, excluded, operation, runtime, state_backend
+from crmform.runtime import (
+    ProviderOptions,
+    environment_name,
+    excluded,
+    operation,
+    runtime,
+    state_backend,
+)
 from crmform.views import read_text, warnings
 from crmform.views.apply import ApplyView, print_requests, report
 
@@ -139,7 +146,9 @@ def apply(
     backend = state_backend(state_path)
     now = timestamp(rt.now())
     if dry_run:
-        the_plan = apply_op.dry_run(desired, saved, backend)
+        the_plan = apply_op.dry_run(
+            desired, saved, backend, environment=environment_name(), saved_from=str(target)
+        )
         print_requests(apply_op.sent_uploads(the_plan, now), rt.previewer(provider_options))
         return EXIT_OK
     request = apply_op.ApplyRequest(
@@ -147,6 +156,7 @@ def apply(
         saved=saved,
         saved_from=str(target) if saved is not None else "",
         directory=str(target),
+        environment=environment_name(),
         check_remote=not no_refresh,
         verify=not no_verify,
         discard_pending=discard_pending,

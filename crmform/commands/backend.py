@@ -58,10 +58,8 @@ def check(writers: int) -> int:
     try:
         results = run_checks(kind, keys, folder, make, writers)
     finally:
-        delete = getattr(make(), "delete", None)  # each backend of state/ has one; not the port
-        if callable(delete):
-            with suppress(Exception):
-                delete()
+        with suppress(Exception):
+            make().delete()  # the scratch state
         for handle in handles:
             close = getattr(handle, "close", None)
             if callable(close):

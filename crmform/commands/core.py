@@ -18,7 +18,7 @@ from crmform.options import (
     no_color_option,
     state_option,
 )
-from crmform.runtime import ProviderOptions, excluded, runtime, state_backend
+from crmform.runtime import ProviderOptions, environment_name, excluded, runtime, state_backend
 from crmform.views import err, read_text, warnings, write_text
 from crmform.views.plan import render
 
@@ -156,7 +156,7 @@ def plan(
     backend = state_backend(state_path)
     from crmform.engine.operations.plan import plan as make_plan
 
-    the_plan = make_plan(loaded.desired, backend, provider)
+    the_plan = make_plan(loaded.desired, backend, provider, environment=environment_name())
     if not the_plan.stored.lineage:
         err(f"Warning: {words.no_state(backend.location)}")
     if provider is None:

@@ -14,6 +14,7 @@ from crmform.options import gong_options, lock_timeout_option, no_color_option, 
 from crmform.runtime import (
     DEFAULT_STATE,
     ProviderOptions,
+    environment_name,
     excluded,
     operation,
     runtime,
@@ -62,6 +63,7 @@ def refresh(
         operation=operation(),
         lock_timeout=lock_timeout,
         waiting=waiting_for_lock,
+        environment=environment_name(),
     )
     show_refreshed(done, color=rt.color(no_color))
     return EXIT_OK
@@ -134,6 +136,7 @@ def import_(
         operation=operation(),
         lock_timeout=lock_timeout,
         waiting=waiting_for_lock,
+        environment=environment_name(),
     )
     show_imported(done, files)
     return EXIT_OK

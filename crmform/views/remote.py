@@ -9,7 +9,7 @@ from pathlib import Path
 from crmform.engine.errors import ConfigError, CrmformError
 from crmform.engine.model import FieldDrift, ObjectKey, ObjectSchema
 from crmform.engine.operations.remote import Imported, Refreshed
-from crmform.engine.words import count
+from crmform.engine.words import count, environment
 from crmform.views import echo, err, write_text
 
 __all__ = ["ConfigFiles", "show_imported", "show_refreshed"]
@@ -18,6 +18,7 @@ __all__ = ["ConfigFiles", "show_imported", "show_refreshed"]
 def show_refreshed(done: Refreshed, *, color: bool) -> None:
     from crmform.engine.render.drift import drift_lines
 
+    _environment(done.environment)
     if not done.read:
         echo(
             f"Nothing to refresh: the state {done.location} records no object types. "
@@ -114,7 +115,14 @@ class ConfigFiles:
             )
 
 
+def _environment(name: str) -> None:
+    """The environment first, as in plans (only when one is selected)."""
+    if name:
+        echo(f"{environment(name)}\n")
+
+
 def show_imported(done: Imported, files: ConfigFiles | None) -> None:
+    _environment(done.environment)
     report = [
         f"  {o.key}: {count(o.fields, 'field')}"
         if o.fields

@@ -4,6 +4,7 @@ Format version 1 (schema: engine/apply-result.schema.json, documented in docs/ap
 
     {
       "format_version": 1,
+      "environment": "production",               # only when one is selected (--env)
       "ok": false,                               # every address applied (or state-only)
       "interrupted": false,                      # Ctrl-C or SIGTERM stopped the run
       "state": {"lineage": "<uuid>", "serial": 4},  # as last written (as read if nothing was)
@@ -48,15 +49,16 @@ APPLY_FORMAT_VERSION = 1
 
 def apply_result_to_json(result: ApplyResult) -> JsonDict:
     counts = result.counts()
-    return {
-        "format_version": APPLY_FORMAT_VERSION,
-        "ok": result.ok,
-        "interrupted": result.interrupted,
-        "state": {"lineage": result.state.lineage, "serial": result.state.serial},
-        "results": [_address_to_json(r, result) for r in result.results],
-        "outcomes": {o.value: sum(1 for r in result.results if r.outcome is o) for o in Outcome},
-        "summary": {a.value: counts[a] for a in Action},
-    }
+    doc: JsonDict = {"format_version": APPLY_FORMAT_VERSION}
+    if result.plan.environment:  # absent without a selected environment, as in the plan
+        doc["environment"] = result.plan.environment
+    doc["ok"] = result.ok
+    doc["interrupted"] = result.interrupted
+    doc["state"] = {"lineage": result.state.lineage, "serial": result.state.serial}
+    doc["results"] = [_address_to_json(r, result) for r in result.results]
+    doc["outcomes"] = {o.value: sum(1 for r in result.results if r.outcome is o) for o in Outcome}
+    doc["summary"] = {a.value: counts[a] for a in Action}
+    return doc
 
 
 def _address_to_json(entry: AddressResult, result: ApplyResult) -> JsonDict:

@@ -7,6 +7,7 @@ Format version 1 (`crmform plan --json`; saved plans add "desired" and "checksum
 
     {
       "format_version": 1,
+      "environment": "production",               # only when one is selected (--env)
       "state": {"lineage": "<uuid or empty>", "serial": 3},
       "changes": [
         {
@@ -79,10 +80,10 @@ FORMAT_VERSION = 1
 
 def plan_to_json(plan: Plan) -> JsonDict:
     summary = plan.summary
-    doc: JsonDict = {
-        "format_version": FORMAT_VERSION,
-        "state": {"lineage": plan.state_lineage, "serial": plan.state_serial},
-    }
+    doc: JsonDict = {"format_version": FORMAT_VERSION}
+    if plan.environment:  # absent without a selected environment: the output of old
+        doc["environment"] = plan.environment
+    doc["state"] = {"lineage": plan.state_lineage, "serial": plan.state_serial}
     if plan.drift is not None:
         doc["drift"] = [drift_to_json(d) for d in plan.drift]
     doc["changes"] = [change_to_json(c, plan.impact(c)) for c in plan.changes]

@@ -1,6 +1,7 @@
 """Saved plans: write, read back and verify a plan so `apply` does exactly what was reviewed.
 
-A saved plan is the plan's JSON document (engine/render.py, format_version 1) plus:
+A saved plan is the plan's JSON document (engine/render.py, format_version 1; its
+"environment", when one was selected, is what apply checks first) plus:
   "desired"   the full desired snapshot, {address: {"source": file|null, "fields": [...]}},
               so apply needs neither the schema files nor their state at plan time;
   "remote"    only for a plan made with --refresh: {address: sha256 of the remote schema
@@ -24,6 +25,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
+from crmform.engine import words
 from crmform.engine.drift import apply_drift
 from crmform.engine.errors import PlanError, StalePlanError
 from crmform.engine.formats.codec import (
@@ -54,7 +56,7 @@ from crmform.engine.model import (
 from crmform.engine.planner import notes as planner_notes
 from crmform.engine.planner import plan as make_plan
 
-__all__ = ["bound", "check_current", "desired_to_json", "dumps", "loads"]
+__all__ = ["bound", "check_current", "check_environment", "desired_to_json", "dumps", "loads"]
 
 _RERUN = "Run `crmform plan` again and review the new plan."
 
@@ -126,6 +128,13 @@ def loads(text: str, source: str) -> Plan:
         ) from None
 
 
+def check_environment(plan: Plan, environment: str, source: str) -> None:
+    """Refuse a saved plan made for another environment than `environment` (PlanError):
+    its changes were computed against another tenant's state."""
+    if plan.environment != environment:
+        raise PlanError(words.environment_mismatch(source, plan.environment, environment))
+
+
 def check_current(plan: Plan, state: State, source: str) -> None:
     """Refuse a saved plan whose state moved on since it was made (StalePlanError)."""
     if plan.state_lineage != state.lineage:
@@ -189,7 +198,11 @@ def _plan_from_json(doc: Mapping[str, Any]) -> Plan:
         sorted(FieldRef(ObjectKey.parse(str(a)), str(n)) for a, n in doc.get("unreported", []))
     )
     notes = planner_notes(changes, prior)
-    return Plan(changes, desired, prior, drift, remote, prev_run, unreported, notes)
+    # Plans saved before environments were recorded load as made without one.
+    environment = doc.get("environment", "")
+    if not isinstance(environment, str):
+        raise TypeError("environment must be a string")
+    return Plan(changes, desired, prior, drift, remote, prev_run, unreported, notes, environment)
 
 
 def _deleted_from_json(d: Mapping[str, Any]) -> DeletedField:

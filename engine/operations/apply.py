@@ -28,12 +28,15 @@ ProviderFactory = Callable[[], Provider]
 @dataclass(frozen=True, slots=True)
 class ApplyRequest:
     """What to apply: the files' desired schema, or a saved plan (then `saved_from` names
-    its file). `directory` names the schema directory in hints."""
+    its file). `directory` names the schema directory in hints. `environment` is the
+    crmform.toml environment selected ("" when none): the plan names it, and a saved plan
+    made for another one is refused before anything is read or sent."""
 
     desired: Desired | None = None
     saved: Plan | None = None
     saved_from: str = ""
     directory: str = "."
+    environment: str = ""
     check_remote: bool = True  # read Gong before the first POST (not with --no-refresh)
     verify: bool = True  # read each object type back after its upload (not with --no-verify)
     discard_pending: bool = False  # send even while an earlier upload's outcome is unknown
@@ -81,6 +84,8 @@ def apply(
     hooks: ApplyHooks,
 ) -> ApplyResult:
     """Lock, plan (or verify the saved plan), show, approve, check Gong, apply, persist."""
+    # A saved plan of another environment is refused first: no credentials, lock or read.
+    _check_environment(request.saved, request.environment, request.saved_from)
     # Credentials are checked before the lock is taken or anyone is asked anything.
     provider = provider_factory()
     with locked(backend, request.operation, request.lock_timeout, hooks.waiting):
@@ -188,7 +193,14 @@ def _current_plan(request: ApplyRequest, stored: State) -> Plan:
         return planfile.bound(request.saved, stored, request.saved_from)
     if request.desired is None:
         raise CrmformError("Nothing to apply: pass a schema directory or a saved plan.")
-    return planner.plan(request.desired, stored)
+    return replace(planner.plan(request.desired, stored), environment=request.environment)
+
+
+def _check_environment(saved: Plan | None, environment: str, source: str) -> None:
+    if saved is not None:
+        from crmform.engine.formats.planfile import check_environment
+
+        check_environment(saved, environment, source)
 
 
 def _directory_hint(request: ApplyRequest, the_plan: Plan) -> str:
@@ -199,14 +211,22 @@ def _directory_hint(request: ApplyRequest, the_plan: Plan) -> str:
     return sources[0] if sources else "DIR"
 
 
-def dry_run(desired: Desired | None, saved: Plan | None, backend: StateBackend) -> Plan:
+def dry_run(
+    desired: Desired | None,
+    saved: Plan | None,
+    backend: StateBackend,
+    *,
+    environment: str = "",
+    saved_from: str = "",
+) -> Plan:
     """The plan apply would carry out; nothing is locked, sent or written (its requests are
-    `sent_uploads(plan, now)`)."""
+    `sent_uploads(plan, now)`). A saved plan of another environment is refused, as by apply."""
+    _check_environment(saved, environment, saved_from)
     if saved is not None:
         return saved
     if desired is None:
         raise CrmformError("Nothing to apply: pass a schema directory or a saved plan.")
-    return planner.plan(desired, backend.read())
+    return replace(planner.plan(desired, backend.read()), environment=environment)
 
 
 def sent_uploads(the_plan: Plan, now: str) -> tuple[Upload, ...]:

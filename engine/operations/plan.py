@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from crmform.engine import drift, planner
 from crmform.engine.model import Desired, Plan
 from crmform.engine.ports import Provider, StateBackend
@@ -9,9 +11,20 @@ from crmform.engine.ports import Provider, StateBackend
 __all__ = ["plan"]
 
 
-def plan(desired: Desired, backend: StateBackend, provider: Provider | None = None) -> Plan:
+def plan(
+    desired: Desired,
+    backend: StateBackend,
+    provider: Provider | None = None,
+    *,
+    environment: str = "",
+) -> Plan:
     """The plan for `desired` against the stored state; with a provider (`--refresh`),
-    against the stored state updated from Gong (one GET per address). Writes nothing."""
+    against the stored state updated from Gong (one GET per address). Writes nothing.
+    The plan names `environment` (crmform.toml's selected one; "" when none)."""
+    return replace(_plan(desired, backend, provider), environment=environment)
+
+
+def _plan(desired: Desired, backend: StateBackend, provider: Provider | None) -> Plan:
     state = backend.read()
     if provider is None:
         return planner.plan(desired, state)

@@ -25,13 +25,15 @@ __all__ = ["Imported", "ImportedObject", "Refreshed", "import_", "refresh"]
 
 @dataclass(frozen=True, slots=True)
 class Refreshed:
-    """What `refresh` found and did. `written` is None when the state was not changed."""
+    """What `refresh` found and did. `written` is None when the state was not changed;
+    `environment` is the crmform.toml environment refreshed ("" when none)."""
 
     location: str
     read: tuple[ObjectKey, ...]
     found: tuple[FieldDrift, ...]
     before: State
     written: State | None
+    environment: str = ""
 
 
 def refresh(
@@ -42,6 +44,7 @@ def refresh(
     operation: str,
     lock_timeout: float,
     waiting: Waiting | None = None,
+    environment: str = "",
 ) -> Refreshed:
     """Read Gong's schema of every address in the state (and the files, when given) and
     record it in the state, written once."""
@@ -49,7 +52,7 @@ def refresh(
         state = backend.read()
         keys = drift.addresses(state, desired)
         if not keys:
-            return Refreshed(backend.location, (), (), state, None)
+            return Refreshed(backend.location, (), (), state, None, environment)
         remotes = read_remote(provider, keys)
         found = drift.compare_all(state, remotes)
         updated = drift.refreshed(state, remotes)
@@ -58,7 +61,7 @@ def refresh(
             updated = updated.without_pending(key)
         unchanged = updated.objects == state.objects and updated.pending == state.pending
         written = None if unchanged else backend.write(updated)
-    return Refreshed(backend.location, keys, found, state, written)
+    return Refreshed(backend.location, keys, found, state, written, environment)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,12 +72,14 @@ class ImportedObject:
 
 @dataclass(frozen=True, slots=True)
 class Imported:
-    """What `import` adopted; `written` is None when nothing was imported."""
+    """What `import` adopted; `written` is None when nothing was imported; `environment`
+    is the crmform.toml environment imported from ("" when none)."""
 
     location: str
     objects: tuple[ImportedObject, ...]
     adopted: tuple[ObjectSchema, ...]
     written: State | None
+    environment: str = ""
 
 
 def import_(
@@ -88,6 +93,7 @@ def import_(
     operation: str,
     lock_timeout: float,
     waiting: Waiting | None = None,
+    environment: str = "",
 ) -> Imported:
     """Adopt Gong's schema into the state. Object types the state records already are
     refused unless `force` (protect flags are kept). `files` checks the schema files about
@@ -106,7 +112,7 @@ def import_(
             adopted.append(drift.refreshed_object(key, state.get(key), remote))
             report.append(ImportedObject(key, len(adopted[-1].fields)))
         if not adopted:
-            return Imported(backend.location, tuple(report), (), None)
+            return Imported(backend.location, tuple(report), (), None, environment)
         taken = [o.key.address for o in adopted if state.get(o.key) is not None]
         if taken and not force:
             raise CrmformError(
@@ -120,4 +126,4 @@ def import_(
         for obj in adopted:
             state = state.with_object(obj)
         written = backend.write(state)
-    return Imported(backend.location, tuple(report), tuple(adopted), written)
+    return Imported(backend.location, tuple(report), tuple(adopted), written, environment)

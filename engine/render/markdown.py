@@ -4,8 +4,9 @@ Like render_text it is pure: the same plan gives byte-identical text, and a save
 (which loads back into the same Plan) shows exactly as planned.
 
 Layout: a marker comment (CI finds and updates its earlier comment by it), a title with the
-counts, a CAUTION alert listing every field whose data would be deleted, then every change
-that may orphan data (DataImpact.MAY_ORPHAN) and what may be orphaned, and the plan's
+counts (and the environment, "## crmform plan for `production`: ...", when one is
+selected), a CAUTION alert listing every field whose data would be deleted, then every
+change that may orphan data (DataImpact.MAY_ORPHAN) and what may be orphaned, and the plan's
 data-loss digest; a summary table per object type; the plan's notes (a NOTE alert); the
 "Changed outside crmform" section when Gong was read for the plan; then one table per object
 type (collapsed in <details> past COLLAPSE_ROWS rows). Rows
@@ -68,7 +69,11 @@ def render_markdown(plan: Plan, *, max_chars: int = DEFAULT_MAX_CHARS) -> str:
     drift = None
     if plan.drift is not None:
         drift = sorted(plan.drift, key=lambda d: (d.key.address, d.unique_name, d.kind))
-    title = [MARKER, f"## crmform plan: {words.summary(plan.summary) if changes else 'no changes'}"]
+    # The environment in the heading (only when one is selected), as `Environment: ...` does
+    # in text: a comment of the staging plan cannot be read as production's.
+    target = f" for {code(plan.environment)}" if plan.environment else ""
+    counts = words.summary(plan.summary) if changes else "no changes"
+    title = [MARKER, f"## crmform plan{target}: {counts}"]
     summary = _summary(plan, changes, drift)
     destroys = [c for c in changes if plan.impact(c) is DataImpact.DESTROYS]
     orphans = [c for c in changes if plan.impact(c) is DataImpact.MAY_ORPHAN]

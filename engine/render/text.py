@@ -37,14 +37,21 @@ _SYMBOLS: dict[Action, tuple[str, str]] = {
 
 def render_text(plan: Plan, *, color: bool) -> str:
     changes = plan.changes
-    # A plan made with --refresh says what changed outside crmform before what it will do.
-    drift = plan.drift
-    lines: list[str] = [] if drift is None else [*drift_lines(drift, changes, color=color), ""]
-    if not changes:
-        return "\n".join([*lines, EMPTY_PLAN_TEXT])
 
     def paint(text: str, code: str) -> str:
         return f"{code}{text}{_RESET}" if color else text
+
+    # The environment first (only when one is selected: without crmform.toml environments
+    # the text is what it always was), so a log or a saved copy says which tenant it is for.
+    lines: list[str] = []
+    if plan.environment:
+        lines += [paint(words.environment(plan.environment), _BOLD), ""]
+    # A plan made with --refresh says what changed outside crmform before what it will do.
+    drift = plan.drift
+    if drift is not None:
+        lines += [*drift_lines(drift, changes, color=color), ""]
+    if not changes:
+        return "\n".join([*lines, EMPTY_PLAN_TEXT])
 
     lines += _warning(plan, paint)
 
