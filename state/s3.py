@@ -188,6 +188,8 @@ class S3State:
             holder = self._try_lock(info)
             if holder is None:
                 break
+            if holder is _VANISHED:
+                continue  # released between our PUT and our GET: free, so try again now
             if self._clock() >= deadline:
                 raise self._locked_error(holder, timeout)
             self._sleep(_POLL_SECONDS)

@@ -310,3 +310,43 @@ def test_a_holder_killed_mid_upload_leaves_a_state_the_next_apply_converges_from
     assert "pending" not in stored
     assert [f["uniqueName"] for f in stored["objects"][address]["fields"]] == ["tier", "segment"]
     assert team.held() is None
+
+
+class _ReleasedMeanwhile:
+    """A real boto3 client through which the lock's holder releases it just after our
+    lock PUT was refused, before we read who holds it: the moment a process that does not
+    wait (`--lock-timeout 0`) starts as the winner finishes."""
+
+    def __init__(self, client) -> None:
+        self._client = client
+        self.released = 0
+
+    def __getattr__(self, name: str):
+        return getattr(self._client, name)
+
+    def put_object(self, **kwargs):
+        try:
+            return self._client.put_object(**kwargs)
+        except self._client.exceptions.ClientError:
+            if kwargs["Key"].endswith(".crmlock") and not self.released:
+                self.released += 1
+                self._client.delete_object(Bucket=kwargs["Bucket"], Key=kwargs["Key"])
+            raise
+
+
+def test_an_s3_lock_released_while_we_look_is_taken_not_reported_as_held(s3_server):
+    from crmform.state.s3 import S3Settings, S3State
+
+    bucket = f"crmform-{uuid.uuid4().hex[:16]}"
+    s3_server.client().create_bucket(Bucket=bucket)
+    settings = S3Settings(bucket, "crm/state.json", endpoint_url=s3_server.endpoint_url)
+    holder = S3State(settings, client=s3_server.client())
+    client = _ReleasedMeanwhile(s3_server.client())
+    latecomer = S3State(settings, client=client)
+    try:
+        with holder.lock("crmform apply"), latecomer.lock("crmform apply", timeout=0) as taken:
+            assert client.released == 1
+            assert _s3_held(s3_server, bucket) == Held(taken.id, taken.pid)
+    finally:
+        holder.close()
+        latecomer.close()
