@@ -241,6 +241,8 @@ def test_eight_concurrent_applies_serialise_on_the_state_lock(team: Team):
             assert f"crmform force-unlock {held.id}" in run.stderr
             if held.pid is not None:
                 assert f"(pid {winner.pid})" in run.stderr
+            else:  # GitLab keeps no pid: none is shown
+                assert "(pid not reported)" in run.stderr
             assert "Apply complete" not in run.stdout
         else:  # waited for the holder, then found everything applied
             assert code == 0, run.stderr
