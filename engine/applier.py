@@ -225,8 +225,9 @@ class _Run:
             accepted = f" (requestId {self._request_id})" if self._request_id else ""
             lagging = StateError(
                 f"Gong accepted the upload for {key}{accepted}, but saving the state failed: "
-                f"{error} The state records the upload as pending; fix the cause and run "
-                "`crmform apply` again: it reads Gong first and records the upload."
+                f"{error} Unless that write landed, the state records the upload as pending; "
+                "fix the cause and run `crmform apply` again: it reads Gong first and records "
+                "the upload."
             )
             return self._result(Outcome.FAILED, lagging)
         return self._result(outcome, problem)

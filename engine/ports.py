@@ -134,8 +134,10 @@ class LockInfo:
     created: str  # ISO-8601 UTC
 
     def describe(self) -> str:
+        # pid 0 or less: the backend does not keep it (GitLab); never show it as a pid.
+        pid = f"pid {self.pid}" if self.pid > 0 else "pid not reported"
         return (
-            f"lock {self.id} held by {self.who}@{self.host} (pid {self.pid}) "
+            f"lock {self.id} held by {self.who}@{self.host} ({pid}) "
             f"since {self.created}, running `{self.operation}`"
         )
 

@@ -16,10 +16,23 @@ from datetime import UTC, datetime
 from crmform.engine.errors import StateLockedError
 from crmform.engine.ports import LockInfo
 
-__all__ = ["POLL_SECONDS", "alive_here", "new_lock_info", "pid_alive", "polled_lock", "user"]
+__all__ = [
+    "POLL_SECONDS",
+    "VANISHED",
+    "alive_here",
+    "new_lock_info",
+    "pid_alive",
+    "polled_lock",
+    "user",
+]
 
 # How often a backend without a blocking lock asks again while waiting for it.
 POLL_SECONDS = 0.2
+# What a try_lock returns when it was refused but then found no holder: the lock was
+# released between the refused take and the read of who held it. Free, so try again at once.
+VANISHED = LockInfo("(released)", "", "(nobody)", "", 0, "")
+# Consecutive VANISHED answers retried at once, whatever the deadline; then polled as held.
+_VANISHED_RETRIES = 3
 
 
 def new_lock_info(operation: str) -> LockInfo:
@@ -82,12 +95,18 @@ def polled_lock(
     """Hold the lock `info` for the `with` block, asking `try_lock` (None: taken; else the
     holder) every POLL_SECONDS until `timeout` has passed, then raising `locked_error(holder,
     timeout)`. `release(info)` is the backend's own release, run however the block ends
-    (and only once the lock was taken)."""
+    (and only once the lock was taken). A VANISHED holder is retried at once (a few times),
+    so a lock released just then is taken, never reported as held by nobody."""
     deadline = clock() + timeout
+    vanished = 0
     while True:
         holder = try_lock(info)
         if holder is None:
             break
+        if holder is VANISHED and vanished < _VANISHED_RETRIES:
+            vanished += 1
+            continue
+        vanished = 0
         if clock() >= deadline:
             raise locked_error(holder, timeout)
         sleep(POLL_SECONDS)

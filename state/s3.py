@@ -40,7 +40,7 @@ from crmform.state.document import (
     encode,
     next_state,
 )
-from crmform.state.holder import alive_here, new_lock_info, polled_lock
+from crmform.state.holder import VANISHED, alive_here, new_lock_info, polled_lock
 from crmform.state.lockfile import holder_running_message
 
 __all__ = ["S3Settings", "S3State"]
@@ -223,7 +223,7 @@ class S3State:
                 ) from exc
         found = self._lock_object()
         if found is None:
-            return _VANISHED  # released between our PUT and our GET: try again
+            return VANISHED  # released between our PUT and our GET: try again
         holder = found[0]
         return None if holder.id == info.id else holder  # ours: a retried PUT's 412
 
@@ -262,9 +262,6 @@ class S3State:
                 f"crmform could not remove the lock of {self.location}: S3 said {_said(exc)}."
             ) from exc
         return holder
-
-
-_VANISHED = LockInfo("(released)", "", "(nobody)", "", 0, "")
 
 
 def _code(exc: Exception) -> str:
