@@ -3,6 +3,11 @@
 A text that does not parse raises ParseError with a whole-sentence message and, where the
 parser knows it, the line. yaml is imported only when a YAML file is read: start-up time
 is a product requirement (see config.py).
+
+YAML takes one of two routes. The fast one (yaml_events.py) builds the document from
+libyaml's events for the YAML schema files use, and composes nodes only if a message needs
+a line; any other text takes PyYAML's route (compose, bound the aliases, construct), which
+holds every check and message. Both build the same document.
 """
 
 from __future__ import annotations
