@@ -144,7 +144,7 @@ def warnings(desired: Desired) -> tuple[str, ...]:
 class _Source:
     def __init__(self, display: str, text: str, is_yaml: bool) -> None:
         self.display, self.text, self.is_yaml = display, text, is_yaml
-        self.yaml_root: Any = None  # the composed YAML, kept from parsing for line numbers
+        self.yaml_root: Any = None  # parse_yaml's nodes (maybe composed on demand): for lines
         self._tree: Pos | None = None
         self._tree_built = False
         self._indexes: dict[int, dict[Any, int]] = {}

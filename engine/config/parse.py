@@ -3,6 +3,11 @@
 A text that does not parse raises ParseError with a whole-sentence message and, where the
 parser knows it, the line. yaml is imported only when a YAML file is read: start-up time
 is a product requirement (see config.py).
+
+YAML takes one of two routes. The fast one (yaml_events.py) builds the document from
+libyaml's events for the YAML schema files use, and composes nodes only if a message needs
+a line; any other text takes PyYAML's route (compose, bound the aliases, construct), which
+holds every check and message. Both build the same document.
 """
 
 from __future__ import annotations
@@ -107,7 +112,28 @@ def _guarded(construct: Any, kind: str) -> Any:
 
 
 def parse_yaml(text: str) -> tuple[Any, bool, Any]:
-    """The document, whether a mapping repeats a key, and the composed node tree."""
+    """The document, whether a mapping repeats a key, and the composed node tree (a
+    yaml_events.Composed when the fast path built the document: composed when asked for)."""
+    from crmform.engine.config.yaml_events import Composed, fast_load
+
+    fast = fast_load(text)
+    if fast is not None:
+        doc, repeated, int_texts = fast
+        return doc, repeated, Composed(text, _compose, int_texts)
+    return _parse_yaml_nodes(text)
+
+
+def _compose(text: str) -> Any:
+    """The node tree of a text that the fast path read (so no merge keys to flatten)."""
+    loader = _loader_class(_yaml_base())(text)
+    try:
+        return loader.get_single_node()
+    finally:
+        loader.dispose()
+
+
+def _parse_yaml_nodes(text: str) -> tuple[Any, bool, Any]:
+    """PyYAML's route: compose the nodes, bound the aliases, construct the document."""
     import yaml
 
     loader = _loader_class(_yaml_base())(text)
@@ -137,6 +163,12 @@ def parse_yaml(text: str) -> tuple[Any, bool, Any]:
 def int_text(root: Any, key: str) -> str | None:
     """The text of `key`'s value in the top mapping of a composed YAML document, when YAML
     read that value as an integer (a plain scalar, or one tagged !!int); else None."""
+    from crmform.engine.config.yaml_events import Composed
+
+    if root is None:
+        return None
+    if isinstance(root, Composed):
+        return root.int_texts.get(key)
     from yaml.nodes import MappingNode, ScalarNode
 
     if not isinstance(root, MappingNode):

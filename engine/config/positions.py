@@ -1,7 +1,8 @@
 """Line numbers in a desired-state document: where each key and list item starts.
 
 A courtesy for messages, so it is built only for files with problems: from the YAML node
-tree the parser already composed (marks; merge keys as written), or for JSON by an exact
+tree (marks; merge keys as written; composed for this when parse_yaml took its fast
+path, see yaml_events.Composed), or for JSON by an exact
 scanner over text that json.loads has already accepted. Knows nothing of what the
 document means; a path into it is a `Loc`.
 """
@@ -60,6 +61,7 @@ def yaml_line(root: Any, loc: Loc, indexes: dict[int, dict[Any, int]]) -> int | 
     `indexes` keeps the key index of each large mapping looked up, between calls."""
     from yaml.nodes import MappingNode, SequenceNode
 
+    root = _nodes(root)
     if root is None:
         return None
     node: Any = root
@@ -86,6 +88,13 @@ def yaml_line(root: Any, loc: Loc, indexes: dict[int, dict[Any, int]]) -> int | 
     return line
 
 
+def _nodes(root: Any) -> Any:
+    """The node tree itself, when parse_yaml gave one to compose on demand."""
+    from crmform.engine.config.yaml_events import Composed
+
+    return root.root if isinstance(root, Composed) else root
+
+
 def _key(pair: tuple[Any, Any]) -> Any:
     from yaml.nodes import ScalarNode
 
@@ -95,6 +104,7 @@ def _key(pair: tuple[Any, Any]) -> Any:
 def yaml_tree(root: Any) -> Pos | None:
     from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
+    root = _nodes(root)
     if root is None:
         return None
     made: dict[int, Pos] = {}  # aliases share nodes, and may even form cycles
