@@ -16,13 +16,14 @@ says whether the benchmark itself worked. `--sizes 20 --runs 1` runs in CI to ke
 The code, one role per module beside this entry point (benchmarks/ is not a package, so this
 file puts its own folder on sys.path): generate.py (the inputs), children.py (fresh processes
 timed from posix_spawn to wait4, their peak RSS), baselines.py (what plan is measured
-against), apply_harness.py (the emulator and the request-counting relay) and report.py (the
-table, the targets, the JSON).
+against), apply_harness.py (the emulator and the request-counting relay), statewrite.py (the
+state writes of an apply, timed in-process) and report.py (the table, the targets, the JSON).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import tempfile
 import time
@@ -42,6 +43,7 @@ from crmform.engine.config.loader import schema_text
 
 QUICKSTART = Path(__file__).resolve().parent.parent / "examples" / "quickstart"
 DEFAULT_SIZES = (100, 1000, 10_000, 50_000, 100_000)
+STATEWRITE = Path(__file__).resolve().parent / "statewrite.py"
 NAIVE_MAX_FIELDS = 10_000  # naive takes ~18 s at 10,000 fields here, and ~5x that at 50,000
 
 
@@ -76,11 +78,23 @@ def bench(tmp: Path, sizes: Sequence[int], runs: int, apply_fields: int, naive_m
         measure(probes, tmp, env, warm_up=runs > 1)
     steps: list[Probe] = []
     notes: list[str] = []
+    writes: dict[str, object] = {}
     if apply_fields:
         _progress(f"apply, 4 x {apply_fields // 4:,} fields, against crmform emulator")
         (tmp / "apply").mkdir()
         steps, notes = apply_probes(tmp / "apply", apply_fields, runs)
-    return Results(startup, plans, steps, apply_fields, notes, str(tmp))
+        _progress(f"state writes, 4 x {apply_fields // 4:,} fields, in-process")
+        writes = state_writes(tmp, env, apply_fields, runs)
+    return Results(startup, plans, steps, apply_fields, notes, str(tmp), writes)
+
+
+def state_writes(tmp: Path, env: dict[str, str], fields: int, runs: int) -> dict[str, object]:
+    """statewrite.py's in-process measurement, in a child of its own (its line of JSON)."""
+    argv = (sys.executable, str(STATEWRITE), str(fields), str(runs))
+    probe = Probe("state writes (in-process)", argv, prints(0, '"row_ratio_cpu"'), 1)
+    sample = probe.run_once(tmp, env)
+    measured: dict[str, object] = json.loads(sample.stdout.strip().splitlines()[-1])
+    return {**measured, "child_rss_mb": round(sample.rss_mb, 1)}
 
 
 def _progress(message: str) -> None:

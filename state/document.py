@@ -21,14 +21,13 @@ UTC time)} per field crmform deleted, one per line, written only when not empty.
 
 from __future__ import annotations
 
-import json
 import re
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from crmform.engine.formats.codec import deleted_to_json, pending_to_json, state_to_json
+from crmform.engine.formats.codec import deleted_to_json, field_to_json
 from crmform.engine.model import (
     DEFAULT_PROVIDER,
     INTEGRATION_ID_MAX,
@@ -42,7 +41,7 @@ from crmform.engine.model import (
     PendingUpload,
     State,
 )
-from crmform.state.jsonfile import Unreadable, kind, laid_out_bytes, parse_object
+from crmform.state.jsonfile import Unreadable, kind, one_line, parse_object
 
 __all__ = [
     "Document",
@@ -53,6 +52,7 @@ __all__ = [
     "decode",
     "encode",
     "next_state",
+    "remember_encoded",
     "storable_objects",
 ]
 
@@ -68,7 +68,6 @@ _FIELD_KEYS = frozenset(
 _TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 _DIGEST = re.compile(r"[0-9a-f]{64}")
 _ADDRESS = re.compile(r"([^/]*)/([^/]*)/([^/]*)")
-_ONE_LINE = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": "))
 
 
 class UnusableDocument(Exception):
@@ -107,6 +106,11 @@ class Document:
 
 
 # -- encoding ------------------------------------------------------------------------------
+#
+# A write usually changes one object type of several, and an apply writes twice per upload
+# (the pending record, then the applied object). So each object's "fields" list is checked
+# and encoded once, when first stored, and its bytes are kept (see _fields_bytes) for the
+# next writes: a write costs what changed plus copying the bytes of what did not.
 
 
 def encode(state: State) -> bytes:
@@ -115,10 +119,10 @@ def encode(state: State) -> bytes:
     `state.objects` must be sorted by address, one per address, as `storable_objects`
     returns them; raises UnstorableState for anything `decode` would refuse.
     """
-    for obj in state.objects:
-        _check_storable(obj)
+    objects = [(obj, _fields_bytes(obj)) for obj in state.objects]
+    pending = []
     for record in state.pending:
-        _check_storable(record.after)
+        pending.append((record, _fields_bytes(record.after)))
         if not _TIMESTAMP.fullmatch(record.started) or not _DIGEST.fullmatch(record.digest):
             raise UnstorableState("a pending upload", "report this as a crmform bug")
     if not state.lineage:
@@ -126,20 +130,44 @@ def encode(state: State) -> bytes:
     for entry in state.deleted:
         if not _TIMESTAMP.fullmatch(entry.deleted):
             raise UnstorableState("the ledger of deleted fields", "report this as a crmform bug")
-    data = laid_out_bytes(state_to_json(state), _FIELDS_DEPTH)
-    if state.pending:
-        data = _with_list(data, "pending", [pending_to_json(r) for r in state.pending])
+    _forget_all_but(obj.fields for obj in (*state.objects, *(r.after for r in state.pending)))
+    # Laid out as laid_out_bytes(state_to_json(state), _FIELDS_DEPTH) would lay it out,
+    # with the objects' field lines from _fields_bytes (test_state_document holds them equal).
+    head = (
+        f'{{\n  "version": {one_line(STATE_VERSION)},\n  "lineage": {one_line(state.lineage)},'
+        f'\n  "serial": {one_line(state.serial)},\n  "objects": '
+    )
+    parts = [head.encode()]
+    if objects:
+        parts.append(b"{\n")
+        for index, (obj, body) in enumerate(objects):
+            opening = f'    {one_line(obj.key.address)}: {{\n      "fields": '
+            parts.append((",\n" + opening if index else opening).encode())
+            parts += (b"[\n        ", body, b"\n      ]\n    }") if body else (b"[]\n    }",)
+        parts.append(b"\n  }")
+    else:
+        parts.append(b"{}")
+    if pending:
+        parts.append(b',\n  "pending": [\n    ')
+        for index, (record, body) in enumerate(pending):
+            opening = (
+                f'{{"address": {one_line(record.key.address)}, '
+                f'"digest": {one_line(record.digest)}, "started": {one_line(record.started)}, '
+                '"fields": ['
+            )
+            parts.append((",\n    " + opening if index else opening).encode())
+            parts += (body.replace(_LINE_BREAK, b"}, {"), b"]}")
+        parts.append(b"\n  ]")
     if state.deleted:
-        data = _with_list(data, "deleted", [deleted_to_json(d) for d in state.deleted])
-    return data
+        records = ",\n    ".join(one_line(deleted_to_json(d)) for d in state.deleted)
+        parts.append(f',\n  "deleted": [\n    {records}\n  ]'.encode())
+    parts.append(b"\n}\n")
+    return b"".join(parts)
 
 
-def _with_list(data: bytes, name: str, items: Sequence[JsonObject]) -> bytes:
-    """`data` with a last top-level key `name` holding `items`, one per line."""
-    records = [_ONE_LINE.encode(dict(item)) for item in items]
-    listed = "[\n    " + ",\n    ".join(records) + "\n  ]"
-    # The laid-out document ends with "\n}\n": the list goes in as its last key.
-    return data[:-3] + f',\n  "{name}": {listed}\n}}\n'.encode()
+# Between two field lines of an object: the end of one, the indentation of the next.
+_LINE_BREAK = b"},\n" + b"  " * (_FIELDS_DEPTH + 1) + b"{"
+_LINE_BREAK_TEXT = _LINE_BREAK.decode()
 
 
 def storable_objects(objects: Sequence[ObjectSchema]) -> tuple[ObjectSchema, ...]:
@@ -149,7 +177,7 @@ def storable_objects(objects: Sequence[ObjectSchema]) -> tuple[ObjectSchema, ...
     """
     by_address: dict[str, ObjectSchema] = {}
     for obj in sorted(objects, key=lambda o: o.key):
-        _check_storable(obj)
+        _fields_bytes(obj)  # checks it; the encode that follows finds the bytes made
         by_address[obj.key.address] = replace(obj, source=None) if obj.source else obj
     return tuple(by_address.values())
 
@@ -166,8 +194,140 @@ def next_state(state: State) -> State:
     )
 
 
-def _check_storable(obj: ObjectSchema) -> None:
-    key = obj.key
+# The field lines of the objects the last encode wrote, by their `fields` tuple (immutable,
+# like its Fields; `replace(obj, source=None)` keeps it): id -> (the tuple, the address,
+# its lines as UTF-8 joined by _LINE_SEPARATOR). Holding the tuple keeps its id from being
+# reused. Each encode drops the entries it did not use, so this holds at most one
+# document's lines. Threads may race on it: an entry is used only for its own tuple (or as
+# the lines a new version of its object may share), so a race costs an encode, never a
+# wrong byte.
+_ENCODED: dict[int, tuple[tuple[Field, ...], str, bytes]] = {}
+_LINE_SEPARATOR = b",\n" + b"  " * (_FIELDS_DEPTH + 1)  # a newline is never inside a line
+
+
+def _fields_bytes(obj: ObjectSchema) -> bytes:
+    """The field lines of `obj`, checked as `decode` would read them (UnstorableState)."""
+    _check_key(obj.key)
+    fields = obj.fields
+    known = _ENCODED.get(id(fields))
+    if known is not None and known[0] is fields:
+        return known[2]
+    address = obj.key.address
+    prior = next((e for e in list(_ENCODED.values()) if e[1] == address), None)
+    data = _checked_lines(obj, prior)
+    _ENCODED[id(fields)] = (fields, address, data)
+    return data
+
+
+def _forget_all_but(kept: Iterable[tuple[Field, ...]]) -> None:
+    keep = {id(fields) for fields in kept}
+    for ident in [i for i in _ENCODED if i not in keep]:
+        _ENCODED.pop(ident, None)
+
+
+def _checked_lines(obj: ObjectSchema, prior: tuple[tuple[Field, ...], str, bytes] | None) -> bytes:
+    """The field lines of `obj` as UTF-8, after checking its fields in bulk; on any doubt
+    the field-by-field check names the first bad field, as it always has. A field equal to
+    one of `prior` (the lines of an earlier version of the object) keeps its line."""
+    fields = obj.fields
+    if not fields:
+        return b""
+    names = [f.unique_name for f in fields]
+    stamps = [f.last_modified for f in fields if f.last_modified is not None]
+    # Each stamp exactly 20 characters, so a newline inside one cannot pass as a separator.
+    stamps_ok = not stamps or (
+        min(map(len, stamps)) == max(map(len, stamps)) == _STAMP_LENGTH
+        and _STAMPS.fullmatch("\n".join(stamps)) is not None
+    )
+    if "" in names or len(set(names)) != len(names) or not stamps_ok:
+        _check_storable(obj)
+    try:
+        if prior is not None and prior[0]:
+            old_lines = prior[2].split(_LINE_SEPARATOR)
+            if len(old_lines) == len(prior[0]):
+                return _SEPARATOR_JOIN(_lines_sharing(fields, prior[0], old_lines))
+        return _all_lines(fields).encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: the check below says in which field
+        _check_storable(obj)
+        raise
+
+
+_SEPARATOR_JOIN = _LINE_SEPARATOR.join
+
+
+def _lines_sharing(
+    fields: tuple[Field, ...], old: tuple[Field, ...], old_lines: list[bytes]
+) -> list[bytes]:
+    """The lines of `fields`, each one taken from `old_lines` where its field is equal."""
+    position = {f.unique_name: i for i, f in enumerate(old)}
+    lines = []
+    for f in fields:
+        i = position.get(f.unique_name)
+        if i is not None and old[i] == f:
+            lines.append(old_lines[i])
+        else:
+            lines.append(one_line(field_to_json(f)).encode("utf-8"))
+    return lines
+
+
+def _all_lines(fields: tuple[Field, ...]) -> str:
+    items = [field_to_json(f) for f in fields]
+    # One C-encoder call for all lines: "}, {" separates them unless a text holds it too.
+    flat = one_line(items)[1:-1]
+    if flat.count("}, {") == len(items) - 1:
+        return flat.replace("}, {", _LINE_BREAK_TEXT)
+    return _LINE_SEPARATOR.decode().join(one_line(item) for item in items)
+
+
+def remember_encoded(raw: bytes, state: State) -> None:
+    """Keep, for the next encode, the field lines `raw` holds for the objects of `state`,
+    the state `decode(raw)` gave, where they are laid out exactly as encode lays them out.
+
+    A backend calls this with the bytes it read and checked, so that its first write after
+    a read copies the unchanged objects' lines instead of encoding them again. An object's
+    lines are taken only when they match _CANONICAL_LINES, the one spelling json's encoder
+    gives each value (no other escapes, key order, spacing), from the object's own key: a
+    newline cannot be inside a JSON string, so a line break, four spaces and `"address": {`
+    is that key, and what follows decoded to exactly these fields.
+    """
+    for obj in state.objects:
+        fields = obj.fields
+        known = _ENCODED.get(id(fields))
+        if not fields or (known is not None and known[0] is fields):
+            continue
+        address = obj.key.address
+        opening = f'\n    {one_line(address)}: {{\n      "fields": [\n        '.encode()
+        start = raw.find(opening)
+        found = _CANONICAL_LINES.match(raw, start + len(opening)) if start >= 0 else None
+        if found is None:
+            continue
+        lines = found.group()
+        if lines.count(_LINE_BREAK) == len(fields) - 1:  # it is; a cheap second look
+            _ENCODED[id(fields)] = (fields, address, lines)
+
+
+def _canonical_lines() -> re.Pattern[bytes]:
+    # A string as json's encoder writes it with ensure_ascii=False: any character but '"',
+    # '\' and U+0000-U+001F as itself (raw holds valid UTF-8: decode read it), those as
+    # \" \\ \b \f \n \r \t, the other controls as \u00xx in lower case.
+    text = rb'"[^"\\\x00-\x1f]*+(?:\\(?:["\\bfnrt]|u00(?:0[0-7bef]|1[0-9a-f]))[^"\\\x00-\x1f]*+)*+"'
+    line = (
+        rb'\{"uniqueName": <S>, "label": <S>, "type": "[A-Z]++"(?:, "referenceTo": <S>)?'
+        rb'(?:, "orderedValueList": \[(?:<S>(?:, <S>)*+)?\])?, "protect": (?:true|false)'
+        rb'(?:, "lastModified": <S>)?\}'
+    ).replace(b"<S>", text)
+    indent = b"  " * _FIELDS_DEPTH
+    return re.compile(line + rb"(?:,\n  " + indent + line + rb")*+(?=\n" + indent + rb"\]\n    \})")
+
+
+_CANONICAL_LINES = _canonical_lines()
+
+
+_STAMP_LENGTH = len("2020-12-17T13:45:01Z")
+_STAMPS = re.compile(rf"(?:{_TIMESTAMP.pattern}\n)*{_TIMESTAMP.pattern}")
+
+
+def _check_key(key: ObjectKey) -> None:
     if "/" in key.provider or key.integration_id < 0:
         raise UnstorableState(
             f"the object type {key}: its provider must not contain '/' and its integration "
@@ -180,6 +340,11 @@ def _check_storable(obj: ObjectSchema) -> None:
             f"integration id at most {INTEGRATION_ID_MAX}",
             "fix the integration id or provider",
         )
+
+
+def _check_storable(obj: ObjectSchema) -> None:
+    """Field by field: raises UnstorableState naming the first field that would not read back."""
+    _check_key(obj.key)
     seen: set[str] = set()
     for f in obj.fields:
         problem = _field_problem(f)
@@ -187,7 +352,7 @@ def _check_storable(obj: ObjectSchema) -> None:
             problem = "it is listed twice"
         if problem is not None:
             raise UnstorableState(
-                f"the field {f.unique_name!r} of {key}: {problem}",
+                f"the field {f.unique_name!r} of {obj.key}: {problem}",
                 "check what Gong answers for this field (crmform refresh), or report this "
                 "as a crmform bug",
             )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import suppress
 from pathlib import Path
 from typing import Any
@@ -22,12 +22,43 @@ __all__ = [
     "indented_bytes",
     "kind",
     "laid_out_bytes",
+    "one_line",
+    "one_line_encoder",
     "parse_object",
 ]
 
 NEW_FILE_MODE = 0o644
-# Without indent, json uses its C encoder; ensure_ascii=False keeps the file's text readable.
-_ONE_LINE = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": "))
+
+OneLine = Callable[[object, int], Sequence[str]]
+
+
+def one_line_encoder() -> OneLine:
+    """json's C encoder itself, writing a value on one line: ", " and ": " between items, no
+    \\u escapes (ensure_ascii=False keeps the file's text readable). Called as
+    `"".join(encoder(value, 0))` it gives exactly `json.JSONEncoder(ensure_ascii=False,
+    separators=(", ", ": ")).encode(value)`, without building a new encoder per call as
+    `JSONEncoder.encode` does (that is most of its cost for a short value). Keys must be
+    strings and values free of floats' NaN and cycles, as in every document crmform writes.
+    """
+    return json.encoder.c_make_encoder(  # type: ignore[attr-defined,no-any-return]
+        None,  # no cycle check: documents are trees built from immutable values
+        json.JSONEncoder().default,
+        json.encoder.encode_basestring,
+        None,
+        ": ",
+        ", ",
+        False,
+        False,
+        True,
+    )
+
+
+_ONE_LINE = one_line_encoder()
+
+
+def one_line(value: object) -> str:
+    """`value` as one line of JSON (see `one_line_encoder`)."""
+    return "".join(_ONE_LINE(value, 0))
 
 
 class Unreadable(Exception):
@@ -111,12 +142,11 @@ def laid_out_bytes(doc: Mapping[str, Any], expand_depth: int) -> bytes:
 def _laid_out(value: object, depth: int, expand_depth: int) -> str:
     """`value` indented like json.dumps(indent=2) down to `expand_depth`, one line below."""
     if depth > expand_depth or not value or not isinstance(value, dict | list):
-        return _ONE_LINE.encode(value)
+        return one_line(value)
     inner = "  " * (depth + 1)
     if isinstance(value, dict):
         items = [
-            f"{_ONE_LINE.encode(k)}: {_laid_out(v, depth + 1, expand_depth)}"
-            for k, v in value.items()
+            f"{one_line(k)}: {_laid_out(v, depth + 1, expand_depth)}" for k, v in value.items()
         ]
         brackets = "{}"
     else:

@@ -39,6 +39,7 @@ from crmform.state.document import (
     decode,
     encode,
     next_state,
+    remember_encoded,
 )
 from crmform.state.jsonfile import NEW_FILE_MODE, atomic_write, fsync_dir
 
@@ -140,6 +141,8 @@ class LocalState:
         raw = self._read_bytes()
         stored = self._document_of(raw) if raw is not None else None
         check_expected(self.location, stored.state if stored is not None else None, state)
+        if raw is not None and stored is not None:
+            remember_encoded(raw, stored.state)  # the unchanged objects' lines, not re-encoded
         try:
             written = next_state(state)
             data = encode(written)
