@@ -46,6 +46,7 @@ from crmform.state.document import (
     decode,
     encode,
     next_state,
+    remember_encoded,
 )
 from crmform.state.holder import alive_here, new_lock_info
 from crmform.state.lockfile import holder_running_message
@@ -166,6 +167,8 @@ class PgState:
         ).fetchone()
         stored = self._document_of(row[0]) if row is not None else None
         check_expected(self.location, stored.state if stored is not None else None, state)
+        if stored is not None:  # the unchanged objects' lines, not re-encoded (as local does)
+            remember_encoded(row[0].encode("utf-8"), stored.state)
         try:
             written = next_state(state)
             data = encode(written)
