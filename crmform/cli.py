@@ -11,7 +11,6 @@ so `crmform --help` and `crmform plan` start fast.
 
 from __future__ import annotations
 
-import difflib
 import gc
 import importlib
 import os
@@ -25,12 +24,15 @@ from typing import TYPE_CHECKING, NoReturn
 import click
 
 from crmform import __version__
-from crmform.engine.errors import CrmformError
 from crmform.exits import EXIT_ERROR, EXIT_OK, Terminated
 from crmform.views import terminal_safe
 
 if TYPE_CHECKING:
     from crmform.runtime import Runtime
+
+# `crmform --help` loads click and little else (tests/test_cli_lazy.py lists it): difflib is
+# imported for a mistyped command only, crmform.engine.errors (and dataclasses with it)
+# only when an error reaches run(), after the command that raised it loaded it.
 
 # name -> (module:attribute, one-line help). Commands are imported only when they run, so
 # `crmform --help` costs little more than importing click; tests/test_cli_lazy.py checks
@@ -96,6 +98,8 @@ class LazyGroup(click.Group):
     ) -> tuple[str | None, click.Command | None, list[str]]:
         name = args[0] if args else ""
         if name and name not in COMMANDS and not name.startswith("-"):
+            import difflib
+
             close = difflib.get_close_matches(name, list(COMMANDS), n=1, cutoff=0.6)
             hint = f" Did you mean '{close[0]}'?" if close else ""
             raise click.UsageError(
@@ -173,14 +177,16 @@ def run(argv: Sequence[str] | None = None, runtime: Runtime | None = None) -> in
     except click.ClickException as error:
         error.show()
         return EXIT_ERROR
-    except CrmformError as error:
-        # Names and server messages may carry terminal escapes: shown escaped, lines kept.
-        err("Error: " + "\n".join(terminal_safe(line) for line in str(error).split("\n")))
-        return EXIT_ERROR
     except KeyboardInterrupt:  # Ctrl-C or SIGTERM outside a command
         err("Interrupted; no upload was in flight.")
         return EXIT_ERROR
     except Exception as error:
+        from crmform.engine.errors import CrmformError
+
+        if isinstance(error, CrmformError):
+            # Names and server messages may carry terminal escapes: shown escaped, lines kept.
+            err("Error: " + "\n".join(terminal_safe(line) for line in str(error).split("\n")))
+            return EXIT_ERROR
         if os.environ.get("CRMFORM_DEBUG"):
             raise
         err(
