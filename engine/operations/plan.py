@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from crmform.engine import drift, planner
+from typing import TYPE_CHECKING
+
+from crmform.engine import planner
 from crmform.engine.model import Desired, Plan
-from crmform.engine.ports import Provider, StateBackend
+
+if TYPE_CHECKING:
+    from crmform.engine.ports import Provider, StateBackend
 
 __all__ = ["plan"]
 
@@ -15,6 +19,7 @@ def plan(desired: Desired, backend: StateBackend, provider: Provider | None = No
     state = backend.read()
     if provider is None:
         return planner.plan(desired, state)
+    from crmform.engine import drift  # only --refresh reads the remote
     from crmform.engine.preflight import read_remote
     from crmform.engine.settle import Settled, settle
 
