@@ -87,8 +87,39 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+def _columns() -> int:
+    """The terminal's width as shutil.get_terminal_size() gives it: $COLUMNS when it is a
+    positive integer, else the width of the terminal on stdout, else 80."""
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    if columns > 0:
+        return columns
+    try:
+        return os.get_terminal_size(sys.__stdout__.fileno()).columns or 80  # type: ignore[union-attr]
+    except (AttributeError, ValueError, OSError):
+        return 80
+
+
+class HelpContext(click.Context):
+    """click's Context, except that the help's width is worked out without shutil: click
+    imports shutil (and with it bz2, lzma and zlib) to ask for the terminal's width, about
+    a quarter of what `crmform --help` may cost over `import click`. Same rule as click's
+    HelpFormatter: the terminal's width capped at max_content_width, minus 2, at least 50;
+    an explicit terminal_width, or the width click's test runner forces, still wins."""
+
+    def make_formatter(self) -> click.HelpFormatter:
+        if self.terminal_width is not None or click.formatting.FORCED_WIDTH is not None:
+            return super().make_formatter()
+        width = max(min(_columns(), self.max_content_width or 80) - 2, 50)
+        return self.formatter_class(width=width, max_width=self.max_content_width)
+
+
 class LazyGroup(click.Group):
     """A group that imports a command's module only when that command is used."""
+
+    context_class = HelpContext
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return list(COMMANDS)

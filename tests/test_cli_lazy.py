@@ -10,9 +10,10 @@ import sys
 from pathlib import Path
 
 import click
+import pytest
 import yaml
 
-from crmform.cli import COMMANDS, cli, run
+from crmform.cli import COMMANDS, HelpContext, cli, run
 from crmform.engine.model import State
 from crmform.state.local import LocalState
 
@@ -46,6 +47,20 @@ def test_help_imports_no_command_module_and_no_engine_logic():
     assert f"LOADED 0 {expected}" in result.stderr, result.stderr
     for name in COMMANDS:
         assert f"\n  {name} " in result.stdout
+
+
+@pytest.mark.parametrize("columns", [None, "30", "60", "99", "100", "101", "250", "0", "wide"])
+def test_help_is_as_wide_as_clicks_own_formatter_makes_it(monkeypatch, columns):
+    # HelpContext works the width out without shutil; click's HelpFormatter asks shutil.
+    if columns is None:
+        monkeypatch.delenv("COLUMNS", raising=False)
+    else:
+        monkeypatch.setenv("COLUMNS", columns)
+    ctx = HelpContext(cli, max_content_width=100)
+    assert ctx.make_formatter().width == click.HelpFormatter(max_width=100).width
+    monkeypatch.setattr(click.formatting, "FORCED_WIDTH", 72)  # as click's CliRunner does
+    assert ctx.make_formatter().width == 72
+    assert HelpContext(cli, terminal_width=64).make_formatter().width == 64
 
 
 REPO = Path(__file__).resolve().parent.parent
@@ -91,7 +106,7 @@ def test_help_needs_neither_pathlib_nor_dataclasses(tmp_path):
         "crmform.exits",
         "crmform.views",
     }
-    heavy = modules & {"pathlib", "dataclasses", "difflib", "json", "tomllib"}
+    heavy = modules & {"pathlib", "dataclasses", "difflib", "json", "tomllib", "shutil"}
     assert not heavy, sorted(heavy)
 
 
