@@ -284,7 +284,25 @@ def machine() -> dict[str, object]:
         "python": platform.python_version(),
         "platform": platform.platform(),
         "libyaml": bool(getattr(yaml, "__with_libyaml__", False)),
+        "crmform": install(),
     }
+
+
+def install() -> str:
+    """How the crmform the children import is installed: "normal" (`pip install .`, what
+    users have), "editable" (`pip install -e .`) or "source" (not installed, found on
+    sys.path). An editable install's finder is a .pth hook that imports pathlib and about
+    35 more modules when any interpreter starts, so it slows every floor too and flatters
+    the start-up ratios (see benchmarks/README.md)."""
+    import json
+    from importlib import metadata
+
+    try:
+        dist = metadata.distribution("crmform")
+    except metadata.PackageNotFoundError:
+        return "source"
+    direct = json.loads(dist.read_text("direct_url.json") or "{}")
+    return "editable" if direct.get("dir_info", {}).get("editable") else "normal"
 
 
 def print_report(
@@ -293,9 +311,15 @@ def print_report(
     """The header naming the machine, the table, then every target's verdict and the notes."""
     print(
         f"crmform benchmark on {info['cpus']} CPU(s), {info['cpu']}, Python {info['python']}, "
-        f"libyaml {'yes' if info['libyaml'] else 'no'}: median wall time of {runs} run(s) "
-        f"(naive: {min(runs, NAIVE_MAX_RUNS)}) in fresh processes\ncommand: {command}\n"
+        f"libyaml {'yes' if info['libyaml'] else 'no'}, crmform {info['crmform']} install: "
+        f"median wall time of {runs} run(s) (naive: {min(runs, NAIVE_MAX_RUNS)}) in fresh "
+        f"processes\ncommand: {command}\n"
     )
+    if info["crmform"] != "normal":
+        print(
+            f"Note: a {info['crmform']} install, not the normal one users have: the start-up "
+            "rows and their floors differ from a `pip install .` (benchmarks/README.md).\n"
+        )
     print(table(results))
     print("\nx = crmform / baseline (lower is better); naive/crm = naive / crmform (higher is")
     print(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+import os.path
 
 __version__ = "0.1.0"
 
@@ -10,6 +10,8 @@ __version__ = "0.1.0"
 # state/) that setuptools maps to crmform.engine etc. When Python finds this folder first
 # (running from the repository root), it would hide that mapping; adding the repository
 # root to our search path makes `crmform.engine` resolve to `<root>/engine` there too.
-_root = Path(__file__).resolve().parent.parent
-if (_root / "engine" / "__init__.py").is_file() and str(_root) not in __path__:
-    __path__.append(str(_root))
+# os.path, not pathlib: `crmform --help` never needs pathlib (it costs more than click's own
+# imports leave to spare).
+_root = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
+if os.path.isfile(os.path.join(_root, "engine", "__init__.py")) and _root not in __path__:
+    __path__.append(_root)

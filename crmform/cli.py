@@ -11,7 +11,6 @@ so `crmform --help` and `crmform plan` start fast.
 
 from __future__ import annotations
 
-import difflib
 import gc
 import importlib
 import os
@@ -25,12 +24,15 @@ from typing import TYPE_CHECKING, NoReturn
 import click
 
 from crmform import __version__
-from crmform.engine.errors import CrmformError
 from crmform.exits import EXIT_ERROR, EXIT_OK, Terminated
 from crmform.views import terminal_safe
 
 if TYPE_CHECKING:
     from crmform.runtime import Runtime
+
+# `crmform --help` loads click and little else (tests/test_cli_lazy.py lists it): difflib is
+# imported for a mistyped command only, crmform.engine.errors (and dataclasses with it)
+# only when an error reaches run(), after the command that raised it loaded it.
 
 # name -> (module:attribute, one-line help). Commands are imported only when they run, so
 # `crmform --help` costs little more than importing click; tests/test_cli_lazy.py checks
@@ -85,8 +87,39 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+def _columns() -> int:
+    """The terminal's width as shutil.get_terminal_size() gives it: $COLUMNS when it is a
+    positive integer, else the width of the terminal on stdout, else 80."""
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    if columns > 0:
+        return columns
+    try:
+        return os.get_terminal_size(sys.__stdout__.fileno()).columns or 80  # type: ignore[union-attr]
+    except (AttributeError, ValueError, OSError):
+        return 80
+
+
+class HelpContext(click.Context):
+    """click's Context, except that the help's width is worked out without shutil: click
+    imports shutil (and with it bz2, lzma and zlib) to ask for the terminal's width, about
+    a quarter of what `crmform --help` may cost over `import click`. Same rule as click's
+    HelpFormatter: the terminal's width capped at max_content_width, minus 2, at least 50;
+    an explicit terminal_width, or the width click's test runner forces, still wins."""
+
+    def make_formatter(self) -> click.HelpFormatter:
+        if self.terminal_width is not None or click.formatting.FORCED_WIDTH is not None:
+            return super().make_formatter()
+        width = max(min(_columns(), self.max_content_width or 80) - 2, 50)
+        return self.formatter_class(width=width, max_width=self.max_content_width)
+
+
 class LazyGroup(click.Group):
     """A group that imports a command's module only when that command is used."""
+
+    context_class = HelpContext
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return list(COMMANDS)
@@ -96,6 +129,8 @@ class LazyGroup(click.Group):
     ) -> tuple[str | None, click.Command | None, list[str]]:
         name = args[0] if args else ""
         if name and name not in COMMANDS and not name.startswith("-"):
+            import difflib
+
             close = difflib.get_close_matches(name, list(COMMANDS), n=1, cutoff=0.6)
             hint = f" Did you mean '{close[0]}'?" if close else ""
             raise click.UsageError(
@@ -173,14 +208,16 @@ def run(argv: Sequence[str] | None = None, runtime: Runtime | None = None) -> in
     except click.ClickException as error:
         error.show()
         return EXIT_ERROR
-    except CrmformError as error:
-        # Names and server messages may carry terminal escapes: shown escaped, lines kept.
-        err("Error: " + "\n".join(terminal_safe(line) for line in str(error).split("\n")))
-        return EXIT_ERROR
     except KeyboardInterrupt:  # Ctrl-C or SIGTERM outside a command
         err("Interrupted; no upload was in flight.")
         return EXIT_ERROR
     except Exception as error:
+        from crmform.engine.errors import CrmformError
+
+        if isinstance(error, CrmformError):
+            # Names and server messages may carry terminal escapes: shown escaped, lines kept.
+            err("Error: " + "\n".join(terminal_safe(line) for line in str(error).split("\n")))
+            return EXIT_ERROR
         if os.environ.get("CRMFORM_DEBUG"):
             raise
         err(

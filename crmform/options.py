@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 from click.core import ParameterSource
 
-from crmform.engine.render.fit import DEFAULT_MAX_CHARS, MIN_MAX_CHARS
+from crmform.engine.render.limits import DEFAULT_MAX_CHARS, MIN_MAX_CHARS
 from crmform.runtime import DEFAULT_STATE, ProviderOptions
 
 _SECRET_FLAG_NOTE = "Prefer the environment variable: command lines show in `ps` and shell history."

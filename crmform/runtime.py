@@ -130,7 +130,9 @@ _PROJECT = "crmform.project"
 def project() -> Project | None:
     """crmform.toml as --config / CRMFORM_CONFIG name it, else the one in the working
     directory or its nearest parent; None when there is none (today's behaviour)."""
-    from crmform.engine.config.project import ProjectError, find_project, load_project
+    # project.py (its settings types, tomllib) only when there is a file to read or a
+    # mistake to report: most runs have no crmform.toml.
+    from crmform.engine.config.project_file import find_project
 
     ctx = click.get_current_context()
     if _PROJECT in ctx.meta:
@@ -142,11 +144,15 @@ def project() -> Project | None:
     loaded = None
     if path is None:
         if env_name:
+            from crmform.engine.config.project import ProjectError
+
             raise ProjectError(
                 f"--env {env_name} was given, but there is no crmform.toml here or in a "
                 "parent folder (or --config / CRMFORM_CONFIG) to define it."
             )
     else:
+        from crmform.engine.config.project import ProjectError, load_project
+
         try:
             text = path.read_text(encoding="utf-8")
         except OSError as exc:

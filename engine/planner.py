@@ -18,7 +18,7 @@ fields at once, in one ProtectedFieldError.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from difflib import SequenceMatcher
+from typing import TYPE_CHECKING
 
 from crmform.engine import words
 from crmform.engine.errors import PlanError, ProtectedFieldError
@@ -36,6 +36,9 @@ from crmform.engine.model import (
     Reason,
     State,
 )
+
+if TYPE_CHECKING:
+    from difflib import SequenceMatcher
 
 __all__ = ["plan"]
 
@@ -104,6 +107,8 @@ _MAX_SIMILARITY_PAIRS = 10_000
 
 
 def _renames(deletes: list[Change], creates: list[Change]) -> list[tuple[Change, Change]]:
+    if not deletes or not creates:
+        return []  # no pair to compare, and difflib is not imported
     by_type: dict[FieldType, list[Change]] = {}
     exact: dict[tuple[FieldType, str], list[Change]] = {}
     for c in creates:
@@ -114,6 +119,8 @@ def _renames(deletes: list[Change], creates: list[Change]) -> list[tuple[Change,
     for d in deletes:
         assert d.before is not None
         deleted_of.setdefault(d.before.type, []).append(d)
+    from difflib import SequenceMatcher
+
     pairs: list[tuple[Change, Change]] = []
     matcher = SequenceMatcher(None)
     for kind, olds in deleted_of.items():

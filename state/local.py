@@ -29,19 +29,6 @@ from typing import TYPE_CHECKING
 
 from crmform.engine.errors import StateError
 from crmform.engine.model import STATE_VERSION, State
-from crmform.engine.ports import LockInfo
-from crmform.state.cas import check_expected
-from crmform.state.document import (
-    Document,
-    NewerVersion,
-    UnstorableState,
-    UnusableDocument,
-    decode,
-    encode,
-    next_state,
-    remember_encoded,
-)
-from crmform.state.jsonfile import NEW_FILE_MODE, atomic_write, fsync_dir
 
 try:
     import fcntl
@@ -51,7 +38,12 @@ else:
     HAVE_FLOCK = True
 
 if TYPE_CHECKING:
+    from crmform.engine.ports import LockInfo
+    from crmform.state.document import Document
     from crmform.state.lockfile import LockFile
+
+# The document, JSON-file and compare-and-swap modules are imported by the methods that read
+# or write a state file: a plan where there is no state file yet never loads them.
 
 __all__ = ["LocalState"]
 
@@ -138,6 +130,16 @@ class LocalState:
             os.close(fd)
 
     def _write(self, state: State) -> State:
+        from crmform.state.cas import check_expected
+        from crmform.state.document import (
+            Document,
+            UnstorableState,
+            encode,
+            next_state,
+            remember_encoded,
+        )
+        from crmform.state.jsonfile import NEW_FILE_MODE, atomic_write, fsync_dir
+
         raw = self._read_bytes()
         stored = self._document_of(raw) if raw is not None else None
         check_expected(self.location, stored.state if stored is not None else None, state)
@@ -182,6 +184,8 @@ class LocalState:
         """The document in `raw`, checked in full unless this handle already knows these bytes."""
         if self._known is not None and self._known[0] == raw:
             return self._known[1]
+        from crmform.state.document import NewerVersion, UnusableDocument, decode
+
         try:
             doc = decode(raw)
         except NewerVersion as exc:

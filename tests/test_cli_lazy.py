@@ -1,14 +1,21 @@
 """The lazy command table: `crmform --help` lists commands without importing them, and the
-table stays true to the commands themselves."""
+table stays true to the commands themselves; what `--help` and a plan without a state file
+or crmform.toml may import."""
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
+from pathlib import Path
 
 import click
+import pytest
+import yaml
 
-from crmform.cli import COMMANDS, cli, run
+from crmform.cli import COMMANDS, HelpContext, cli, run
+from crmform.engine.model import State
+from crmform.state.local import LocalState
 
 
 def test_the_table_matches_each_commands_name_and_help():
@@ -36,10 +43,105 @@ def test_help_imports_no_command_module_and_no_engine_logic():
     result = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=False
     )
-    expected = (
-        "['crmform.cli', 'crmform.engine', 'crmform.engine.errors', 'crmform.exits', "
-        "'crmform.views']"
-    )
+    expected = "['crmform.cli', 'crmform.exits', 'crmform.views']"
     assert f"LOADED 0 {expected}" in result.stderr, result.stderr
     for name in COMMANDS:
         assert f"\n  {name} " in result.stdout
+
+
+@pytest.mark.parametrize("columns", [None, "30", "60", "99", "100", "101", "250", "0", "wide"])
+def test_help_is_as_wide_as_clicks_own_formatter_makes_it(monkeypatch, columns):
+    # HelpContext works the width out without shutil; click's HelpFormatter asks shutil.
+    if columns is None:
+        monkeypatch.delenv("COLUMNS", raising=False)
+    else:
+        monkeypatch.setenv("COLUMNS", columns)
+    ctx = HelpContext(cli, max_content_width=100)
+    assert ctx.make_formatter().width == click.HelpFormatter(max_width=100).width
+    monkeypatch.setattr(click.formatting, "FORCED_WIDTH", 72)  # as click's CliRunner does
+    assert ctx.make_formatter().width == 72
+    assert HelpContext(cli, terminal_width=64).make_formatter().width == 64
+
+
+REPO = Path(__file__).resolve().parent.parent
+QUICKSTART = REPO / "examples" / "quickstart"
+# Without site (-S) nothing is imported before crmform but what these tests import: an
+# editable install's finder (a .pth hook) would import pathlib and more at start-up, hiding
+# whether crmform itself needs them, as a user's normal install does not.
+SEARCH = [REPO, Path(click.__file__).parent.parent, Path(yaml.__file__).parent.parent]
+
+
+def loaded_by(args: list[str], cwd: Path) -> tuple[int, set[str]]:
+    """The exit code of `crmform ARGS` in a fresh interpreter without site, and the modules
+    it imported beyond click and yaml (what plan cannot avoid)."""
+    probe = (
+        "import sys\n"
+        f"sys.path[:0] = {[str(p) for p in SEARCH]!r}\n"
+        "import click, yaml\n"
+        "before = set(sys.modules)\n"
+        "from crmform.cli import run\n"
+        f"code = run({args!r})\n"
+        "print('LOADED', code, sorted(set(sys.modules) - before), file=sys.stderr)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-S", "-c", probe],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        cwd=cwd,
+    )
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("LOADED "), result.stderr
+    code, _, modules = last.removeprefix("LOADED ").partition(" ")
+    return int(code), set(ast.literal_eval(modules))
+
+
+def test_help_needs_neither_pathlib_nor_dataclasses(tmp_path):
+    code, modules = loaded_by(["--help"], tmp_path)
+    assert code == 0
+    assert {m for m in modules if m.startswith("crmform")} == {
+        "crmform",
+        "crmform.cli",
+        "crmform.exits",
+        "crmform.views",
+    }
+    heavy = modules & {"pathlib", "dataclasses", "difflib", "json", "tomllib", "shutil"}
+    assert not heavy, sorted(heavy)
+
+
+# What a plan of schema files, with no state file and no crmform.toml, must not import: the
+# project file's settings and TOML parser, the state document and file code, the ports'
+# Protocols and drift (only --refresh reads Gong), difflib (only deletes beside creates),
+# the Markdown fitting code, and the heavy dependencies.
+NOT_FOR_A_FIRST_PLAN = {
+    "tomllib",
+    "difflib",
+    "crmform.engine.config.project",
+    "crmform.state.document",
+    "crmform.state.jsonfile",
+    "crmform.state.cas",
+    "crmform.state.lockfile",
+    "crmform.engine.formats.codec",
+    "crmform.engine.ports",
+    "crmform.engine.drift",
+    "crmform.engine.render.fit",
+    "jsonschema",
+    "httpx",
+    "deepdiff",
+}
+
+
+def test_a_plan_without_state_or_project_file_imports_only_what_it_uses(tmp_path):
+    code, modules = loaded_by(["plan", str(QUICKSTART)], tmp_path)
+    assert code == 0
+    assert not modules & NOT_FOR_A_FIRST_PLAN, sorted(modules & NOT_FOR_A_FIRST_PLAN)
+    assert "crmform.engine.planner" in modules  # it did plan
+
+
+def test_a_state_file_or_a_project_file_loads_what_reads_them(tmp_path):
+    (tmp_path / "crmform.toml").write_text('[backend]\ntype = "local"\n', encoding="utf-8")
+    LocalState(tmp_path / "crmform.state.json").write(State())
+    code, modules = loaded_by(["plan", str(QUICKSTART)], tmp_path)
+    assert code == 0
+    assert {"tomllib", "crmform.engine.config.project", "crmform.state.document"} <= modules

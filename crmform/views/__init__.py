@@ -5,11 +5,12 @@ decide what happens next."""
 from __future__ import annotations
 
 import os
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from crmform.engine.errors import CrmformError
+if TYPE_CHECKING:  # the CLI imports this module for `crmform --help`, which needs neither
+    from pathlib import Path
 
 __all__ = [
     "echo",
@@ -63,4 +64,6 @@ def read_text(path: Path) -> str:
     try:
         return path.read_text(encoding="utf-8")
     except OSError as error:
+        from crmform.engine.errors import CrmformError
+
         raise CrmformError(f"Cannot read {path}: {error.strerror or error}.") from error

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from crmform.engine.model import Plan
-from crmform.engine.render.fit import DEFAULT_MAX_CHARS
+from crmform.engine.render.limits import DEFAULT_MAX_CHARS
 
 __all__ = ["render"]
 

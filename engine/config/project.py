@@ -1,8 +1,9 @@
 """crmform.toml: the project file that picks the state backend, a few pinned defaults and
 the environments (one Gong tenant each).
 
-Pure: `find_project(start)` says which file applies, `load_project(text, path, env)` reads
-one into typed settings (tomllib), taking `${VAR}` and `CRMFORM_BACKEND_<KEY>` from `env`.
+Pure: `find_project(start)` says which file applies (it lives in project_file.py, so that
+finding none imports nothing of this module), `load_project(text, path, env)` reads one into
+typed settings (tomllib), taking `${VAR}` and `CRMFORM_BACKEND_<KEY>` from `env`.
 Every problem is a ProjectError naming the file, the line and the key. No file: callers
 keep today's behaviour (the local state file).
 
@@ -28,6 +29,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
+from crmform.engine.config.project_file import FILE_NAME, find_project
 from crmform.engine.errors import CrmformError
 
 __all__ = [
@@ -43,8 +45,6 @@ __all__ = [
     "load_project",
     "schema_text",
 ]
-
-FILE_NAME = "crmform.toml"
 
 
 class ProjectError(CrmformError):
@@ -124,15 +124,6 @@ def schema_text() -> str:
 
     package = resources.files("crmform.engine.config")
     return package.joinpath("project.schema.json").read_text(encoding="utf-8")
-
-
-def find_project(start: Path) -> Path | None:
-    """crmform.toml in `start` or its nearest parent that has one."""
-    for folder in (start, *start.parents):
-        candidate = folder / FILE_NAME
-        if candidate.is_file():
-            return candidate
-    return None
 
 
 def load_project(text: str, path: Path, env: Mapping[str, str], env_name: str = "") -> Project:

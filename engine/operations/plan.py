@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
-from crmform.engine import drift, planner
+from crmform.engine import planner
 from crmform.engine.model import Desired, Plan
-from crmform.engine.ports import Provider, StateBackend
+
+if TYPE_CHECKING:
+    from crmform.engine.ports import Provider, StateBackend
 
 __all__ = ["plan"]
 
@@ -28,6 +31,7 @@ def _plan(desired: Desired, backend: StateBackend, provider: Provider | None) ->
     state = backend.read()
     if provider is None:
         return planner.plan(desired, state)
+    from crmform.engine import drift  # only --refresh reads the remote
     from crmform.engine.preflight import read_remote
     from crmform.engine.settle import Settled, settle
 

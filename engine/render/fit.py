@@ -12,12 +12,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-# GitHub comments allow 65,536 characters; leave room for whatever a pipeline adds.
-DEFAULT_MAX_CHARS = 60_000
-# Below this the fixed parts (title, summary table, notes) might not fit.
-MIN_MAX_CHARS = 1_000
+from crmform.engine.render.limits import DEFAULT_MAX_CHARS, MIN_MAX_CHARS
 
-__all__ = ["Section", "fit", "size"]
+__all__ = ["DEFAULT_MAX_CHARS", "MIN_MAX_CHARS", "Section", "fit", "size"]
 
 
 @dataclass(frozen=True, slots=True)
