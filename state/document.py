@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -65,6 +65,8 @@ _OPTIONAL_KEYS = ("pending", "deleted")
 _FIELD_KEYS = frozenset(
     {"uniqueName", "label", "type", "referenceTo", "orderedValueList", "protect", "lastModified"}
 )
+_TYPES = {t.name: t for t in FieldType}  # as _field reads it: FieldType.__members__
+_STR = frozenset({str})
 _TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 _DIGEST = re.compile(r"[0-9a-f]{64}")
 _ADDRESS = re.compile(r"([^/]*)/([^/]*)/([^/]*)")
@@ -227,7 +229,9 @@ def decode(raw: bytes) -> Document:
             raise NewerVersion(version)
         if version < STATE_VERSION:
             raise UnusableDocument(f'has an unknown "version" {version}')
-    return _document(doc)
+    # A string holds half a surrogate pair only through a \\u escape: without a backslash
+    # in the bytes (the common case, at memchr speed), no text needs that check.
+    return _document(doc, b"\\" in raw)
 
 
 class _DuplicateKey(Exception):
@@ -245,7 +249,7 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def _document(doc: Mapping[str, Any]) -> Document:
+def _document(doc: Mapping[str, Any], escapes: bool = True) -> Document:
     expected = (
         ("version", "an integer"),
         ("lineage", "a string"),
@@ -268,11 +272,11 @@ def _document(doc: Mapping[str, Any]) -> Document:
         raise UnusableDocument(f'has a negative "serial" ({doc["serial"]})')
     objects = []
     for address, body in doc["objects"].items():
-        obj = _object(address, body)
+        obj = _object(address, body, escapes)
         if isinstance(obj, str):
             raise UnusableDocument(f'has a malformed object "{_short(address)}" ({obj})')
         objects.append(obj)
-    pending = _pending(doc["pending"]) if "pending" in doc else ()
+    pending = _pending(doc["pending"], escapes) if "pending" in doc else ()
     deleted = _deleted(doc["deleted"]) if "deleted" in doc else ()
     ordered = tuple(sorted(objects, key=lambda o: o.key))
     return Document(State(doc["lineage"], doc["serial"], ordered, pending, deleted))
@@ -301,7 +305,7 @@ def _deleted(value: object) -> tuple[DeletedField, ...]:
     return tuple(sorted(entries.values()))
 
 
-def _pending(value: object) -> tuple[PendingUpload, ...]:
+def _pending(value: object, escapes: bool = True) -> tuple[PendingUpload, ...]:
     if not isinstance(value, list) or not all(isinstance(r, dict) for r in value):
         needed = "where it needs an array of objects"
         raise UnusableDocument(f'has "pending" set to {kind(value)}, {needed}')
@@ -318,7 +322,7 @@ def _pending(value: object) -> tuple[PendingUpload, ...]:
             raise UnusableDocument(f'{where} (its "digest" must be a sha256 in hex)')
         if not isinstance(started, str) or not _TIMESTAMP.fullmatch(started):
             raise UnusableDocument(f'{where} (its "started" must be a UTC time)')
-        after = _object(address, {"fields": item.get("fields")})
+        after = _object(address, {"fields": item.get("fields")}, escapes)
         if isinstance(after, str):
             raise UnusableDocument(f"{where} ({after})")
         if after.key in records:
@@ -327,8 +331,9 @@ def _pending(value: object) -> tuple[PendingUpload, ...]:
     return tuple(sorted(records.values(), key=lambda p: p.key))
 
 
-def _object(address: str, body: object) -> ObjectSchema | str:
-    """The object stored under `address`, or what is wrong with it."""
+def _object(address: str, body: object, escapes: bool = True) -> ObjectSchema | str:
+    """The object stored under `address`, or what is wrong with it. `escapes`: whether
+    its texts may hold a lone surrogate (see decode)."""
     key = _key(address)
     if isinstance(key, str):
         return key
@@ -339,6 +344,10 @@ def _object(address: str, body: object) -> ObjectSchema | str:
     extra = sorted(k for k in body if k != "fields")
     if extra:
         return f'unknown key "{_short(extra[0])}"'
+    built = _checked_fields(fields, escapes)
+    if built is not None:
+        return ObjectSchema(key, built)
+    # Something is wrong: found, and worded, field by field.
     parsed: list[Field] = []
     seen: set[str] = set()
     for index, item in enumerate(fields):
@@ -376,6 +385,65 @@ def _key(address: str) -> ObjectKey | str:
     if len(digits) > 19 or int(digits) > INTEGRATION_ID_MAX:
         return f"its integration id {digits} is larger than {INTEGRATION_ID_MAX}"
     return ObjectKey(provider, int(digits), ObjectType(shape.group(3)))
+
+
+def _checked_fields(items: list[dict[str, Any]], escapes: bool) -> tuple[Field, ...] | None:
+    """The Fields of `items` when every one is usable (as `_field` judges it) and no
+    uniqueName is listed twice; None for anything else, which `_field` then words.
+
+    Trust but verify: one type check per key while building, in one loop with no
+    generator per field (50,000 fields: ~0.45 s through `_field`, ~0.08 s here). A
+    timestamp is matched once however many fields share it.
+    """
+    built: list[Field] = []
+    append = built.append
+    names: set[str] = set()
+    add_name = names.add
+    stamps: set[str] = set()
+    keys, is_stamp = _FIELD_KEYS, _TIMESTAMP.fullmatch
+    types: dict[Any, FieldType] = _TYPES
+    try:
+        for item in items:
+            if not keys.issuperset(item):
+                return None
+            get = item.get
+            name, label, ref = get("uniqueName"), get("label"), get("referenceTo")
+            values, protect, modified = (
+                get("orderedValueList"),
+                get("protect", False),
+                get("lastModified"),
+            )
+            field_type = types.get(get("type"))  # TypeError: unhashable
+            if type(name) is not str or not name or type(label) is not str or field_type is None:
+                return None
+            if (ref is not None and type(ref) is not str) or type(protect) is not bool:
+                return None
+            if values is not None:
+                if type(values) is not list or not _STR.issuperset(map(type, values)):
+                    return None
+                values = tuple(values)
+            if modified is not None and modified not in stamps:  # TypeError: unhashable
+                if type(modified) is not str or not is_stamp(modified):
+                    return None
+                stamps.add(modified)
+            add_name(name)
+            append(Field(name, label, field_type, ref, values, protect, modified))
+    except TypeError:
+        return None
+    if len(names) != len(built):
+        return None
+    if escapes and not _utf8("".join(_texts(built))):  # UTF-8 refuses every surrogate
+        return None
+    return tuple(built)
+
+
+def _texts(fields: list[Field]) -> Iterator[str]:
+    for f in fields:
+        yield f.unique_name
+        yield f.label
+        yield from f.ordered_value_list or ()
+        if f.reference_to is not None:
+            yield f.reference_to
 
 
 def _field(d: Mapping[str, Any]) -> Field | str:
