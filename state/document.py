@@ -66,7 +66,7 @@ _FIELD_KEYS = frozenset(
     {"uniqueName", "label", "type", "referenceTo", "orderedValueList", "protect", "lastModified"}
 )
 _TYPES = {t.name: t for t in FieldType}  # as _field reads it: FieldType.__members__
-_STR = frozenset({str})
+_STR, _DICT = frozenset({str}), frozenset({dict})  # JSON gives these exact types
 _TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 _DIGEST = re.compile(r"[0-9a-f]{64}")
 _ADDRESS = re.compile(r"([^/]*)/([^/]*)/([^/]*)")
@@ -338,7 +338,7 @@ def _object(address: str, body: object, escapes: bool = True) -> ObjectSchema | 
     if isinstance(key, str):
         return key
     fields = body.get("fields") if isinstance(body, dict) else None
-    if not isinstance(fields, list) or not all(isinstance(f, dict) for f in fields):
+    if not isinstance(fields, list) or not _DICT.issuperset(map(type, fields)):
         return 'expected an object with a "fields" list of objects'
     assert isinstance(body, dict)
     extra = sorted(k for k in body if k != "fields")
@@ -406,16 +406,13 @@ def _checked_fields(items: list[dict[str, Any]], escapes: bool) -> tuple[Field, 
         for item in items:
             if not keys.issuperset(item):
                 return None
-            get = item.get
-            name, label, ref = get("uniqueName"), get("label"), get("referenceTo")
-            values, protect, modified = (
-                get("orderedValueList"),
-                get("protect", False),
-                get("lastModified"),
-            )
-            field_type = types.get(get("type"))  # TypeError: unhashable
-            if type(name) is not str or not name or type(label) is not str or field_type is None:
+            # A key missing, a type unknown or unhashable: KeyError, TypeError.
+            name, label, field_type = item["uniqueName"], item["label"], types[item["type"]]
+            if type(name) is not str or not name or type(label) is not str:
                 return None
+            get = item.get
+            ref, values, modified = get("referenceTo"), get("orderedValueList"), get("lastModified")
+            protect = get("protect", False)
             if (ref is not None and type(ref) is not str) or type(protect) is not bool:
                 return None
             if values is not None:
@@ -428,7 +425,7 @@ def _checked_fields(items: list[dict[str, Any]], escapes: bool) -> tuple[Field, 
                 stamps.add(modified)
             add_name(name)
             append(Field(name, label, field_type, ref, values, protect, modified))
-    except TypeError:
+    except (KeyError, TypeError):
         return None
     if len(names) != len(built):
         return None

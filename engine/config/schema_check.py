@@ -90,45 +90,48 @@ def checked_fields(items: list[Any]) -> tuple[Field, ...] | None:
     built: list[Field] = []
     names: list[str] = []
     append, name_append = built.append, names.append
-    for item in items:
-        if type(item) is not dict:
-            return None
-        name, label, kind = item.get("uniqueName"), item.get("label"), item.get("type")
-        # Blank space at either end is found by strip(), as in field_ok.
-        if type(name) is not str or not name or name.strip() != name:
-            return None
-        if type(label) is not str or not label or label.strip() != label:
-            return None
-        field_type = _TYPES.get(kind) if type(kind) is str else None
-        if field_type is None:
-            return None
-        protect = item.get("protect", False)
-        if type(protect) is not bool:
-            return None
-        # Keys: the three above, "protect" if given, and what the type allows (below).
-        size = 3 + ("protect" in item)
-        values: tuple[str, ...] | None = None
-        target: str | None = None
-        if field_type is _PICKLIST:
-            given = item.get("orderedValueList")
-            if type(given) is not list or not given or len(item) != size + 1:
+    types, picklist, reference, targets, strip = _TYPES, _PICKLIST, _REFERENCE, _TARGETS, str.strip
+    try:
+        for item in items:
+            # Not a mapping, a key missing, a type unknown or unhashable: TypeError, KeyError.
+            name, label, field_type = item["uniqueName"], item["label"], types[item["type"]]
+            # Blank space at either end is found by strip(), as in field_ok.
+            if type(name) is not str or not name or strip(name) != name:
                 return None
-            try:
-                if list(map(str.strip, given)) != given:  # TypeError: not all strings
+            if type(label) is not str or not label or strip(label) != label:
+                return None
+            size = len(item)
+            if size == 3 and field_type is not picklist and field_type is not reference:
+                append(Field(name, label, field_type))  # the common case: nothing optional
+                name_append(name)
+                continue
+            get = item.get
+            protect = get("protect", False)
+            if type(protect) is not bool:
+                return None
+            # Keys: the three above, "protect" if given, and what the type needs (below).
+            expected = 3 + ("protect" in item)
+            values: tuple[str, ...] | None = None
+            target: str | None = None
+            if field_type is picklist:
+                given = get("orderedValueList")
+                if type(given) is not list or not given or size != expected + 1:
                     return None
-            except TypeError:
+                if list(map(strip, given)) != given:  # TypeError: not all strings
+                    return None
+                if "" in given or len(set(given)) != len(given):
+                    return None
+                values = tuple(given)
+            elif field_type is reference:
+                target = get("referenceTo")
+                if target not in targets or size != expected + 1:  # TypeError: unhashable
+                    return None
+            elif size != expected:
                 return None
-            if "" in given or len(set(given)) != len(given):
-                return None
-            values = tuple(given)
-        elif field_type is _REFERENCE:
-            target = item.get("referenceTo")
-            if type(target) is not str or target not in _TARGETS or len(item) != size + 1:
-                return None
-        elif len(item) != size:
-            return None
-        append(Field(name, label, field_type, target, values, protect))
-        name_append(name)
+            append(Field(name, label, field_type, target, values, protect))
+            name_append(name)
+    except (TypeError, KeyError):
+        return None
     if len(set(map(str.lower, names))) != len(names):
         return None
     return tuple(built)
