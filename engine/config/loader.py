@@ -111,6 +111,8 @@ def load(directory: Path, env: Mapping[str, str], exclude: Collection[Path] = ()
         elif key is not None:
             built = fields if fields is not None else _fields(doc["fields"])
             objects.append(ObjectSchema(key, built, source.display))
+        # Not kept while the next file is parsed: a lower peak (the Fields hold what counts).
+        del doc, source
     if diagnostics or unlisted:
         raise ConfigError(diagnostics, unlisted, exact)
     return Desired(tuple(sorted(objects, key=lambda o: o.key)))
