@@ -7,7 +7,10 @@ when there are some; past the first 100 (errors.PROBLEMS_SHOWN) they are counted
 described, so that a bad file is refused as fast as a good one is read.
 
 Start-up time is a product requirement: jsonschema and yaml are imported only when used,
-and a valid document never reaches jsonschema at all (see schema_check.quick_check).
+and a valid document never reaches jsonschema at all: its Fields are built while it is
+checked, in one pass (schema_check.checked_fields), and a JSON one is parsed by json.loads
+without a Python hook (_parse_json). Only a file that pass doubts takes the slow path
+(quick_check, jsonschema, _repeated_names), which words every problem as before.
 
 Helpers, each in its own module: files (discovery, bounded reads), parse (text to
 document), aliases (their expansion, bounded), schema_check (the quick check, jsonschema),

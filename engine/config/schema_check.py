@@ -4,6 +4,11 @@ jsonschema needs about 1.3 s for 10,000 fields, far over the load budget, so `qu
 stands in for it on valid documents: it must never accept what schema.json rejects (tests
 compare the two), and whatever it doubts goes to jsonschema, which also writes the messages
 (through messages.explain). Moved here from loader.py unchanged, but for public names.
+
+A valid file does not even take the quick check's walk: `top_ok` and `checked_fields`
+check it once while building its Fields (issue 14), and only a file they doubt is walked
+by `quick_check` and jsonschema to find and word every problem. Both accept exactly what
+`field_ok` (so schema.json) accepts; property tests in tests/test_config.py compare them.
 """
 
 from __future__ import annotations
