@@ -167,7 +167,9 @@ class PgState:
         ).fetchone()
         stored = self._document_of(row[0]) if row is not None else None
         check_expected(self.location, stored.state if stored is not None else None, state)
-        if stored is not None:  # the unchanged objects' lines, not re-encoded (as local does)
+        if (
+            row is not None and stored is not None
+        ):  # the unchanged objects' lines, not re-encoded (as local does)
             remember_encoded(row[0].encode("utf-8"), stored.state)
         try:
             written = next_state(state)

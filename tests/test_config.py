@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from crmform.engine.config import loader as config
 from crmform.engine.config import schema_check
+from crmform.engine.config.parse import parse_json
 from crmform.engine.errors import ConfigError
 from crmform.engine.model import (
     REFERENCE_TARGETS,
@@ -979,3 +980,65 @@ def test_quick_field_check_agrees_with_the_json_schema(item):
 def test_quick_document_check_agrees_with_the_json_schema(doc):
     document_validator, _ = schema_check.validators()
     assert schema_check.quick_check(doc) == (document_validator.is_valid(doc), [])
+
+
+# The fast path (schema_check.checked_fields, loader._parse_json) builds the Fields of a
+# valid file in one pass; it must accept exactly the lists the slow path accepts (every item
+# valid by schema.json, no two uniqueNames alike but for case) and build the same Fields.
+def slow_path_accepts(items: list) -> bool:
+    _, field_validator = schema_check.validators()
+    if not all(field_validator.is_valid(item) for item in items):
+        return False
+    names = [item["uniqueName"].lower() for item in items]
+    return len(set(names)) == len(names)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(FIELDS.map(lambda item: [item]), st.lists(FIELDS, max_size=4)))
+def test_the_one_pass_field_check_agrees_with_the_slow_path(items):
+    built = schema_check.checked_fields(items)
+
+    assert (built is not None) == slow_path_accepts(items)
+    if built is not None:
+        assert built == config._fields(items)
+
+
+GOOD_FIELDS = st.lists(
+    st.builds(
+        edited,
+        st.sampled_from(
+            [
+                {"uniqueName": "a", "label": "A: first", "type": "STRING"},
+                {"uniqueName": "b", "label": "B", "type": "REFERENCE", "referenceTo": "USER"},
+                {"uniqueName": "c:1", "label": "C", "type": "PICKLIST", "orderedValueList": ["x"]},
+                {"uniqueName": "B", "label": "Ärger 😀", "type": "DATE", "protect": True},
+            ]
+        ),
+        edits(["label", "protect", "lable"]),
+    ),
+    max_size=4,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(GOOD_FIELDS, st.sampled_from(["", "label", "fields", "objectType"]), st.booleans())
+def test_the_fast_json_parse_agrees_with_parse_json(items, repeat_key, indent):
+    """Repeated keys are told by counting colons (a colon in a string, e.g. "A: first",
+    sends the file to parse_json): the same document, the same verdict, the same Fields."""
+    doc = {"integrationId": 1, "objectType": "DEAL", "fields": items}
+    text = json.dumps(doc, indent=2 if indent else None, ensure_ascii=False)
+    if repeat_key == "label" and '"label": ' in text:
+        text = text.replace('"label": ', '"label": "again", "label": ', 1)
+    elif repeat_key in ("fields", "objectType"):
+        text = text.replace("{", f'{{"{repeat_key}": "again", ', 1)
+
+    doc, repeated, fields = config._parse_json(text)
+
+    assert (doc, repeated) == parse_json(text)
+    if fields is not None:
+        assert schema_check.top_ok(doc)
+        assert slow_path_accepts(doc["fields"])
+        assert fields == config._fields(doc["fields"])
+    elif not repeated and schema_check.top_ok(doc) and slow_path_accepts(doc["fields"]):
+        # Only a colon in a string may send a valid file to the slow parse.
+        assert text.count(":") > len(doc) + sum(len(item) for item in doc["fields"])

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from crmform.engine.formats.codec import state_to_json
 from crmform.engine.model import (
@@ -22,6 +24,8 @@ from crmform.state.document import (
     NewerVersion,
     UnstorableState,
     UnusableDocument,
+    _checked_fields,
+    _field,
     decode,
     encode,
     next_state,
@@ -262,3 +266,57 @@ def test_a_provider_other_than_gong_is_not_stored():
         "gong and its integration id at most 9223372036854775807. Nothing was written; fix the "
         "integration id or provider, then run the command again."
     )
+
+
+# decode checks an object's fields in one pass (document._checked_fields) and words a
+# problem field by field (document._field) only when that pass refuses: the pass must
+# accept exactly what _field accepts, with no uniqueName twice, and build the same Fields.
+def near(good: list[object], bad: list[object]) -> st.SearchStrategy[object]:
+    return st.one_of(st.sampled_from(good), st.sampled_from(bad))
+
+
+def edited_field(base: dict[str, object], changes: list[tuple[str, bool, object]]) -> dict:
+    out = dict(base)
+    for key, remove, value in changes:
+        if remove:
+            out.pop(key, None)
+        else:
+            out[key] = value
+    return out
+
+
+STAMP = "2026-11-28T20:31:06Z"
+STATE_NEAR: dict[str, st.SearchStrategy[object]] = {
+    "uniqueName": near(["a", "b", "Ärger 😀"], ["", None, 1, ["a"], "a\ud800"]),
+    "label": near(["A", "", "a: b"], [None, 2, True, "\udc00"]),
+    "type": near(["STRING", "PICKLIST", "REFERENCE"], ["string", "", None, 3, ["DATE"]]),
+    "referenceTo": near([None, "USER", "anything"], [1, {}, ["USER"], "\ud83d"]),
+    "orderedValueList": near([None, [], ["x", "y"], ["x", "x"]], ["x", [1], [None], ["\ud800"]]),
+    "protect": near([True, False], [None, 0, 1, "true"]),
+    "lastModified": near([None, STAMP], ["2026-11-28", STAMP + "\n", 5, [STAMP]]),
+    "lable": st.just("x"),
+}
+STATE_FIELD = st.builds(
+    edited_field,
+    st.sampled_from([dict(FIELD), {**FIELD, "uniqueName": "b", "lastModified": STAMP}]),
+    st.lists(
+        st.sampled_from(sorted(STATE_NEAR)).flatmap(
+            lambda k: st.tuples(st.just(k), st.booleans(), STATE_NEAR[k])
+        ),
+        max_size=2,
+    ),
+)
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.one_of(STATE_FIELD.map(lambda item: [item]), st.lists(STATE_FIELD, max_size=4)))
+def test_the_one_pass_field_check_agrees_with_the_field_by_field_one(items):
+    strict = [_field(item) for item in items]
+    names = [f.unique_name for f in strict if isinstance(f, Field)]
+    usable = all(isinstance(f, Field) for f in strict) and len(set(names)) == len(names)
+
+    built = _checked_fields(items, escapes=True)
+
+    assert built == (tuple(strict) if usable else None)
+    if built is not None:  # without a backslash in the bytes, no text needs the check
+        assert _checked_fields(items, escapes=False) == built

@@ -7,7 +7,10 @@ when there are some; past the first 100 (errors.PROBLEMS_SHOWN) they are counted
 described, so that a bad file is refused as fast as a good one is read.
 
 Start-up time is a product requirement: jsonschema and yaml are imported only when used,
-and a valid document never reaches jsonschema at all (see schema_check.quick_check).
+and a valid document never reaches jsonschema at all: its Fields are built while it is
+checked, in one pass (schema_check.checked_fields), and a JSON one is parsed by json.loads
+without a Python hook (_parse_json). Only a file that pass doubts takes the slow path
+(quick_check, jsonschema, _repeated_names), which words every problem as before.
 
 Helpers, each in its own module: files (discovery, bounded reads), parse (text to
 document), aliases (their expansion, bounded), schema_check (the quick check, jsonschema),
@@ -17,10 +20,12 @@ words, quoting), positions (line numbers).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from crmform.engine.config import schema_check
 from crmform.engine.config.files import (
     STATE_FILE_PATTERN,
     SUFFIXES,
@@ -43,7 +48,6 @@ from crmform.engine.config.positions import Loc, Pos, line_of, yaml_line, yaml_t
 
 # Kept under its private name here: tests replace config._json_tree to make positions fail.
 from crmform.engine.config.positions import json_tree as _json_tree
-from crmform.engine.config.schema_check import is_object_type, quick_check, schema_problems
 from crmform.engine.errors import PROBLEMS_SHOWN, ConfigError, Diagnostic
 from crmform.engine.model import (
     DEFAULT_PROVIDER,
@@ -93,7 +97,7 @@ def load(directory: Path, env: Mapping[str, str], exclude: Collection[Path] = ()
         # Files are read in the order their problems are listed in: past the cap, problems
         # are only counted, and the work of describing them (jsonschema, lines) is skipped.
         budget = max(PROBLEMS_SHOWN - len(diagnostics), 0)
-        doc, problems, unexplained, key = _check(source, env, budget)
+        doc, problems, unexplained, key, fields = _check(source, env, budget)
         if key is not None and key in first_file:
             message = (
                 f"{key.address} is also declared in {first_file[key]}; declare each object "
@@ -108,7 +112,10 @@ def load(directory: Path, env: Mapping[str, str], exclude: Collection[Path] = ()
             unlisted += more + unexplained
             exact = exact and not unexplained
         elif key is not None:
-            objects.append(ObjectSchema(key, _fields(doc["fields"]), source.display))
+            built = fields if fields is not None else _fields(doc["fields"])
+            objects.append(ObjectSchema(key, built, source.display))
+        # Not kept while the next file is parsed: a lower peak (the Fields hold what counts).
+        del doc, source
     if diagnostics or unlisted:
         raise ConfigError(diagnostics, unlisted, exact)
     return Desired(tuple(sorted(objects, key=lambda o: o.key)))
@@ -193,36 +200,46 @@ class _Source:
 
 def _check(
     source: _Source, env: Mapping[str, str], budget: int
-) -> tuple[Any, list[Problem], int, ObjectKey | None]:
+) -> tuple[Any, list[Problem], int, ObjectKey | None, tuple[Field, ...] | None]:
     """The parsed document, its problems, how many parts it did not explain (each holds
-    at least one more problem; see `budget`), and its address when that much is valid."""
+    at least one more problem; see `budget`), its address when that much is valid, and
+    its Fields when the fast path built them (None: build them with `_fields`, if valid).
+
+    A valid `fields` list is checked once, while its Fields are built
+    (schema_check.checked_fields); only when that doubts an item does the slow path walk
+    it again (quick_check, jsonschema, _repeated_names) to find and word every problem."""
+    fields: tuple[Field, ...] | None = None
     try:
         if source.is_yaml:
             doc, has_repeated_keys, source.yaml_root = parse_yaml(source.text)
         else:
-            doc, has_repeated_keys = parse_json(source.text)
+            doc, has_repeated_keys, fields = _parse_json(source.text)
     except ParseError as exc:
-        return None, [Problem((), None, exc.message, exc.line, exc.column)], 0, None
+        return None, [Problem((), None, exc.message, exc.line, exc.column)], 0, None, None
     if doc is None:
         message = "the file is empty; write one mapping with integrationId, objectType and fields"
-        return None, [Problem((), None, message)], 0, None
+        return None, [Problem((), None, message)], 0, None, None
     if not isinstance(doc, dict):
         # Not even a short quote: a stray file may hold nothing but a token.
         message = (
             "the top level must be a mapping with integrationId, objectType and fields, "
             f"not {describe(doc, content=False)}"
         )
-        return doc, [Problem((), (), message)], 0, None
+        return doc, [Problem((), (), message)], 0, None, None
     foreign = json_schema_message(doc)
     if foreign is not None:
-        return doc, [Problem((), ("$schema",) if "$schema" in doc else (), foreign)], 0, None
+        return doc, [Problem((), ("$schema",) if "$schema" in doc else (), foreign)], 0, None, None
     if unrelated(doc):
         message = (
             "this is not a schema file: it has none of the keys integrationId, objectType and "
             "fields; move it out of the schema directory"
         )
-        return doc, [Problem((), (), message)], 0, None
-    top_ok, bad = quick_check(doc)
+        return doc, [Problem((), (), message)], 0, None, None
+    top_ok = schema_check.top_ok(doc)
+    if fields is None and top_ok:
+        fields = schema_check.checked_fields(doc["fields"])
+    # The slow walk, only for a file the fast path doubted (it then words every problem).
+    bad = [] if fields is not None else schema_check.quick_check(doc)[1]
     problems: list[Problem] = []
     if source.text.find("\\") != -1:  # surrogates come from escapes only (memchr speed)
         from crmform.engine.config.walks import lone_surrogates
@@ -233,26 +250,58 @@ def _check(
         # walks) could cost; YAML's was counted before parsing.
         refusal = too_many_values(source.text.encode(), is_yaml=False, limit=MAX_FILE_VALUES)
         if refusal is not None:
-            return doc, [Problem((), None, refusal)], 0, None
+            return doc, [Problem((), None, refusal)], 0, None, None
     if has_repeated_keys:
         from crmform.engine.config.walks import repeated_keys
 
         problems += repeated_keys(source.tree)
-    spelling = yaml_spelling(int_text(source.yaml_root, "integrationId"), doc.get("integrationId"))
+    # Only YAML spells integers in other bases (and int_text imports yaml).
+    spelling = (
+        yaml_spelling(int_text(source.yaml_root, "integrationId"), doc.get("integrationId"))
+        if source.is_yaml
+        else None
+    )
     unexplained = 0
     try:
-        found, unexplained = schema_problems(doc, source.is_yaml, top_ok, bad, budget)
+        found, unexplained = schema_check.schema_problems(doc, source.is_yaml, top_ok, bad, budget)
         problems += found
     except RecursionError:  # a backstop: nesting is bounded before jsonschema sees it
         problems.append(Problem((), None, "the document nests too deeply to check"))
     if spelling is not None:  # what YAML made of it may be out of range too: one problem
         problems = [p for p in problems if p.owner != spelling.owner] + [spelling]
     iid = integration_id(doc.get("integrationId"), env, problems)
-    problems += _repeated_names(doc, source)
+    if fields is None:  # checked_fields found no two names alike
+        problems += _repeated_names(doc, source)
     provider, object_type = doc.get("provider", DEFAULT_PROVIDER), doc.get("objectType")
-    if iid is None or provider != DEFAULT_PROVIDER or not is_object_type(object_type):
-        return doc, problems, unexplained, None
-    return doc, problems, unexplained, ObjectKey(DEFAULT_PROVIDER, iid, object_type)
+    if iid is None or provider != DEFAULT_PROVIDER or not schema_check.is_object_type(object_type):
+        return doc, problems, unexplained, None, None
+    return doc, problems, unexplained, ObjectKey(DEFAULT_PROVIDER, iid, object_type), fields
+
+
+def _parse_json(text: str) -> tuple[Any, bool, tuple[Field, ...] | None]:
+    """The document, whether an object in it repeats a key, and its Fields when the fast
+    path built them.
+
+    A valid file is parsed by json.loads alone (its dicts built in C, ~0.5 s a million
+    fields faster than through a Python hook), and checked_fields builds its Fields. Every
+    colon of a JSON text outside a string ends a key, so a text with no more colons than
+    its document has keys repeats none. Anything else (a colon in a string, a problem, a
+    text json.loads refuses) is parsed again by parse_json, which notes repeated keys and
+    words parse errors; the document is the same (the last of a repeated key wins in both).
+    """
+    fields = None
+    try:
+        doc = json.loads(text)
+    except (ValueError, RecursionError):
+        pass
+    else:
+        if type(doc) is dict and schema_check.top_ok(doc):
+            fields = schema_check.checked_fields(doc["fields"])
+            # A valid document holds no mappings but itself and its fields.
+            if fields is not None and text.count(":") == len(doc) + sum(map(len, doc["fields"])):
+                return doc, False, fields
+    doc, repeated = parse_json(text)
+    return doc, repeated, fields
 
 
 def _fields(items: list[dict[str, Any]]) -> tuple[Field, ...]:

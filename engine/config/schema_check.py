@@ -4,6 +4,11 @@ jsonschema needs about 1.3 s for 10,000 fields, far over the load budget, so `qu
 stands in for it on valid documents: it must never accept what schema.json rejects (tests
 compare the two), and whatever it doubts goes to jsonschema, which also writes the messages
 (through messages.explain). Moved here from loader.py unchanged, but for public names.
+
+A valid file does not even take the quick check's walk: `top_ok` and `checked_fields`
+check it once while building its Fields (issue 14), and only a file they doubt is walked
+by `quick_check` and jsonschema to find and word every problem. Both accept exactly what
+`field_ok` (so schema.json) accepts; property tests in tests/test_config.py compare them.
 """
 
 from __future__ import annotations
@@ -16,14 +21,32 @@ from crmform.engine.config.ids import DIGITS, ENV_REF
 from crmform.engine.config.keys import FIELD_KEYS, FIELD_TYPES, TOP_KEYS, schema_text
 from crmform.engine.config.messages import Problem, explain
 from crmform.engine.config.positions import Loc
-from crmform.engine.model import DEFAULT_PROVIDER, INTEGRATION_ID_MAX, REFERENCE_TARGETS, ObjectType
+from crmform.engine.model import (
+    DEFAULT_PROVIDER,
+    FIELD_TYPES_BY_VALUE,
+    INTEGRATION_ID_MAX,
+    REFERENCE_TARGETS,
+    Field,
+    FieldType,
+    ObjectType,
+)
 
-__all__ = ["field_ok", "is_object_type", "quick_check", "schema_problems", "validators"]
+__all__ = [
+    "checked_fields",
+    "field_ok",
+    "is_object_type",
+    "quick_check",
+    "schema_problems",
+    "top_ok",
+    "validators",
+]
 
 _TOP_REQUIRED = ("integrationId", "objectType", "fields")
 _TOP_KEY_SET, _FIELD_KEY_SET = frozenset(TOP_KEYS), frozenset(FIELD_KEYS)
 _OBJECT_TYPES = frozenset(t.value for t in ObjectType)
 _TARGETS = frozenset(REFERENCE_TARGETS)
+_TYPES = FIELD_TYPES_BY_VALUE
+_PICKLIST, _REFERENCE = FieldType.PICKLIST, FieldType.REFERENCE
 MAX_DEPTH = 32  # a schema file nests 4 deep (document, fields, field, values)
 _TOO_DEEP = (
     f"nests more than {MAX_DEPTH} levels deep, deeper than any schema file needs (4); "
@@ -38,9 +61,16 @@ def quick_check(doc: dict[Any, Any]) -> tuple[bool, list[int]]:
     runs first. It must never accept what schema.json rejects (a test compares the two);
     whatever it doubts goes to jsonschema, which also writes the messages.
     """
+    fields = doc.get("fields")
+    bad = [i for i, f in enumerate(fields) if not field_ok(f)] if type(fields) is list else []
+    return top_ok(doc), bad
+
+
+def top_ok(doc: dict[Any, Any]) -> bool:
+    """Whether the top level is surely valid (`fields` a list; its items are not looked at)."""
     fields, iid = doc.get("fields"), doc.get("integrationId")
     provider, object_type = doc.get("provider", DEFAULT_PROVIDER), doc.get("objectType")
-    top_ok = (
+    return (
         doc.keys() <= _TOP_KEY_SET
         and all(k in doc for k in _TOP_REQUIRED)
         and provider == DEFAULT_PROVIDER
@@ -51,8 +81,68 @@ def quick_check(doc: dict[Any, Any]) -> tuple[bool, list[int]]:
         and is_object_type(object_type)
         and type(fields) is list
     )
-    bad = [i for i, f in enumerate(fields) if not field_ok(f)] if type(fields) is list else []
-    return top_ok, bad
+
+
+def checked_fields(items: list[Any]) -> tuple[Field, ...] | None:
+    """The Fields of a `fields` list that is surely valid, built in one pass; None when any
+    item is doubtful or two uniqueNames differ only in case (the loader then finds and
+    words every problem the slow way: quick_check, jsonschema, its repeated-name check).
+
+    The fast path of a valid file: one type check per key while building, no second walk.
+    It accepts exactly what `field_ok` accepts, item by item, and builds what the loader's
+    own `_fields` builds (a property test compares them), so schema.json stays the rule.
+    """
+    built: list[Field] = []
+    names: list[str] = []
+    append, name_append = built.append, names.append
+    types, picklist, reference, targets, strip = _TYPES, _PICKLIST, _REFERENCE, _TARGETS, str.strip
+    # Picklists repeat their values ("High", "EMEA"): each kept once (100,000 fields: ~15 MB).
+    memo: dict[str, str] = {}
+    shared = memo.setdefault
+    try:
+        for item in items:
+            # Not a mapping, a key missing, a type unknown or unhashable: TypeError, KeyError.
+            name, label, field_type = item["uniqueName"], item["label"], types[item["type"]]
+            # Blank space at either end is found by strip(), as in field_ok.
+            if type(name) is not str or not name or strip(name) != name:
+                return None
+            if type(label) is not str or not label or strip(label) != label:
+                return None
+            size = len(item)
+            if size == 3 and field_type is not picklist and field_type is not reference:
+                append(Field(name, label, field_type))  # the common case: nothing optional
+                name_append(name)
+                continue
+            get = item.get
+            protect = get("protect", False)
+            if type(protect) is not bool:
+                return None
+            # Keys: the three above, "protect" if given, and what the type needs (below).
+            expected = 3 + ("protect" in item)
+            values: tuple[str, ...] | None = None
+            target: str | None = None
+            if field_type is picklist:
+                given = get("orderedValueList")
+                if type(given) is not list or not given or size != expected + 1:
+                    return None
+                if list(map(strip, given)) != given:  # TypeError: not all strings
+                    return None
+                if "" in given or len(set(given)) != len(given):
+                    return None
+                values = tuple(map(shared, given, given))
+            elif field_type is reference:
+                target = get("referenceTo")
+                if target not in targets or size != expected + 1:  # TypeError: unhashable
+                    return None
+            elif size != expected:
+                return None
+            append(Field(name, label, field_type, target, values, protect))
+            name_append(name)
+    except (TypeError, KeyError):
+        return None
+    if len(set(map(str.lower, names))) != len(names):
+        return None
+    return tuple(built)
 
 
 def is_object_type(value: Any) -> TypeGuard[str]:
