@@ -1,4 +1,4 @@
-"""`plan --format json` is written as a stream, and its bytes are the plan document's.
+"""`plan --format json` (and apply's) is written as a stream, and its bytes are the document's.
 
 iter_plan_json writes each change from a template (engine/formats/plan_json.py); these
 tests hold it to dumps_indented(plan_to_json(plan)), i.e. json.dumps(..., indent=2), for
@@ -14,14 +14,16 @@ from pathlib import Path
 
 import pytest
 from conftest import Cli
-from factories import ACCOUNT, fld
+from factories import ACCOUNT, CONTACT, DEAL, fld
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from strategies import desired_and_state, objects
 from test_render import PLANS
 
 from crmform.engine import drift
-from crmform.engine.errors import ProtectedFieldError
+from crmform.engine.applier import AddressResult, ApplyResult, Outcome
+from crmform.engine.errors import ProtectedFieldError, ProviderError, StateError
+from crmform.engine.formats.apply_json import apply_result_to_json, iter_apply_json
 from crmform.engine.formats.codec import dumps_indented
 from crmform.engine.formats.plan_json import iter_plan_json, plan_to_json
 from crmform.engine.model import Desired, Field, FieldType, ObjectSchema, Plan, State
@@ -120,3 +122,21 @@ def test_the_cli_prints_the_json_plan_byte_for_byte(cli: Cli, tmp_path: Path):
     loaded = json.loads(result.stdout)
     assert len(loaded["changes"]) == 3000
     assert result.stdout == json.dumps(loaded, indent=2) + "\n"
+
+
+def test_the_apply_result_streams_exactly_as_its_document():
+    the_plan = PLANS["mixed"]()
+    refused = ProviderError(
+        'Gong refused it: "quoted" \x1b ü', status=400, errors=("a", "b"), request_id="r-9"
+    )
+    for results in [
+        (
+            AddressResult(ACCOUNT, Outcome.APPLIED, 0.41234, "req-1"),
+            AddressResult(CONTACT, Outcome.FAILED, 0.2, error=refused),
+            AddressResult(DEAL, Outcome.UNCERTAIN, error=StateError("not saved"), request_id="x"),
+        ),
+        (),
+    ]:
+        result = ApplyResult(results, State("lin", 4), the_plan)
+        text = "".join(iter_apply_json(result))
+        assert text == json.dumps(apply_result_to_json(result), indent=2)

@@ -73,13 +73,18 @@ docs/plan-json.md.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Iterator
 
 from crmform.engine import words
-from crmform.engine.formats.codec import JsonDict, dumps_indented, field_to_json
+from crmform.engine.formats.codec import (
+    Items,
+    JsonDict,
+    built,
+    dumps_indented,
+    encode_string,
+    field_to_json,
+    iter_indented,
+)
 from crmform.engine.model import (
     Action,
     Change,
@@ -98,28 +103,18 @@ __all__ = ["FORMAT_VERSION", "change_to_json", "drift_to_json", "iter_plan_json"
 FORMAT_VERSION = 1
 
 
-@dataclass(frozen=True, slots=True)
-class _Items:
-    """A top-level list of the plan, item by item: `to_json` gives an item's dict, `encode`
-    (when set) its text two levels deep, exactly as dumps_indented(to_json(item), 2)."""
-
-    items: Sequence[Any]
-    to_json: Callable[[Any], JsonDict]
-    encode: Callable[[Any], str] | None = None
-
-
 def _document(plan: Plan) -> dict[str, object]:
-    """The plan's top-level keys in order, its long lists left as _Items. The one place a
-    top-level key is added: plan_to_json and iter_plan_json both follow it."""
+    """The plan's top-level keys in order, its long lists left as codec.Items. The one place
+    a top-level key is added: plan_to_json and iter_plan_json both follow it."""
     summary = plan.summary
     doc: dict[str, object] = {
         "format_version": FORMAT_VERSION,
         "state": {"lineage": plan.state_lineage, "serial": plan.state_serial},
     }
     if plan.drift is not None:
-        doc["drift"] = _Items(plan.drift, drift_to_json)
+        doc["drift"] = Items(plan.drift, drift_to_json)
     changes = _Changes(plan)
-    doc["changes"] = _Items(plan.changes, changes.to_json, changes.encode)
+    doc["changes"] = Items(plan.changes, changes.to_json, changes.encode)
     doc["summary"] = {
         "create": summary.create,
         "update": summary.update,
@@ -127,7 +122,7 @@ def _document(plan: Plan) -> dict[str, object]:
         "delete": summary.delete,
         "protect": summary.protect,
     }
-    doc["notes"] = _Items(plan.notes, note_to_json)
+    doc["notes"] = Items(plan.notes, note_to_json)
     impacts = [plan.impact(c) for c in plan.changes]
     doc["dataLoss"] = {
         "digest": plan.data_loss_digest,
@@ -139,33 +134,13 @@ def _document(plan: Plan) -> dict[str, object]:
 
 def plan_to_json(plan: Plan) -> JsonDict:
     """The whole plan as one dict (saved plans add their keys to it)."""
-    return {
-        key: [value.to_json(item) for item in value.items] if isinstance(value, _Items) else value
-        for key, value in _document(plan).items()
-    }
+    return built(_document(plan))
 
 
 def iter_plan_json(plan: Plan) -> Iterator[str]:
     """dumps_indented(plan_to_json(plan)) in pieces, one list item at a time (no newline
     at the end)."""
-    separator = "{\n  "
-    for key, value in _document(plan).items():
-        yield f"{separator}{_string(key)}: "
-        separator = ",\n  "
-        if not isinstance(value, _Items):
-            yield dumps_indented(value, 1)
-        elif not value.items:
-            yield "[]"
-        else:
-            between = "[\n    "
-            for item in value.items:
-                if value.encode is None:
-                    yield between + dumps_indented(value.to_json(item), 2)
-                else:
-                    yield between + value.encode(item)
-                between = ",\n    "
-            yield "\n  ]"
-    yield "\n}"
+    return iter_indented(_document(plan))
 
 
 def note_to_json(note: PlanNote) -> JsonDict:
@@ -243,9 +218,9 @@ def _values(change: Change) -> JsonDict | None:
 # change_to_json then dumps_indented takes 1.9 s). The templates spell change_to_json's
 # and field_to_json's keys in the same order; tests/test_plan_stream.py holds them to
 # dumps_indented(change_to_json(...), 2), byte for byte, so a key added there and not here
-# fails. Strings go through the C encoder's own escaping, ASCII only, as in dumps_indented.
+# fails. Strings go through the C encoder's own escaping (codec.encode_string).
 
-_string: Callable[[str], str] = json.encoder.encode_basestring_ascii
+_string = encode_string
 _BOOL = {True: "true", False: "false"}
 _ACTIONS = {a: _string(a.value) for a in Action}
 _IMPACTS = {i: _string(i.value) for i in DataImpact}
