@@ -113,8 +113,10 @@ def _document(plan: Plan) -> dict[str, object]:
     }
     if plan.drift is not None:
         doc["drift"] = Items(plan.drift, drift_to_json)
-    changes = _Changes(plan)
-    doc["changes"] = Items(plan.changes, changes.to_json, changes.encode)
+    # Each change with the plan's impact for it (which the plan computes, not the change).
+    impacts = [plan.impact(c) for c in plan.changes]
+    pairs = tuple(zip(plan.changes, impacts, strict=True))
+    doc["changes"] = Items(pairs, _change_pair_to_json, _Changes().encode)
     doc["summary"] = {
         "create": summary.create,
         "update": summary.update,
@@ -123,7 +125,6 @@ def _document(plan: Plan) -> dict[str, object]:
         "protect": summary.protect,
     }
     doc["notes"] = Items(plan.notes, note_to_json)
-    impacts = [plan.impact(c) for c in plan.changes]
     doc["dataLoss"] = {
         "digest": plan.data_loss_digest,
         "destroys": impacts.count(DataImpact.DESTROYS),
@@ -256,18 +257,19 @@ def _field(f: Field) -> str:
     )
 
 
-class _Changes:
-    """change_to_json and its template for one plan's changes (the plan's own impacts)."""
+def _change_pair_to_json(pair: tuple[Change, DataImpact]) -> JsonDict:
+    return change_to_json(*pair)
 
-    def __init__(self, plan: Plan) -> None:
-        self._impact = plan.impact
+
+class _Changes:
+    """The template of change_to_json, remembering each address's first lines."""
+
+    def __init__(self) -> None:
         self._heads: dict[ObjectKey, str] = {}
 
-    def to_json(self, change: Change) -> JsonDict:
-        return change_to_json(change, self._impact(change))
-
-    def encode(self, change: Change) -> str:
-        """dumps_indented(self.to_json(change), 2)."""
+    def encode(self, pair: tuple[Change, DataImpact]) -> str:
+        """dumps_indented(change_to_json(*pair), 2)."""
+        change, impact = pair
         key = change.key
         head = self._heads.get(key)
         if head is None:
@@ -286,6 +288,6 @@ class _Changes:
             f'\n      "before": {"null" if before is None else _field(before)},'
             f'\n      "after": {"null" if after is None else _field(after)},'
             f'\n      "destroysData": {_BOOL[change.destroys_data]},'
-            f'\n      "dataImpact": {_IMPACTS[self._impact(change)]},'
+            f'\n      "dataImpact": {_IMPACTS[impact]},'
             f'\n      "reason": {_string(words.reason(change))}{more}\n    }}'
         )
