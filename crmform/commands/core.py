@@ -20,7 +20,7 @@ from crmform.options import (
 )
 from crmform.runtime import ProviderOptions, environment_name, excluded, runtime, state_backend
 from crmform.views import err, read_text, warnings, write_text
-from crmform.views.plan import render
+from crmform.views.plan import show as show_plan
 
 
 @click.command()
@@ -162,7 +162,7 @@ def plan(
     if provider is None:
         for record in the_plan.stored.pending:
             err(f"Warning: {words.pending_warning(record.key, record.started)}")
-    click.echo(render(the_plan, fmt, rt.color(no_color), max_chars), nl=False)
+    show_plan(the_plan, fmt, rt.color(no_color), max_chars)
     if out is not None:
         from crmform.engine.formats import planfile
 
@@ -185,5 +185,5 @@ def show(planfile_path: Path, fmt: str, max_chars: int, no_color: bool) -> int:
     from crmform.engine.formats import planfile
 
     saved = planfile.loads(read_text(planfile_path), str(planfile_path))
-    click.echo(render(saved, fmt, runtime().color(no_color), max_chars), nl=False)
+    show_plan(saved, fmt, runtime().color(no_color), max_chars)
     return EXIT_OK

@@ -10,10 +10,12 @@ from typing import TYPE_CHECKING
 import click
 
 if TYPE_CHECKING:  # the CLI imports this module for `crmform --help`, which needs neither
+    from collections.abc import Iterable
     from pathlib import Path
 
 __all__ = [
     "echo",
+    "echo_chunks",
     "err",
     "read_text",
     "terminal_safe",
@@ -39,6 +41,26 @@ def terminal_safe(text: str) -> str:
 
 def echo(message: str = "", *, nl: bool = True) -> None:
     click.echo(message, nl=nl)
+
+
+# Pieces are gathered to about this many characters per write: few enough writes that a
+# terminal (line-buffered) is not flushed once per line, little enough to hold.
+_CHUNK = 1 << 16
+
+
+def echo_chunks(pieces: Iterable[str]) -> None:
+    """Print `pieces` as they come, in writes of about _CHUNK characters, so that a long
+    output (a JSON plan of 100,000 changes is 56 MB) is never held as one string."""
+    batch: list[str] = []
+    size = 0
+    for piece in pieces:
+        batch.append(piece)
+        size += len(piece)
+        if size >= _CHUNK:
+            click.echo("".join(batch), nl=False)
+            batch.clear()
+            size = 0
+    click.echo("".join(batch), nl=False)
 
 
 def err(message: str) -> None:

@@ -3,8 +3,8 @@ object type, the closing summary (or JSON result), and the requests of a dry run
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
+from itertools import chain
 
 import click
 
@@ -16,7 +16,7 @@ from crmform.engine.payload import Upload
 from crmform.engine.ports import WritePreviewer
 from crmform.engine.remote_diff import UnsentAttributes
 from crmform.engine.settle import Settlement
-from crmform.views import echo, err, terminal_safe, waiting_for_lock
+from crmform.views import echo, echo_chunks, err, terminal_safe, waiting_for_lock
 from crmform.views.plan import render
 
 __all__ = ["ApplyView", "print_requests", "report"]
@@ -146,9 +146,9 @@ _PAST = {
 def report(result: ApplyResult, as_json: bool) -> None:
     """The closing summary on stderr (and with --format json the result on stdout)."""
     if as_json:
-        from crmform.engine.formats.apply_json import apply_result_to_json
+        from crmform.engine.formats.apply_json import iter_apply_json
 
-        echo(json.dumps(apply_result_to_json(result), indent=2))
+        echo_chunks(chain(iter_apply_json(result), "\n"))
     if not result.results:  # nothing to do; the plan said so
         return
     counts = result.counts()

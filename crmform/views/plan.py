@@ -2,23 +2,37 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from crmform.engine.model import Plan
 from crmform.engine.render.limits import DEFAULT_MAX_CHARS
+from crmform.views import echo_chunks
 
-__all__ = ["render"]
+__all__ = ["render", "show"]
+
+
+def show(plan: Plan, fmt: str, color: bool, max_chars: int | None = None) -> None:
+    """Print the plan in `fmt` (text, json or markdown), as it is rendered."""
+    echo_chunks(_pieces(plan, fmt, color, max_chars))
 
 
 def render(plan: Plan, fmt: str, color: bool, max_chars: int | None = None) -> str:
     """The plan in `fmt` (text, json or markdown), ending with a newline."""
-    if fmt == "json":
-        from crmform.engine.formats.codec import dumps_indented
-        from crmform.engine.formats.plan_json import plan_to_json
+    return "".join(_pieces(plan, fmt, color, max_chars))
 
-        return dumps_indented(plan_to_json(plan)) + "\n"
-    if fmt == "markdown":
+
+def _pieces(plan: Plan, fmt: str, color: bool, max_chars: int | None) -> Iterator[str]:
+    if fmt == "json":
+        # Streamed: the JSON of a large plan is several times the size of its text.
+        from crmform.engine.formats.plan_json import iter_plan_json
+
+        yield from iter_plan_json(plan)
+    elif fmt == "markdown":
         from crmform.engine.render.markdown import render_markdown
 
-        return render_markdown(plan, max_chars=max_chars or DEFAULT_MAX_CHARS) + "\n"
-    from crmform.engine.render.text import render_text
+        yield render_markdown(plan, max_chars=max_chars or DEFAULT_MAX_CHARS)
+    else:
+        from crmform.engine.render.text import render_text
 
-    return render_text(plan, color=color) + "\n"
+        yield render_text(plan, color=color)
+    yield "\n"

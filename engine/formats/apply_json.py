@@ -37,25 +37,39 @@ keys may be added within a version; consumers ignore keys they do not know.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from crmform.engine.applier import AddressResult, ApplyResult, Outcome
 from crmform.engine.errors import ProviderError
-from crmform.engine.formats.codec import JsonDict
+from crmform.engine.formats.codec import Items, JsonDict, built, iter_indented
 from crmform.engine.model import Action
 
-__all__ = ["APPLY_FORMAT_VERSION", "apply_result_to_json"]
+__all__ = ["APPLY_FORMAT_VERSION", "apply_result_to_json", "iter_apply_json"]
 
 APPLY_FORMAT_VERSION = 1
 
 
 def apply_result_to_json(result: ApplyResult) -> JsonDict:
+    return built(_document(result))
+
+
+def iter_apply_json(result: ApplyResult) -> Iterator[str]:
+    """dumps_indented(apply_result_to_json(result)) in pieces, one address at a time (no
+    newline at the end): an apply of 100,000 creates lists every change, ~8 MB."""
+    return iter_indented(_document(result))
+
+
+def _document(result: ApplyResult) -> dict[str, object]:
+    """The top-level keys in order, "results" left as codec.Items: the one place a key is
+    added for both forms."""
     counts = result.counts()
-    doc: JsonDict = {"format_version": APPLY_FORMAT_VERSION}
+    doc: dict[str, object] = {"format_version": APPLY_FORMAT_VERSION}
     if result.plan.environment:  # absent without a selected environment, as in the plan
         doc["environment"] = result.plan.environment
     doc["ok"] = result.ok
     doc["interrupted"] = result.interrupted
     doc["state"] = {"lineage": result.state.lineage, "serial": result.state.serial}
-    doc["results"] = [_address_to_json(r, result) for r in result.results]
+    doc["results"] = Items(result.results, lambda r: _address_to_json(r, result))
     doc["outcomes"] = {o.value: sum(1 for r in result.results if r.outcome is o) for o in Outcome}
     doc["summary"] = {a.value: counts[a] for a in Action}
     return doc

@@ -6,7 +6,8 @@ Used by the state backends and by saved plans. Keys follow Gong's API names.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from crmform.engine.model import (
@@ -23,8 +24,12 @@ from crmform.engine.model import (
 JsonDict = dict[str, Any]
 
 
-def dumps_indented(doc: object) -> str:
+def dumps_indented(doc: object, level: int = 0) -> str:
     """`json.dumps(doc, indent=2)`, byte for byte, at the C encoder's speed.
+
+    With `level`, the text `doc` has nested that many containers deep in an indented
+    document (its inner lines indented by 2 * `level` more spaces), so a document can be
+    written piece by piece (engine/formats/plan_json.py streams a plan's changes so).
 
     `indent` makes the standard library fall back to its pure-Python encoder (measured: a
     50,000-create plan's JSON 0.5 s to encode where the C encoder takes 0.15 s). Here each
@@ -34,9 +39,59 @@ def dumps_indented(doc: object) -> str:
     in every document crmform writes.
     """
     try:
-        return _render(doc, 0)
+        return _render(doc, level)
     except _Collision:  # a string in `doc` is the placeholder itself
-        return json.dumps(doc, indent=2)
+        # Newlines in the output are all layout: strings have theirs escaped.
+        return json.dumps(doc, indent=2).replace("\n", "\n" + "  " * level)
+
+
+# A string as JSON, ASCII only: the C encoder's own escaping (as dumps_indented writes it).
+encode_string: Callable[[str], str] = json.encoder.encode_basestring_ascii
+
+
+@dataclass(frozen=True, slots=True)
+class Items:
+    """A document's list, item by item, for documents too large to build whole: `to_json`
+    gives an item's value, `encode` (when set, for speed) its text as it stands two levels
+    deep, exactly dumps_indented(to_json(item), 2)."""
+
+    items: Sequence[Any]
+    to_json: Callable[[Any], object]
+    encode: Callable[[Any], str] | None = None
+
+
+def built(doc: Mapping[str, object]) -> JsonDict:
+    """The document with each Items value made a list."""
+    return {
+        key: [value.to_json(item) for item in value.items] if isinstance(value, Items) else value
+        for key, value in doc.items()
+    }
+
+
+def iter_indented(doc: Mapping[str, object]) -> Iterator[str]:
+    """dumps_indented(built(doc)) in pieces: an Items value one item at a time, so neither
+    the document nor its text is ever held whole (no newline at the end)."""
+    if not doc:
+        yield "{}"
+        return
+    separator = "{\n  "
+    for key, value in doc.items():
+        yield f"{separator}{encode_string(key)}: "
+        separator = ",\n  "
+        if not isinstance(value, Items):
+            yield dumps_indented(value, 1)
+        elif not value.items:
+            yield "[]"
+        else:
+            between = "[\n    "
+            for item in value.items:
+                if value.encode is None:
+                    yield between + dumps_indented(value.to_json(item), 2)
+                else:
+                    yield between + value.encode(item)
+                between = ",\n    "
+            yield "\n  ]"
+    yield "\n}"
 
 
 class _Collision(Exception):

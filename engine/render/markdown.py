@@ -16,7 +16,8 @@ Size: GitHub refuses comments over 65,536 characters. The text, plus the newline
 prints after it, never exceeds `max_chars`: past it the title, summary and warning are kept
 whole, rows are dropped from the end (notes last of all), and a note says how many changes
 and notes were left out. Only if the warning alone does not fit are its last lines replaced
-by "... and N more".
+by "... and N more". Table rows are made only as far as the limit reaches (fit.Rows): a
+plan of 100,000 changes makes a comment's worth of rows, not 100,000.
 
 Every string from the files (names, labels, values, reasons) is escaped for Markdown and
 HTML (see escape.py), so a label like `a|b` or `<script>` cannot break the layout,
@@ -25,12 +26,23 @@ inject markup or @-mention anyone.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
+from typing import Any
 
 from crmform.engine import words
 from crmform.engine.model import Action, Change, DataImpact, Field, FieldDrift, ObjectKey, Plan
 from crmform.engine.render.escape import MARKDOWN, code, text
-from crmform.engine.render.fit import DEFAULT_MAX_CHARS, MIN_MAX_CHARS, Section, fit, size
+from crmform.engine.render.fit import (
+    DEFAULT_MAX_CHARS,
+    MIN_MAX_CHARS,
+    Rows,
+    Section,
+    fit,
+    fits,
+    ready,
+    size,
+)
 from crmform.engine.render.md_drift import drift_rows
 
 __all__ = [
@@ -74,16 +86,19 @@ def render_markdown(plan: Plan, *, max_chars: int = DEFAULT_MAX_CHARS) -> str:
     target = f" for {code(plan.environment)}" if plan.environment else ""
     counts = words.summary(plan.summary) if changes else "no changes"
     title = [MARKER, f"## crmform plan{target}: {counts}"]
-    summary = _summary(plan, changes, drift)
-    destroys = [c for c in changes if plan.impact(c) is DataImpact.DESTROYS]
-    orphans = [c for c in changes if plan.impact(c) is DataImpact.MAY_ORPHAN]
+    groups = _by_key(changes)
+    summary = _summary(plan, groups, drift)
+    impacts = [plan.impact(c) for c in changes]
+    destroys = [c for c, i in zip(changes, impacts, strict=True) if i is DataImpact.DESTROYS]
+    orphans = [c for c, i in zip(changes, impacts, strict=True) if i is DataImpact.MAY_ORPHAN]
     sections = [_notes_section(plan)] if plan.notes else []
     sections += [_drift_section(drift, changes)] if drift else []
-    sections += _change_sections(changes)
+    sections += _change_sections(groups)
     warning = _warning(plan, destroys, orphans, None)
-    full = [*title, *warning, *summary, *(line for s in sections for line in s.lines())]
-    if size(full) <= max_chars:
-        return "\n".join(full)
+    fixed = [*title, *warning, *summary]
+    # Rows are made only while they fit: a plan far over the limit makes a limit's worth.
+    if fits(sections, max_chars - size(fixed)):
+        return "\n".join([*fixed, *(line for s in sections for line in s.lines())])
     # Over the limit: title, summary and warning stay whole (the warning is cut only if
     # it alone does not fit); rows are dropped from the end.
     warning, body = fit(
@@ -118,7 +133,7 @@ def _note(changes_left: int, drift_left: int, notes_left: int, limit: int) -> li
 
 
 def _summary(
-    plan: Plan, changes: Sequence[Change], drift: Sequence[FieldDrift] | None
+    plan: Plan, groups: Sequence[tuple[ObjectKey, list[Change]]], drift: Sequence[FieldDrift] | None
 ) -> list[str]:
     lineage, serial = plan.state_lineage, plan.state_serial
     against = f"state serial {serial}"
@@ -131,15 +146,16 @@ def _summary(
     if drift is not None:
         found = "see below" if drift else "nothing changed outside crmform"
         against += f" Gong was read for this plan: {found}."
-    if not changes:
+    if not groups:
         return ["", f"The schema files match the state. Planned against {against}"]
     lines = [
         "",
         "| Object type | Create | Update | Replace | Delete | Protect |",
         "| --- |" + " ---: |" * len(_ACTIONS),
     ]
-    for key, group in _by_key(changes):
-        counts = [sum(1 for c in group if c.action is a) for a in _ACTIONS]
+    for key, group in groups:
+        actions = Counter(c.action for c in group)
+        counts = [actions[a] for a in _ACTIONS]
         lines.append(f"| {code(key.address)} | " + " | ".join(map(str, counts)) + " |")
     return [*lines, "", f"Planned against {against}"]
 
@@ -208,18 +224,16 @@ def _by_key(changes: Sequence[Change]) -> list[tuple[ObjectKey, list[Change]]]:
 
 def _notes_section(plan: Plan) -> Section:
     # First of the sections: when rows must go for size, change rows go before notes.
-    rows = tuple(f"> - {text(words.note(n))}" for n in plan.notes)
+    rows = Rows(plan.notes, lambda n: f"> - {text(words.note(n))}")
     return Section(("", "> [!NOTE]"), rows, (), 2, "notes")
 
 
-def _change_sections(changes: Sequence[Change]) -> list[Section]:
+def _change_sections(groups: Sequence[tuple[ObjectKey, list[Change]]]) -> list[Section]:
     sections = []
-    for key, group in _by_key(changes):
-        values = [_values(c) for c in group]
-        head = _VALUES_HEAD if any(values) else _TABLE_HEAD
-        rows = tuple(
-            _row(c, v if any(values) else None) for c, v in zip(group, values, strict=True)
-        )
+    for key, group in groups:
+        with_values = any(map(_has_values, group))
+        head = _VALUES_HEAD if with_values else _TABLE_HEAD
+        rows = Rows(group, _row_with_values if with_values else _row)
         noun = words.count(len(rows), "change")
         sections.append(
             _section(f"### {code(key.address)}: {noun}", noun, rows, head, is_drift=False)
@@ -233,11 +247,12 @@ def _drift_section(items: Sequence[FieldDrift], changes: Sequence[Change]) -> Se
         "### Changed outside crmform\n\n"
         f"Gong differs from what crmform last applied ({noun}). Review these before applying."
     )
-    return _section(heading, noun, drift_rows(items, changes), _DRIFT_HEAD, is_drift=True)
+    rows = ready(drift_rows(items, changes))
+    return _section(heading, noun, rows, _DRIFT_HEAD, is_drift=True)
 
 
 def _section(
-    heading: str, noun: str, rows: tuple[str, ...], head: tuple[str, ...], *, is_drift: bool
+    heading: str, noun: str, rows: Rows[Any], head: tuple[str, ...], *, is_drift: bool
 ) -> Section:
     counter, plural = (1, "differences") if is_drift else (0, "changes")
     if len(rows) > COLLAPSE_ROWS:
@@ -247,9 +262,12 @@ def _section(
     return Section(("", heading, "", *head), rows, (), counter, plural)
 
 
-def _row(change: Change, values: str | None) -> str:
-    row = f"| {code(change.unique_name)} | {_LABELS[change.action]} | {_before_after(change)} |"
-    return row if values is None else f"{row} {values} |"
+def _row(change: Change) -> str:
+    return f"| {code(change.unique_name)} | {_LABELS[change.action]} | {_before_after(change)} |"
+
+
+def _row_with_values(change: Change) -> str:
+    return f"{_row(change)} {_values(change)} |"
 
 
 def _before_after(change: Change) -> str:
@@ -272,16 +290,34 @@ def _describe(field: Field) -> str:
     return f"{words.kind(field, MARKDOWN)} {MARKDOWN.label(field.label)}{protected}"
 
 
-def _values(change: Change) -> str:
+def _values_changed(change: Change) -> bool:
     before, after = change.before, change.after
-    if (
+    return (
         change.action is Action.UPDATE
         and before is not None
         and after is not None
         and before.ordered_value_list != after.ordered_value_list
-    ):
+    )
+
+
+def _shows_values(change: Change) -> bool:
+    after = change.after
+    return (
+        change.action in (Action.CREATE, Action.REPLACE)
+        and after is not None
+        and after.ordered_value_list is not None
+    )
+
+
+def _has_values(change: Change) -> bool:
+    """Whether the change fills the values column (what _values says is never empty)."""
+    return _values_changed(change) or _shows_values(change)
+
+
+def _values(change: Change) -> str:
+    before, after = change.before, change.after
+    if _values_changed(change) and before is not None and after is not None:
         return words.values(before.ordered_value_list, after.ordered_value_list, MARKDOWN)
-    shows_values = change.action in (Action.CREATE, Action.REPLACE)
-    if shows_values and after is not None and after.ordered_value_list is not None:
+    if _shows_values(change) and after is not None and after.ordered_value_list is not None:
         return words.value_list(after.ordered_value_list, MARKDOWN)
     return ""
