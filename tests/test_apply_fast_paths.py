@@ -13,12 +13,12 @@ from strategies import KEYS, STAMPS, fields, objects
 
 from crmform.engine import drift, payload
 from crmform.engine.drift import known
-from crmform.engine.model import DriftKind, Field, FieldDrift, FieldType, ObjectSchema
+from crmform.engine.model import DriftKind, Field, FieldDrift, FieldType, ObjectSchema, ObjectType
 from crmform.engine.ports import FieldWrite, RemoteSchema
 from crmform.providers.gong import wire
 
 
-def _reference_compare(key, state, remote):  # type: ignore[no-untyped-def]
+def _reference_compare(key, state, remote):
     """drift.compare as first written: `known` of every remote field, then the attributes."""
     prior = state.by_name() if state is not None else {}
     live: dict[str, Field] = {}
@@ -93,7 +93,7 @@ def test_decode_listing_builds_the_fields_the_checked_constructor_builds(
     items = [_item(f, name_key, nulls, extra) for f in drawn]
     items.append({"uniqueName": "gone", "label": "Gone", "type": "ID", "isDeleted": True})
     payload_ = {"objectTypeToSelectedFields": {"ACCOUNT": json.loads(json.dumps(items))}}
-    got, extras = wire.decode_listing(payload_, wire.ObjectType.ACCOUNT)
+    got, extras = wire.decode_listing(payload_, ObjectType.ACCOUNT)
     expected = tuple(wire._field(item, "here") for item in items[:-1])
     assert got == expected
     assert [hash(f) for f in got] == [hash(f) for f in expected]
@@ -110,7 +110,7 @@ def test_a_slot_set_field_is_a_field_in_every_respect():
     assert replace(fast, label="T") == replace(slow, label="T")
 
 
-def _reference_build(key, desired, state, now):  # type: ignore[no-untyped-def]
+def _reference_build(key, desired, state, now):
     """payload.build as first written: a new Field per desired field."""
     prior = state.by_name() if state is not None else {}
     wanted = desired.fields if desired is not None else ()
