@@ -114,10 +114,19 @@ _LISTENING = re.compile(r"listening on http://127\.0\.0\.1:(\d+)")
 _STOPPED = re.compile(r"stopped after ([\d,]+) request")
 
 
-def apply_probes(workdir: Path, fields: int, runs: int) -> tuple[list[Probe], list[str]]:
+PACED = "change, paced"  # the step whose wall time is held to the pacing floor
+
+
+def apply_probes(
+    workdir: Path, fields: int, runs: int, *, paced: bool = True
+) -> tuple[list[Probe], list[str]]:
     """Per run, against a fresh emulator: apply the "before" schema (every field created),
     then the changed schema (a few percent changed in each of the four object types), then
-    the same again (no changes). Returns the three steps and notes from the cross-checks."""
+    the same again (no changes), none of them paced (GONG_RATE_LIMIT=1000): what the client
+    itself costs. With `paced` (from PACE_FROM fields), each run then does the change again
+    against another fresh emulator at Gong's own 3 requests per second, the GONG_RATE_LIMIT
+    default, so that its wall time can be held to the pacing floor, (requests - 1) / 3 s.
+    Returns the steps and notes from the cross-checks."""
     schema_set = generate.build(fields)
     before_dir, after_dir = workdir / "before", workdir / "after"
     generate.write_schema_dir(generate.before_objects(schema_set), before_dir, "yaml")
@@ -128,27 +137,38 @@ def apply_probes(workdir: Path, fields: int, runs: int) -> tuple[list[Probe], li
         argv = (*CRMFORM, "apply", str(directory), *flags)
         return Probe(f"apply ({name})", argv, prints(0, text), runs, expect_posts=posts)
 
-    # The change step runs at Gong's 3 requests per second, so its wall time can be held to
-    # the pacing floor, (requests - 1) / 3 s; the others are not paced.
-
     # The generator changes every object type (a smoke test holds it to that): one POST each.
+    create = step("create", before_dir, "Plan: ", len(schema_set.before))
+    change_line = schema_set.expected.summary_line()
     steps = [
-        step("create", before_dir, "Plan: ", len(schema_set.before)),
-        step("change", after_dir, schema_set.expected.summary_line(), len(schema_set.desired)),
+        create,
+        step("change", after_dir, change_line, len(schema_set.desired)),
         step("unchanged", after_dir, "No changes.", 0),
     ]
+    paced_change = step(PACED, after_dir, change_line, len(schema_set.desired))
+    pace = paced and fields >= PACE_FROM
     notes: list[str] = []
     warm_up = runs > 1  # a first, discarded run, as measure() does
     for run in range(runs + warm_up):
         run_dir = workdir / f"run{run}"
         run_dir.mkdir()
-        notes += _apply_run(steps, schema_set, run_dir, keep=run >= warm_up)
-    return steps, notes
+        keep = run >= warm_up
+        notes += _apply_run([(p, None, keep) for p in steps], schema_set, run_dir)
+        if pace:
+            run_dir = workdir / f"run{run}-paced"
+            run_dir.mkdir()
+            sequence = [(create, None, False), (paced_change, PACED_RATE, keep)]
+            notes += _apply_run(sequence, schema_set, run_dir)
+    return [*steps, paced_change] if pace else steps, notes
 
 
 def _apply_run(
-    steps: Sequence[Probe], schema_set: generate.SchemaSet, run_dir: Path, *, keep: bool
+    steps: Sequence[tuple[Probe, int | None, bool]],
+    schema_set: generate.SchemaSet,
+    run_dir: Path,
 ) -> list[str]:
+    """One emulator, the steps in order; each (probe, requests per second or None for
+    unpaced, whether its sample is kept)."""
     log = run_dir / "emulator.log"
     bound = ("--max-seconds", str(CHILD_TIMEOUT))  # and we stop it ourselves below
     auth = ("--access-key", ACCESS_KEY, "--secret", SECRET)
@@ -172,10 +192,9 @@ def _apply_run(
             GONG_ACCESS_KEY_SECRET=SECRET,
             GONG_RATE_LIMIT="1000",  # pacing must not be the limit
         )
-        for probe in steps:
+        for probe, rate, keep in steps:
             state = ("--state", str(run_dir / "crmform.state.json"))
-            pace = "change" in probe.name and _fields(schema_set) >= PACE_FROM
-            paced = {**env, "GONG_RATE_LIMIT": str(PACED_RATE)} if pace else env
+            paced = {**env, "GONG_RATE_LIMIT": str(rate)} if rate is not None else env
             once = Probe(probe.name, (*probe.argv, *state), probe.check, 1)
             sample = once.run_once(run_dir, paced)
             requests = counter.take()
@@ -200,10 +219,6 @@ def _apply_run(
     if int(served.group(1).replace(",", "")) != sent + ours:
         return [f"the emulator served {served.group(1)} requests; the relay saw {sent} + {ours}"]
     return []
-
-
-def _fields(schema_set: generate.SchemaSet) -> int:
-    return sum(len(obj.fields) for obj in schema_set.desired)
 
 
 def _emulator_port(emulator: subprocess.Popen[bytes], log: Path) -> int:

@@ -47,7 +47,14 @@ STATEWRITE = Path(__file__).resolve().parent / "statewrite.py"
 NAIVE_MAX_FIELDS = 10_000  # naive takes ~18 s at 10,000 fields here, and ~5x that at 50,000
 
 
-def bench(tmp: Path, sizes: Sequence[int], runs: int, apply_fields: int, naive_max: int) -> Results:
+def bench(
+    tmp: Path,
+    sizes: Sequence[int],
+    runs: int,
+    apply_fields: int,
+    naive_max: int,
+    rss_fields: int = 0,
+) -> Results:
     env = child_env()
     schema_path = tmp / "crmform.schema.json"
     schema_path.write_text(schema_text(), encoding="utf-8")
@@ -85,7 +92,25 @@ def bench(tmp: Path, sizes: Sequence[int], runs: int, apply_fields: int, naive_m
         steps, notes = apply_probes(tmp / "apply", apply_fields, runs)
         _progress(f"state writes, 4 x {apply_fields // 4:,} fields, in-process")
         writes = state_writes(tmp, env, apply_fields, runs)
-    return Results(startup, plans, steps, apply_fields, notes, str(tmp), writes)
+    rss_steps: list[Probe] = []
+    if rss_fields:
+        # Memory, once (peak RSS hardly varies): create and change, unpaced.
+        _progress(f"apply peak RSS, 4 x {rss_fields // 4:,} fields")
+        (tmp / "apply-rss").mkdir()
+        rss_steps, rss_notes = apply_probes(tmp / "apply-rss", rss_fields, 1, paced=False)
+        rss_steps = [p for p in rss_steps if p.name != "apply (unchanged)"]
+        notes += rss_notes
+    return Results(
+        startup,
+        plans,
+        steps,
+        apply_fields,
+        notes,
+        str(tmp),
+        writes=writes,
+        apply_rss=rss_steps,
+        apply_rss_fields=rss_fields,
+    )
 
 
 def state_writes(tmp: Path, env: dict[str, str], fields: int, runs: int) -> dict[str, object]:
@@ -131,6 +156,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="fields for apply (default 40000, or the largest size if smaller; 0 skips)",
     )
     parser.add_argument(
+        "--apply-rss-fields",
+        type=int,
+        help="fields for one more apply that reports peak RSS (default 100000 when apply runs "
+        "at 40000 fields, else 0: skipped)",
+    )
+    parser.add_argument(
         "--naive-max-fields",
         type=int,
         default=NAIVE_MAX_FIELDS,
@@ -144,11 +175,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     if 0 < apply_fields < 8:
         parser.error("--apply-fields must be 0 or at least 8")
+    rss_fields = args.apply_rss_fields
+    if rss_fields is None:
+        rss_fields = 100_000 if apply_fields == APPLY_FIELDS else 0
+    if 0 < rss_fields < 8:
+        parser.error("--apply-rss-fields must be 0 or at least 8")
     command = " ".join(["python benchmarks/run.py", *(sys.argv[1:] if argv is None else argv)])
     started = time.monotonic()
     try:
         with tempfile.TemporaryDirectory(prefix="crmform-bench-") as tmp:
-            results = bench(Path(tmp), args.sizes, args.runs, apply_fields, args.naive_max_fields)
+            results = bench(
+                Path(tmp), args.sizes, args.runs, apply_fields, args.naive_max_fields, rss_fields
+            )
     except BenchError as error:
         print(f"Benchmark failed: {error}", file=sys.stderr)
         return 1

@@ -105,14 +105,6 @@ def _differing(before: Field, after: Field) -> tuple[str, ...]:
     return tuple(a for a in ATTRIBUTES if found[a])
 
 
-def _live(remote: RemoteSchema) -> dict[str, Field]:
-    # Gong does not say a GET cannot repeat a name; the first occurrence is kept.
-    live: dict[str, Field] = {}
-    for f in remote.fields:
-        live.setdefault(f.unique_name, known(f))
-    return live
-
-
 def compare(
     key: ObjectKey, state: ObjectSchema | None, remote: RemoteSchema
 ) -> tuple[FieldDrift, ...]:
@@ -122,19 +114,45 @@ def compare(
     crmform plans depends on it.
     """
     prior = state.by_name() if state is not None else {}
-    live = _live(remote)
     found: list[FieldDrift] = []
-    for name in sorted(prior.keys() | live.keys()):
-        before, after = prior.get(name), live.get(name)
-        if before is None and after is not None:
-            found.append(FieldDrift(key, name, DriftKind.ADDED, None, after))
-        elif after is None and before is not None:
-            found.append(FieldDrift(key, name, DriftKind.REMOVED, before, None))
-        elif before is not None and after is not None:
+    seen: set[str] = set()
+    for f in remote.fields:
+        name = f.unique_name
+        if name in seen:
+            continue  # Gong does not say a GET cannot repeat a name; the first one counts
+        seen.add(name)
+        before = prior.get(name)
+        if before is None:
+            found.append(FieldDrift(key, name, DriftKind.ADDED, None, known(f)))
+        elif _may_differ(before, f):
+            after = known(f)
             attributes = _differing(before, after)
             if attributes:
                 found.append(FieldDrift(key, name, DriftKind.CHANGED, before, after, attributes))
+    if not seen.issuperset(prior):
+        for name, before in prior.items():
+            if name not in seen:
+                found.append(FieldDrift(key, name, DriftKind.REMOVED, before, None))
+    found.sort(key=_by_name)
     return tuple(found)
+
+
+def _by_name(item: FieldDrift) -> str:
+    return item.unique_name
+
+
+def _may_differ(before: Field, remote: Field) -> bool:
+    """False when `_differing(before, known(remote))` is surely empty, without building the
+    `known` field: the check of each field of an apply's read-back and drift checks."""
+    kind = remote.type
+    if kind != before.type or remote.label != before.label:
+        return True
+    if kind is FieldType.REFERENCE:
+        return remote.reference_to is not None and remote.reference_to != before.reference_to
+    if kind is FieldType.PICKLIST:
+        values = remote.ordered_value_list
+        return bool(values) and values != before.ordered_value_list
+    return False
 
 
 def compare_all(state: State, remotes: Mapping[ObjectKey, RemoteSchema]) -> tuple[FieldDrift, ...]:
@@ -182,9 +200,9 @@ def refreshed_object(
     for f in remote.fields:
         raw.setdefault(f.unique_name, f)
     kept = [
-        merged(f, raw[f.unique_name]) if _differing(f, known(raw[f.unique_name])) else f
+        merged(f, r) if _may_differ(f, r) and _differing(f, known(r)) else f
         for f in prior
-        if f.unique_name in raw
+        if (r := raw.get(f.unique_name)) is not None
     ]
     known_names = {f.unique_name for f in prior}
     joined = [merged(None, f) for name, f in raw.items() if name not in known_names]

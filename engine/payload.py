@@ -47,18 +47,21 @@ def build(
     sends = False
     for f in wanted:
         old = prior.get(f.unique_name)
-        unchanged = old is not None and old.same_remote(f)
-        stamp = old.last_modified if unchanged and old is not None else now
-        sends = sends or not unchanged
-        sent = Field(
-            f.unique_name,
-            f.label,
-            f.type,
-            f.reference_to,
-            f.ordered_value_list,
-            f.protect,
-            stamp,
-        )
+        if old is not None and old.same_remote(f):
+            # Unchanged: it keeps its stamp, and is the state's own field when protect is
+            # the same too (most fields of an upload; no copy to make).
+            sent = old if old.protect == f.protect else replace(old, protect=f.protect)
+        else:
+            sends = True
+            sent = Field(
+                f.unique_name,
+                f.label,
+                f.type,
+                f.reference_to,
+                f.ordered_value_list,
+                f.protect,
+                now,
+            )
         body.append(FieldWrite(sent))
         kept.append(sent)
     names = {f.unique_name for f in wanted}

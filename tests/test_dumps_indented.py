@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import json
 from pathlib import Path
 
@@ -35,19 +34,3 @@ def test_the_golden_plans_encode_exactly():
     for path in sorted(GOLDEN.glob("*.json")):
         text = path.read_text(encoding="utf-8")
         assert dumps_indented(json.loads(text)) + "\n" == text, path.name
-
-
-def test_collect_from_now_turns_the_collector_back_on_only_after_main_turned_it_off():
-    from crmform.cli import collect_from_now
-
-    assert gc.isenabled()
-    collect_from_now()  # tests keep their own collector: nothing is frozen
-    assert gc.get_freeze_count() == 0
-    gc.disable()
-    try:
-        collect_from_now()
-        assert gc.isenabled()
-        assert gc.get_freeze_count() > 0
-    finally:
-        gc.unfreeze()
-        gc.enable()

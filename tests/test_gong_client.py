@@ -536,6 +536,22 @@ def test_request_starts_are_spaced_by_the_rate_including_retries():
     assert all(gap >= 0.5 - 1e-9 for gap in gaps)
 
 
+def test_work_between_requests_is_hidden_by_pacing_not_added_to_it():
+    # At Gong's 3 requests per second the client waits only what is left of the 1/3 s
+    # since the previous request started: 0.2 s of work after it leaves a 0.1333 s wait.
+    client, recorder, fake, _ = make(lambda r: listing(r.url.params["objectType"], []), rate=3.0)
+    client.read_schema(INTEGRATION, ObjectType.ACCOUNT)
+    fake.now += 0.2  # decoding, comparing, writing the state
+    client.read_schema(INTEGRATION, ObjectType.CONTACT)
+    fake.now += 0.5  # more work than one interval: no wait at all
+    client.read_schema(INTEGRATION, ObjectType.DEAL)
+    assert fake.sleeps == [pytest.approx(1 / 3 - 0.2)]
+    assert [b - a for a, b in zip(recorder.starts, recorder.starts[1:], strict=False)] == [
+        pytest.approx(1 / 3),
+        pytest.approx(0.5),
+    ]
+
+
 def test_client_closes_its_http_connection_pool():
     with make(ok())[0] as client:
         client.write_schema(INTEGRATION, ObjectType.ACCOUNT, [FIELD_A])

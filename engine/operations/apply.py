@@ -173,6 +173,8 @@ def _settle(
 def _refuse_while_pending(the_plan: Plan, unsettled: tuple[Settlement, ...], now: str) -> None:
     """No upload to an address whose earlier upload may still land, unless it is the same
     upload again (resending it settles it either way)."""
+    if not unsettled:
+        return  # the usual case: no uploads to build for nothing
     sending = {u.key: u for u in sent_uploads(the_plan, now)}
     blocked = []
     for found in unsettled:

@@ -86,6 +86,21 @@ class RetryNotice:
         )
 
 
+_READ = httpx.ByteStream(b"")
+
+
+def _unbind(response: httpx.Response) -> None:
+    """Break the reference cycle httpx makes of every response.
+
+    httpx.Client binds a response's stream to the response (Response -> BoundSyncStream ->
+    Response), so the response, its request and both bodies (a GET answer is megabytes at
+    10,000 fields) live until the cycle collector runs, and the CLI keeps that collector
+    off (crmform/cli.py). By now the body has been read and the stream closed: an empty
+    stream in its place lets each exchange be freed as soon as it is dropped.
+    """
+    response.stream = _READ
+
+
 class GongClient:
     """Gong's CRM schema API behind crmform's Provider port (and WritePreviewer).
 
@@ -264,6 +279,7 @@ class GongClient:
             response = self._client().request(
                 call.method, SCHEMA_PATH, params=call.params, content=content, headers=headers
             )
+            _unbind(response)
         except httpx.TimeoutException as exc:
             self._log(call, type(exc).__name__, sent, None)
             return Failure(
