@@ -21,7 +21,13 @@ from enum import StrEnum
 from time import monotonic
 
 from crmform.engine.drift import compare, refreshed_object
-from crmform.engine.errors import CrmformError, ProviderError, StateError, UncertainOutcomeError
+from crmform.engine.errors import (
+    CrmformError,
+    ProviderError,
+    StateError,
+    StateWriteUncertainError,
+    UncertainOutcomeError,
+)
 from crmform.engine.model import Action, FieldDrift, ObjectKey, PendingUpload, Plan, State
 from crmform.engine.payload import Upload, uploads
 from crmform.engine.ports import Provider, StateBackend
@@ -223,11 +229,16 @@ class _Run:
             if not self.upload.sends:
                 return self._result(Outcome.FAILED, error)
             accepted = f" (requestId {self._request_id})" if self._request_id else ""
+            recorded = (
+                "The state records the upload either as pending or, if that write landed, as "
+                "applied"
+                if isinstance(error, StateWriteUncertainError)
+                else "The state records the upload as pending"
+            )
             lagging = StateError(
                 f"Gong accepted the upload for {key}{accepted}, but saving the state failed: "
-                f"{error} Unless that write landed, the state records the upload as pending; "
-                "fix the cause and run `crmform apply` again: it reads Gong first and records "
-                "the upload."
+                f"{error} {recorded}; fix the cause and run `crmform apply` again: it reads "
+                "Gong first and records the upload."
             )
             return self._result(Outcome.FAILED, lagging)
         return self._result(outcome, problem)

@@ -80,6 +80,11 @@ class StateError(CrmformError):
     """The state file is missing where required, unreadable, corrupt or of a newer version."""
 
 
+class StateWriteUncertainError(StateError):
+    """A state write failed in a way that may have stored it all the same (e.g. the answer
+    to a COMMIT or a PUT was lost): read the state again to know which."""
+
+
 class StateLockedError(StateError):
     """Another process holds the state lock."""
 

@@ -38,7 +38,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import httpx
 
-from crmform.engine.errors import StateError, StateLockedError
+from crmform.engine.errors import StateError, StateLockedError, StateWriteUncertainError
 from crmform.engine.model import STATE_VERSION, State
 from crmform.engine.ports import LockInfo
 from crmform.state.cas import check_expected
@@ -167,7 +167,7 @@ class HttpState:
         try:
             response = self._send("write", self.settings.update_method, url, data, headers)
         except StateError as exc:
-            raise StateError(
+            raise StateWriteUncertainError(
                 f"The state {self.location} may or may not have been written: {exc} Read it "
                 "again (`crmform state pull`) to see which, then run the command again."
             ) from exc

@@ -34,7 +34,7 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, suppress
 from typing import TYPE_CHECKING, Any
 
-from crmform.engine.errors import StateError, StateLockedError
+from crmform.engine.errors import StateError, StateLockedError, StateWriteUncertainError
 from crmform.engine.model import STATE_VERSION, State
 from crmform.engine.ports import LockInfo
 from crmform.state.cas import check_expected, moved_error
@@ -152,7 +152,7 @@ class PgState:
             except Exception as exc:
                 # The COMMIT may have reached the server: its outcome is unknown.
                 self.close()
-                raise StateError(
+                raise StateWriteUncertainError(
                     f"The state {self.location} may or may not have been written: the "
                     f"connection to PostgreSQL failed while committing "
                     f"({self._scrub(str(exc)).strip()}). Read it again (`crmform state pull`) "

@@ -28,7 +28,7 @@ from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import dataclass
 from typing import Any
 
-from crmform.engine.errors import StateError, StateLockedError
+from crmform.engine.errors import StateError, StateLockedError, StateWriteUncertainError
 from crmform.engine.model import STATE_VERSION, State
 from crmform.engine.ports import LockInfo
 from crmform.state.cas import check_expected, moved_error
@@ -138,7 +138,7 @@ class S3State:
                     return written  # a retried PUT whose first attempt was stored
                 serial = self._state_of(now[0]).serial if now is not None else 0
                 raise moved_error(self.location, serial, state.serial) from exc
-            raise StateError(
+            raise StateWriteUncertainError(
                 f"The state {self.location} may or may not have been written: S3 said "
                 f"{_said(exc)}. Read it again (`crmform state pull`) to see which, then run "
                 "the command again."

@@ -151,7 +151,7 @@ def test_state_write_failure_after_accepted_upload_is_reported_and_state_is_unch
     assert only.outcome is Outcome.FAILED
     assert str(only.error).startswith(
         "Gong accepted the upload for gong/6286478263646/ACCOUNT (requestId req-ACCOUNT), "
-        "but saving the state failed: disk full."
+        "but saving the state failed: disk full. The state records the upload as pending;"
     )
     # The state still has no objects, but it knows the upload may have landed.
     stored = backend.read()
