@@ -18,12 +18,17 @@ from crmform.providers.gong.emulator import GongEmulator, serve
 from crmform.providers.gong.emulator_server import AddressInUse, display_host
 
 
-def _signalling_app(signum: int):
+def _signalling_app(signum: int, *, to_this_thread: bool = False):
     """An app whose first request delivers `signum` to this process while it is handled,
-    then answers: the signal lands inside the request, where wsgiref used to swallow it."""
+    then answers: the signal lands inside the request, where wsgiref used to swallow it.
+    `to_this_thread`: to the thread serving the request, not the main one (the kernel may
+    pick any thread for a signal sent to the process)."""
 
     def app(environ, start_response):
-        os.kill(os.getpid(), signum)
+        if to_this_thread:
+            signal.pthread_kill(threading.get_ident(), signum)
+        else:
+            os.kill(os.getpid(), signum)
         time.sleep(0.05)  # let the handler run while this request is in flight
         start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2")])
         return [b"ok"]
@@ -31,8 +36,9 @@ def _signalling_app(signum: int):
     return app
 
 
+@pytest.mark.parametrize("to_this_thread", [False, True], ids=["process", "serving-thread"])
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
-def test_a_signal_during_a_request_stops_the_server_after_answering_it(signum):
+def test_a_signal_during_a_request_stops_the_server_after_answering_it(signum, to_this_thread):
     answers: list[int] = []
     clients: list[threading.Thread] = []
 
@@ -45,7 +51,8 @@ def test_a_signal_during_a_request_stops_the_server_after_answering_it(signum):
 
     before = signal.getsignal(signum)
     started = time.monotonic()
-    handled = serve(_signalling_app(signum), "127.0.0.1", 0, max_seconds=10, ready=ready)
+    app = _signalling_app(signum, to_this_thread=to_this_thread)
+    handled = serve(app, "127.0.0.1", 0, max_seconds=10, ready=ready)
     assert handled == 1
     assert time.monotonic() - started < 5  # stopped by the signal, not by max_seconds
     clients[0].join(5)

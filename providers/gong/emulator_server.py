@@ -114,6 +114,8 @@ def serve(
                 events = selector.select(timeout)
                 if stop.requested:
                     break
+                if any(key.fileobj is stop.wakeup for key, _ in events):
+                    stop.drain()  # another signal's byte: not a stop, so do not spin on it
                 if any(key.fileobj is server.socket for key, _ in events):
                     server.timeout = 0  # readable: accept without blocking
                     server.handle_request()
@@ -141,10 +143,20 @@ class _Stop:
     def wakeup(self) -> socket.socket:
         return self._reader
 
+    @property
+    def signal_fd(self) -> int:
+        """Where signal.set_wakeup_fd writes (non-blocking, as it requires)."""
+        return self._writer.fileno()
+
     def request(self, signum: int, frame: FrameType | None) -> None:
         self.requested = True
         with contextlib.suppress(OSError):
             self._writer.send(b"\0")
+
+    def drain(self) -> None:
+        with contextlib.suppress(OSError):
+            while self._reader.recv(512):
+                pass
 
     def close(self) -> None:
         self._reader.close()
@@ -158,15 +170,23 @@ def _stop_signals() -> Iterator[_Stop]:
     was ignored when we started (a background job) stays ignored."""
     stop = _Stop()
     previous: dict[int, Any] = {}
+    wakeup_fd = None
     if threading.current_thread() is threading.main_thread():
         for signum in (signal.SIGINT.value, signal.SIGTERM.value):
             current = signal.getsignal(signum)
             if signum == signal.SIGINT and current == signal.SIG_IGN:
                 continue
             previous[signum] = signal.signal(signum, stop.request)
+        # A signal the kernel hands to another thread (one serving a request, say) does not
+        # interrupt the main thread's select, and Python runs handlers only in the main
+        # thread: without a wakeup fd the loop would sleep on until its deadline. The C-level
+        # handler writes the signal number here from whichever thread received it.
+        wakeup_fd = signal.set_wakeup_fd(stop.signal_fd, warn_on_full_buffer=False)
     try:
         yield stop
     finally:
+        if wakeup_fd is not None:
+            signal.set_wakeup_fd(wakeup_fd)
         for signum, handler in previous.items():
             signal.signal(signum, handler)
         stop.close()
