@@ -19,6 +19,7 @@ from crmform.engine.ports import LockInfo
 __all__ = [
     "POLL_SECONDS",
     "VANISHED",
+    "PolledLock",
     "alive_here",
     "new_lock_info",
     "pid_alive",
@@ -114,3 +115,41 @@ def polled_lock(
         yield info
     finally:
         release(info)
+
+
+class PolledLock:
+    """The lock of a backend that takes it with one request and polls while another holds
+    it (http, s3). `_hold` keeps it for a `with` block, naming it in `_held` meanwhile (so a
+    write inside the block goes under it); the backend provides the three requests."""
+
+    _clock: Callable[[], float]
+    _sleep: Callable[[float], None]
+    _held: LockInfo | None
+
+    def _try_lock(self, info: LockInfo) -> LockInfo | None:
+        """Take the lock as `info`: None when taken, else who holds it (or VANISHED)."""
+        raise NotImplementedError
+
+    def _release(self, info: LockInfo) -> None:
+        """Release the lock `info` took, only while it is still ours."""
+        raise NotImplementedError
+
+    def _locked_error(self, holder: LockInfo, timeout: float) -> StateLockedError:
+        raise NotImplementedError
+
+    @contextmanager
+    def _hold(self, operation: str, timeout: float) -> Iterator[LockInfo]:
+        with polled_lock(
+            new_lock_info(operation),
+            self._try_lock,
+            self._release,
+            self._locked_error,
+            timeout=timeout,
+            clock=self._clock,
+            sleep=self._sleep,
+        ) as info:
+            previous, self._held = self._held, info
+            try:
+                yield info
+            finally:
+                self._held = previous

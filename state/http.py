@@ -31,8 +31,8 @@ import base64
 import hashlib
 import json
 import time
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
@@ -50,7 +50,7 @@ from crmform.state.document import (
     encode,
     next_state,
 )
-from crmform.state.holder import alive_here, new_lock_info, polled_lock
+from crmform.state.holder import PolledLock, alive_here, new_lock_info
 from crmform.state.http_wire import RetryPolicy, lock_body, lock_from_body, retry_waits, retryable
 from crmform.state.lockfile import holder_running_message
 
@@ -79,7 +79,7 @@ class HttpSettings:
     skip_cert_verification: bool = False
 
 
-class HttpState:
+class HttpState(PolledLock):
     def __init__(
         self,
         settings: HttpSettings,
@@ -183,23 +183,6 @@ class HttpState:
 
     def lock(self, operation: str, timeout: float = 0.0) -> AbstractContextManager[LockInfo]:
         return self._hold(operation, timeout)
-
-    @contextmanager
-    def _hold(self, operation: str, timeout: float) -> Iterator[LockInfo]:
-        with polled_lock(
-            new_lock_info(operation),
-            self._try_lock,
-            self._release,
-            self._locked_error,
-            timeout=timeout,
-            clock=self._clock,
-            sleep=self._sleep,
-        ) as info:
-            previous, self._held = self._held, info
-            try:
-                yield info
-            finally:
-                self._held = previous
 
     def _release(self, info: LockInfo) -> None:
         self._unlock(info.id, self._lock_body(info))

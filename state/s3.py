@@ -23,8 +23,8 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager, suppress
+from collections.abc import Callable
+from contextlib import AbstractContextManager, suppress
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,7 +40,7 @@ from crmform.state.document import (
     encode,
     next_state,
 )
-from crmform.state.holder import VANISHED, alive_here, new_lock_info, polled_lock
+from crmform.state.holder import VANISHED, PolledLock, alive_here
 from crmform.state.lockfile import holder_running_message
 
 __all__ = ["S3Settings", "S3State"]
@@ -59,7 +59,7 @@ class S3Settings:
     endpoint_url: str = ""
 
 
-class S3State:
+class S3State(PolledLock):
     def __init__(
         self,
         settings: S3Settings,
@@ -178,23 +178,6 @@ class S3State:
 
     def lock(self, operation: str, timeout: float = 0.0) -> AbstractContextManager[LockInfo]:
         return self._hold(operation, timeout)
-
-    @contextmanager
-    def _hold(self, operation: str, timeout: float) -> Iterator[LockInfo]:
-        with polled_lock(
-            new_lock_info(operation),
-            self._try_lock,
-            self._release,
-            self._locked_error,
-            timeout=timeout,
-            clock=self._clock,
-            sleep=self._sleep,
-        ) as info:
-            previous, self._held = self._held, info
-            try:
-                yield info
-            finally:
-                self._held = previous
 
     def _release(self, info: LockInfo) -> None:
         """Delete the lock object only while it is still ours (IfMatch its ETag): a lock
