@@ -8,7 +8,10 @@ import signal
 import socket
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from types import FrameType
+from typing import Any
 
 import httpx
 import pytest
@@ -49,15 +52,26 @@ def test_a_signal_during_a_request_stops_the_server_after_answering_it(signum, t
         clients.append(threading.Thread(target=ask, daemon=True))
         clients[0].start()
 
-    before = signal.getsignal(signum)
-    started = time.monotonic()
-    app = _signalling_app(signum, to_this_thread=to_this_thread)
-    handled = serve(app, "127.0.0.1", 0, max_seconds=10, ready=ready)
-    assert handled == 1
-    assert time.monotonic() - started < 5  # stopped by the signal, not by max_seconds
-    clients[0].join(5)
-    assert answers == [200]  # the request in flight was answered in full
-    assert signal.getsignal(signum) == before  # the caller's handler is back
+    # As on a terminal: a shell starts background jobs (a CI runner's, say) with SIGINT
+    # ignored, and serve rightly leaves an ignored SIGINT ignored.
+    inherited = signal.signal(signum, _foreground(signum))
+    try:
+        before = signal.getsignal(signum)
+        started = time.monotonic()
+        app = _signalling_app(signum, to_this_thread=to_this_thread)
+        handled = serve(app, "127.0.0.1", 0, max_seconds=10, ready=ready)
+        assert handled == 1
+        assert time.monotonic() - started < 5  # stopped by the signal, not by max_seconds
+        clients[0].join(5)
+        assert answers == [200]  # the request in flight was answered in full
+        assert signal.getsignal(signum) == before  # the caller's handler is back
+    finally:
+        signal.signal(signum, inherited)
+
+
+def _foreground(signum: int) -> Callable[[int, FrameType | None], Any] | signal.Handlers:
+    """The handler a foreground Python process has for `signum`."""
+    return signal.default_int_handler if signum == signal.SIGINT else signal.SIG_DFL
 
 
 def test_an_ignored_sigint_stays_ignored_while_serving():
