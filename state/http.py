@@ -49,6 +49,7 @@ from crmform.state.document import (
     decode,
     encode,
     next_state,
+    remember_encoded,
 )
 from crmform.state.holder import PolledLock, alive_here, new_lock_info
 from crmform.state.http_wire import RetryPolicy, lock_body, lock_from_body, retry_waits, retryable
@@ -122,11 +123,15 @@ class HttpState(PolledLock):
     # -- read / write -------------------------------------------------------------------
 
     def read(self) -> State:
+        return self._read()[1]
+
+    def _read(self) -> tuple[bytes, State]:
+        """The stored bytes (b"" when there is no state) and the state they hold."""
         response = self._send("read", "GET", self.settings.address)
         if response.status_code in (204, 404) or (
             response.status_code == 200 and not response.content
         ):
-            return State()
+            return b"", State()
         if response.status_code != 200:
             raise self._refused("read", response)
         md5 = response.headers.get("Content-MD5")
@@ -136,7 +141,7 @@ class HttpState(PolledLock):
                 "its body). crmform did not modify it; run the command again."
             )
         try:
-            return decode(response.content).state
+            return response.content, decode(response.content).state
         except NewerVersion as exc:
             raise StateError(
                 f"The state {self.location} was written by a newer crmform (state version "
@@ -176,8 +181,11 @@ class HttpState(PolledLock):
         return written
 
     def _stored(self) -> State | None:
-        stored = self.read()
-        return stored if stored.lineage or stored.serial else None
+        raw, stored = self._read()
+        if not (stored.lineage or stored.serial):
+            return None
+        remember_encoded(raw, stored)  # the unchanged objects' lines, not re-encoded
+        return stored
 
     # -- lock ---------------------------------------------------------------------------
 

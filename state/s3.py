@@ -39,6 +39,7 @@ from crmform.state.document import (
     decode,
     encode,
     next_state,
+    remember_encoded,
 )
 from crmform.state.holder import VANISHED, PolledLock, alive_here
 from crmform.state.lockfile import holder_running_message
@@ -117,6 +118,8 @@ class S3State(PolledLock):
         found = self._get(self.settings.key, "write")
         stored = self._state_of(found[0]) if found is not None else None
         check_expected(self.location, stored, state)
+        if found is not None and stored is not None:  # unchanged objects' lines: not re-encoded
+            remember_encoded(found[0], stored)
         try:
             written = next_state(state)
             data = encode(written)
