@@ -1,6 +1,6 @@
 """Who takes a lock: the LockInfo every backend records for its holder, whether a
-holder named in a lock is still running on this host, and the polling loop of the backends
-whose lock is one try-lock request (http, s3).
+holder named in a lock is still running on this host, and PolledLock, the polling loop of
+the backends whose lock is one try-lock request (http, s3).
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ __all__ = [
     "alive_here",
     "new_lock_info",
     "pid_alive",
-    "polled_lock",
     "user",
 ]
 
@@ -82,41 +81,6 @@ def alive_here(holder: LockInfo) -> bool:
     return holder.host == socket.gethostname() and holder.pid > 0 and pid_alive(holder.pid)
 
 
-@contextmanager
-def polled_lock(
-    info: LockInfo,
-    try_lock: Callable[[LockInfo], LockInfo | None],
-    release: Callable[[LockInfo], None],
-    locked_error: Callable[[LockInfo, float], StateLockedError],
-    *,
-    timeout: float,
-    clock: Callable[[], float],
-    sleep: Callable[[float], None],
-) -> Iterator[LockInfo]:
-    """Hold the lock `info` for the `with` block, asking `try_lock` (None: taken; else the
-    holder) every POLL_SECONDS until `timeout` has passed, then raising `locked_error(holder,
-    timeout)`. `release(info)` is the backend's own release, run however the block ends
-    (and only once the lock was taken). A VANISHED holder is retried at once (a few times),
-    so a lock released just then is taken, never reported as held by nobody."""
-    deadline = clock() + timeout
-    vanished = 0
-    while True:
-        holder = try_lock(info)
-        if holder is None:
-            break
-        if holder is VANISHED and vanished < _VANISHED_RETRIES:
-            vanished += 1
-            continue
-        vanished = 0
-        if clock() >= deadline:
-            raise locked_error(holder, timeout)
-        sleep(POLL_SECONDS)
-    try:
-        yield info
-    finally:
-        release(info)
-
-
 class PolledLock:
     """The lock of a backend that takes it with one request and polls while another holds
     it (http, s3). `_hold` keeps it for a `with` block, naming it in `_held` meanwhile (so a
@@ -139,17 +103,28 @@ class PolledLock:
 
     @contextmanager
     def _hold(self, operation: str, timeout: float) -> Iterator[LockInfo]:
-        with polled_lock(
-            new_lock_info(operation),
-            self._try_lock,
-            self._release,
-            self._locked_error,
-            timeout=timeout,
-            clock=self._clock,
-            sleep=self._sleep,
-        ) as info:
-            previous, self._held = self._held, info
-            try:
-                yield info
-            finally:
-                self._held = previous
+        """Hold the lock for the `with` block, asking `_try_lock` every POLL_SECONDS until
+        `timeout` has passed, then raising `_locked_error`. `_release` runs however the
+        block ends (only once the lock was taken). A VANISHED holder is retried at once (a
+        few times), so a lock released just then is taken, never reported as held by
+        nobody."""
+        info = new_lock_info(operation)
+        deadline = self._clock() + timeout
+        vanished = 0
+        while True:
+            holder = self._try_lock(info)
+            if holder is None:
+                break
+            if holder is VANISHED and vanished < _VANISHED_RETRIES:
+                vanished += 1
+                continue
+            vanished = 0
+            if self._clock() >= deadline:
+                raise self._locked_error(holder, timeout)
+            self._sleep(POLL_SECONDS)
+        previous, self._held = self._held, info
+        try:
+            yield info
+        finally:
+            self._held = previous
+            self._release(info)
