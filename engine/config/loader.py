@@ -236,7 +236,7 @@ def _check(
         )
         return doc, [Problem((), (), message)], 0, None, None
     top_ok = schema_check.top_ok(doc)
-    if fields is None and top_ok:
+    if source.is_yaml and top_ok:  # a JSON file's were tried by _parse_json already
         fields = schema_check.checked_fields(doc["fields"])
     # The slow walk, only for a file the fast path doubted (it then words every problem).
     bad = [] if fields is not None else schema_check.quick_check(doc)[1]
