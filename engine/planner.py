@@ -18,7 +18,6 @@ fields at once, in one ProtectedFieldError.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from operator import attrgetter
 from typing import TYPE_CHECKING
 
 from crmform.engine import words
@@ -180,9 +179,6 @@ def _classify(
     return None
 
 
-_NAME = attrgetter("unique_name")
-
-
 def _candidates(after: dict[str, Field], before: dict[str, Field]) -> set[str]:
     """The names _classify may find a change for: those on one side only, and those on
     both whose compared attributes differ (it returns None exactly when type, label,
@@ -236,8 +232,7 @@ def _index(objects: Iterable[ObjectSchema], *, in_state: bool) -> dict[ObjectKey
 
 
 def _fields_by_name(obj: ObjectSchema, *, in_state: bool) -> dict[str, Field]:
-    fields = obj.fields
-    by_name = dict(zip(map(_NAME, fields), fields, strict=True))  # obj.by_name(), built in C
+    by_name = obj.by_name()
     if len(by_name) != len(obj.fields):
         dup = _first_duplicate(f.unique_name for f in obj.fields)
         if in_state:
