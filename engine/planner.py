@@ -1,8 +1,9 @@
 """plan(desired, state) -> Plan: what must change so Gong (and the state) match the files.
 
 Pure: no I/O, no clock, no environment. Linear in the number of fields: one dict per
-object, plain comparisons, one sort per object (no deepdiff on this path: 50,000 fields
-must plan in well under a second).
+object, plain comparisons, no deepdiff (50,000 fields must plan in well under a second).
+The fields that did not change are ruled out in one loop of attribute reads
+(`_candidates`); only the names that remain are sorted and classified.
 
 How one field is classified (before = state, after = desired):
   only after            create
@@ -55,7 +56,7 @@ def plan(desired: Desired, state: State) -> Plan:
         state_obj = applied.get(key)
         before_fields = _fields_by_name(state_obj, in_state=True) if state_obj else {}
         gone_reason = Reason.NOT_IN_FILES if desired_obj else Reason.OBJECT_REMOVED
-        for name in sorted(after_fields.keys() | before_fields.keys()):
+        for name in sorted(_candidates(after_fields, before_fields)):
             change = _classify(
                 key, name, before_fields.get(name), after_fields.get(name), gone_reason
             )
@@ -116,34 +117,44 @@ def _renames(deletes: list[Change], creates: list[Change]) -> list[tuple[Change,
         by_type.setdefault(c.after.type, []).append(c)
         exact.setdefault((c.after.type, c.after.label.casefold()), []).append(c)
     deleted_of: dict[FieldType, list[Change]] = {}
+    labels_of: dict[FieldType, list[str]] = {}
     for d in deletes:
         assert d.before is not None
         deleted_of.setdefault(d.before.type, []).append(d)
+        labels_of.setdefault(d.before.type, []).append(d.before.label.casefold())
     from difflib import SequenceMatcher
 
     pairs: list[tuple[Change, Change]] = []
     matcher = SequenceMatcher(None)
     for kind, olds in deleted_of.items():
         news = by_type.get(kind, [])
-        fuzzy = len(olds) * len(news) <= _MAX_SIMILARITY_PAIRS
-        for d in olds:
-            assert d.before is not None
-            label = d.before.label.casefold()
-            if not fuzzy:
+        labels = labels_of[kind]
+        if len(olds) * len(news) > _MAX_SIMILARITY_PAIRS:
+            for d, label in zip(olds, labels, strict=True):
                 pairs += [(d, c) for c in exact.get((kind, label), [])]
-                continue
-            for c in news:
-                assert c.after is not None
-                new = c.after.label.casefold()
-                if new == label or _similar(matcher, label, new):
-                    pairs.append((d, c))
+            continue
+        # Each created label is difflib's second sequence once, for all the deleted labels
+        # of its type: SequenceMatcher indexes its second sequence, so it is kept while
+        # the first changes. The pairs come out in the order of the deletes, then creates.
+        similar: list[list[Change]] = [[] for _ in olds]
+        for c in news:
+            assert c.after is not None
+            new = c.after.label.casefold()
+            matcher.set_seq2(new)
+            for found, label in zip(similar, labels, strict=True):
+                if new == label or _similar(matcher, label):
+                    found.append(c)
+        for d, found in zip(olds, similar, strict=True):
+            pairs += [(d, c) for c in found]
     return pairs
 
 
-def _similar(matcher: SequenceMatcher[str], label: str, new: str) -> bool:
-    # ratio() >= quick_ratio() >= real_quick_ratio(): the cheap upper bounds rule out most
-    # pairs before the full match (50,000 fields, 3,852 pairs: notes 67 ms -> 13 ms).
-    matcher.set_seqs(label, new)
+def _similar(matcher: SequenceMatcher[str], label: str) -> bool:
+    """Whether `label` is like the matcher's second sequence (set by the caller).
+
+    ratio() >= quick_ratio() >= real_quick_ratio(): the cheap upper bounds rule out most
+    pairs before the full match (50,000 fields, 3,852 pairs: notes 67 ms -> 13 ms)."""
+    matcher.set_seq1(label)
     return (
         matcher.real_quick_ratio() >= RENAME_SIMILARITY
         and matcher.quick_ratio() >= RENAME_SIMILARITY
@@ -167,6 +178,30 @@ def _classify(
     if before.protect != after.protect:
         return Change(key, name, Action.PROTECT, before, after, Reason.PROTECT_CHANGED)
     return None
+
+
+def _candidates(after: dict[str, Field], before: dict[str, Field]) -> set[str]:
+    """The names _classify may find a change for: those on one side only, and those on
+    both whose compared attributes differ (it returns None exactly when type, label,
+    referenceTo, values and protect are all equal). The fields that did not change, nearly
+    all of them in a plan of a large schema, are ruled out here with no call per field:
+    attribute reads of slots are the cheapest per field measured (50,000 fields: ~16 ms,
+    operator.attrgetter tuples compared in C ~45 ms, _classify per name ~80 ms)."""
+    if not after or not before:
+        return set(after or before)
+    found = after.keys() ^ before.keys()
+    add, old_of = found.add, before.get
+    for name, new in after.items():
+        old = old_of(name)
+        if old is not None and (
+            old.label != new.label
+            or old.type != new.type
+            or old.ordered_value_list != new.ordered_value_list
+            or old.reference_to != new.reference_to
+            or old.protect != new.protect
+        ):
+            add(name)
+    return found
 
 
 def _protected(change: Change) -> bool:

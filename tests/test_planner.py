@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from factories import ACCOUNT, CONTACT, fld
 from hypothesis import given, settings
@@ -13,10 +15,12 @@ from crmform.engine.model import (
     Action,
     Desired,
     FieldType,
+    NoteKind,
     ObjectKey,
     ObjectSchema,
     ObjectType,
     Plan,
+    Reason,
     State,
     values_diff,
 )
@@ -503,3 +507,121 @@ def test_replanning_after_the_applied_outcome_is_empty(want, have):
         return
     after = applied(p, "2025-01-02T03:04:05Z")
     assert plan(Desired(want), after).changes == ()
+
+
+# --- the fast paths against the plain algorithm they replace ------------------------------
+
+
+def reference_changes(d: Desired, s: State):
+    """Every name of every object classified, one by one (the planner before issue 14's
+    fast path ruled out the unchanged fields at once)."""
+    from crmform.engine.planner import _classify
+
+    wanted, applied = {o.key: o for o in d.objects}, {o.key: o for o in s.objects}
+    out = []
+    for key in sorted(wanted.keys() | applied.keys()):
+        after = wanted[key].by_name() if key in wanted else {}
+        before = applied[key].by_name() if key in applied else {}
+        gone = Reason.NOT_IN_FILES if key in wanted else Reason.OBJECT_REMOVED
+        for name in sorted(after.keys() | before.keys()):
+            change = _classify(key, name, before.get(name), after.get(name), gone)
+            if change is not None:
+                out.append(change)
+    return tuple(out)
+
+
+def reference_renames(changes):
+    """The (delete, create) pairs that look like a rename, each pair matched afresh."""
+    from difflib import SequenceMatcher
+
+    from crmform.engine.planner import _MAX_SIMILARITY_PAIRS, RENAME_SIMILARITY
+
+    pairs = []
+    keys = dict.fromkeys(c.key for c in changes)
+    for key in keys:
+        group = [c for c in changes if c.key == key]
+        creates = [c for c in group if c.action is Action.CREATE]
+        deletes = [c for c in group if c.action is Action.DELETE]
+        for kind in dict.fromkeys(d.before.type for d in deletes):
+            olds = [d for d in deletes if d.before.type is kind]
+            news = [c for c in creates if c.after.type is kind]
+            fuzzy = len(olds) * len(news) <= _MAX_SIMILARITY_PAIRS
+            for d in olds:
+                label = d.before.label.casefold()
+                for c in news:
+                    new = c.after.label.casefold()
+                    similar = fuzzy and SequenceMatcher(None, label, new).ratio() >= (
+                        RENAME_SIMILARITY
+                    )
+                    if new == label or similar:
+                        pairs.append((key, d.unique_name, c.unique_name))
+    return pairs
+
+
+# Labels alike enough to look like renames ("Region" and "Regions": 0.92), and not.
+LABELS = st.one_of(
+    st.sampled_from(["Region", "Regions", "region", "Area", "Areas", "Sales Area"]),
+    st.text("abAB ", min_size=1, max_size=6),
+)
+
+
+@st.composite
+def varied_fields_st(draw, names_from="abcdefghij"):
+    """Fields with varied labels, some alike enough to look like renames."""
+    names = draw(st.lists(st.sampled_from(names_from), unique=True, max_size=6))
+    out = []
+    for name in names:
+        type_ = draw(st.sampled_from([S, S, S, N, P, R]))
+        values = tuple(draw(st.lists(st.sampled_from("xyz"), unique=True))) if type_ is P else None
+        ref = draw(st.sampled_from(["ACCOUNT", "USER"])) if type_ is R else None
+        protect = draw(st.integers(0, 5)) == 0
+        out.append(fld(name, type_, draw(LABELS), values=values, ref=ref, protect=protect))
+    return tuple(out)
+
+
+def changed(f):
+    """`f`, and `f` changed in each way the planner tells apart."""
+    return [
+        f,
+        replace(f, protect=not f.protect),
+        replace(f, label=f.label + "x"),
+        replace(f, type=N if f.type is S else S, reference_to=None, ordered_value_list=None),
+        replace(f, ordered_value_list=(*(f.ordered_value_list or ()), "w")),
+        replace(f, reference_to="DEAL" if f.reference_to else None),
+        replace(f, last_modified="2020-12-17T13:45:01Z"),
+    ]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.sampled_from(KEYS), unique=True, max_size=3),
+    st.data(),
+)
+def test_the_fast_paths_plan_what_classifying_every_field_plans(keys, data):
+    want, have = [], []
+    for key in keys:
+        mine = data.draw(varied_fields_st("abcdefghij"))
+        # Part of the state as the files have it (the unchanged fields of a real plan).
+        kept = data.draw(st.lists(st.sampled_from(mine), unique=True)) if mine else []
+        # Some of them changed in one way (or only in which objects they are).
+        kept = [data.draw(st.sampled_from(changed(f))) for f in kept]
+        taken = {f.unique_name for f in kept}
+        # Fields of the same names, and others (deletes, beside the creates of `mine`).
+        theirs = [f for f in data.draw(varied_fields_st("ghijklmn")) if f.unique_name not in taken]
+        if data.draw(st.booleans()):
+            want.append(ObjectSchema(key, mine, "f.json"))
+        if data.draw(st.booleans()):
+            have.append(ObjectSchema(key, tuple(kept + theirs)))
+    d, s = Desired(tuple(want)), State("l", 1, tuple(have))
+    try:
+        p = plan(d, s)
+    except ProtectedFieldError:
+        # The refusal lists every change that destroys protected data, from the same changes.
+        assert any(
+            c.destroys_data and (c.before.protect or (c.after and c.after.protect))
+            for c in reference_changes(d, s)
+        )
+        return
+    assert p.changes == reference_changes(d, s)
+    renames = [n for n in p.notes if n.kind is NoteKind.NOT_A_RENAME]
+    assert [(n.key, *n.names) for n in renames] == reference_renames(p.changes)

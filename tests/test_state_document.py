@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from hypothesis import given, settings
@@ -320,3 +321,116 @@ def test_the_one_pass_field_check_agrees_with_the_field_by_field_one(items):
     assert built == (tuple(strict) if usable else None)
     if built is not None:  # without a backslash in the bytes, no text needs the check
         assert _checked_fields(items, escapes=False) == built
+
+
+# decode parses a document with no backslash without json's pairs hook and finds repeated
+# keys by counting colons (document._plain_document); anything it doubts is read again the
+# strict way. Both must agree on every document, usable or not: the same state or the same
+# message. A document with an escape always takes the strict way, so `strict` spells one
+# character of the lineage as \u004c ("L") to read the same document through it.
+TEXT = st.text(alphabet="ab:L ", min_size=1, max_size=4)
+STAMPS = st.sampled_from(["2026-11-28T20:31:06Z", "2020-01-01T00:00:00Z"])
+
+
+@st.composite
+def state_documents(draw):
+    def field(name):
+        item = {"uniqueName": name, "label": draw(TEXT), "type": draw(st.sampled_from(TYPES))}
+        if item["type"] == "PICKLIST":
+            item["orderedValueList"] = draw(st.lists(TEXT, max_size=3))
+        if item["type"] == "REFERENCE":
+            item["referenceTo"] = draw(st.sampled_from(["USER", "a:b"]))
+        if draw(st.booleans()):
+            item["protect"] = draw(st.booleans())
+        if draw(st.booleans()):
+            item["lastModified"] = draw(st.one_of(STAMPS, st.none()))
+        return item
+
+    def fields():
+        names = draw(st.lists(TEXT, unique=True, max_size=4))
+        return [field(name) for name in names]
+
+    addresses = draw(st.lists(st.sampled_from(["gong/1/ACCOUNT", "gong/2/DEAL"]), unique=True))
+    doc = {
+        "version": 1,
+        "lineage": "L" + draw(st.text(alphabet="ab:-", max_size=5)),
+        "serial": draw(st.integers(0, 9)),
+        "objects": {a: {"fields": fields()} for a in addresses},
+    }
+    if draw(st.booleans()):
+        doc["pending"] = [
+            {"address": a, "digest": "ab" * 32, "started": draw(STAMPS), "fields": fields()}
+            for a in draw(st.lists(st.sampled_from(["gong/1/ACCOUNT", "gong/3/LEAD"]), unique=True))
+        ]
+    if draw(st.booleans()):
+        doc["deleted"] = [
+            {
+                "address": "gong/1/ACCOUNT",
+                "uniqueName": draw(TEXT),
+                "type": "STRING",
+                "deleted": draw(STAMPS),
+            }
+            for _ in range(draw(st.integers(0, 2)))
+        ]
+    return doc
+
+
+TYPES = ["STRING", "PICKLIST", "REFERENCE"]
+
+
+def written(value, spacing, repeat=None):
+    """`value` as JSON text spaced by `spacing`; `repeat` = (a mapping, a key, a value):
+    that mapping lists the key twice, the second time with that value."""
+    comma, colon = spacing
+    if isinstance(value, dict):
+        items = [(k, written(v, spacing, repeat)) for k, v in value.items()]
+        if repeat is not None and repeat[0] is value:
+            items.insert(len(items) // 2, (repeat[1], json.dumps(repeat[2])))
+        inner = comma.join(f"{json.dumps(k, ensure_ascii=False)}{colon}{v}" for k, v in items)
+        return "{" + inner + "}"
+    if isinstance(value, list):
+        return "[" + comma.join(written(v, spacing, repeat) for v in value) + "]"
+    return json.dumps(value, ensure_ascii=False)
+
+
+def mappings(value):
+    if isinstance(value, dict):
+        yield value
+        for v in value.values():
+            yield from mappings(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from mappings(v)
+
+
+def outcome_of(text: str):
+    try:
+        return decode(text.encode()).state
+    except UnusableDocument as exc:
+        return str(exc)
+
+
+def strict(text: str) -> str:
+    slow = re.sub(r'("lineage"\s*:\s*")L', r"\1\\u004c", text, count=1)
+    assert "\\" in slow
+    return slow
+
+
+SPACINGS = st.sampled_from([(", ", ": "), (",", ":"), (", ", " : "), (",\n ", ":\n")])
+
+
+@settings(max_examples=400, deadline=None)
+@given(state_documents(), SPACINGS, st.data())
+def test_reading_without_the_pairs_hook_agrees_with_the_strict_reading(doc, spacing, data):
+    text = written(doc, spacing)
+    assert outcome_of(text) == outcome_of(strict(text))
+    # The same document with one key of one of its mappings written twice.
+    target = data.draw(st.sampled_from(list(mappings(doc))))
+    if not target:
+        return
+    key = data.draw(st.sampled_from(sorted(target)))
+    again = data.draw(st.sampled_from([target[key], "a:b", None, 1, "2026-11-28T20:31:06Z"]))
+    repeated = written(doc, spacing, (target, key, again))
+    found = outcome_of(repeated)
+    assert found == outcome_of(strict(repeated))
+    assert found == f'has the key "{key}" twice in one object'

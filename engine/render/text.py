@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from crmform.engine import words
-from crmform.engine.model import Action, DataImpact, Plan, Summary
+from crmform.engine.model import Action, Change, DataImpact, Plan, Summary
 from crmform.engine.render.drift import drift_lines
 
 __all__ = ["EMPTY_PLAN_TEXT", "render_text", "summary_line"]
@@ -73,9 +73,16 @@ def render_text(plan: Plan, *, color: bool) -> str:
 
 def _warning(plan: Plan, paint: Callable[[str, str], str]) -> list[str]:
     """The block above the changes: what loses data, what may orphan it, how to consent."""
-    destroys = [c for c in plan.changes if plan.impact(c) is DataImpact.DESTROYS]
-    orphans = [c for c in plan.changes if plan.impact(c) is DataImpact.MAY_ORPHAN]
-    digest = plan.data_loss_digest
+    destroys: list[Change] = []
+    orphans: list[Change] = []
+    impact = plan.impact
+    for c in plan.changes:  # each change's impact once (values_diff per picklist update)
+        found = impact(c)
+        if found is DataImpact.DESTROYS:
+            destroys.append(c)
+        elif found is DataImpact.MAY_ORPHAN:
+            orphans.append(c)
+    digest = plan.data_loss_digest if destroys or orphans else None  # None: nothing affected
     if digest is None:
         return []
     name = words.PLAIN.name
