@@ -11,20 +11,51 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
 from typing import Any
 
 Loc = tuple[Any, ...]  # a path into a document: mapping keys and list indices
 
 
-@dataclass(slots=True)
 class Pos:
-    """Where a document part starts: a line, and the lines of what it contains."""
+    """Where a document part starts: a line, and the lines of what it contains.
 
+    (Written out rather than a dataclass: the decorator's generated code cost more at start-up
+    than every Pos a problem file builds.)
+    """
+
+    __slots__ = ("entries", "index", "items", "line")
     line: int
-    entries: list[tuple[str | None, int, Pos]] | None = None  # mapping: key, key line, value
-    items: list[Pos] | None = None  # sequence
-    index: dict[str | None, int] | None = None  # a large mapping's last entry per key
+    entries: list[tuple[str | None, int, Pos]] | None  # mapping: key, key line, value
+    items: list[Pos] | None  # sequence
+    index: dict[str | None, int] | None  # a large mapping's last entry per key
+
+    def __init__(
+        self,
+        line: int,
+        entries: list[tuple[str | None, int, Pos]] | None = None,
+        items: list[Pos] | None = None,
+        index: dict[str | None, int] | None = None,
+    ) -> None:
+        self.line = line
+        self.entries = entries
+        self.items = items
+        self.index = index
+
+    def _parts(self) -> tuple[object, ...]:
+        return (self.line, self.entries, self.items, self.index)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Pos):
+            return self._parts() == other._parts()
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, as a dataclass with eq is
+
+    def __repr__(self) -> str:
+        return (
+            f"Pos(line={self.line!r}, entries={self.entries!r}, items={self.items!r}, "
+            f"index={self.index!r})"
+        )
 
     def entry(self, key: str) -> tuple[str | None, int, Pos] | None:
         """The last entry of `key` (the one that loads, of repeated keys)."""
