@@ -154,9 +154,17 @@ class Runtime(Value):
         return _gong_previewer(self.env, options)
 
 
+_RUNTIME = "crmform.runtime"
+
+
 def _base_runtime() -> Runtime:
-    obj = click.get_current_context().obj
-    return obj if isinstance(obj, Runtime) else Runtime()
+    ctx = click.get_current_context()
+    if isinstance(ctx.obj, Runtime):
+        return ctx.obj
+    # The process's own, read once a run (copying the environment is most of its cost).
+    if _RUNTIME not in ctx.meta:
+        ctx.meta[_RUNTIME] = Runtime()
+    return ctx.meta[_RUNTIME]  # type: ignore[no-any-return]
 
 
 def runtime() -> Runtime:

@@ -10,7 +10,6 @@ engine/render/escape.py has Markdown's. Pure: no I/O.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from json.encoder import encode_basestring
 from typing import TYPE_CHECKING
 
 from crmform.engine.errors import ApprovalRequired
@@ -29,6 +28,11 @@ from crmform.engine.model import (
     values_diff,
 )
 from crmform.engine.values import Value, _set
+
+try:  # the C function json.encoder uses, without importing json (a YAML plan needs none)
+    from _json import encode_basestring
+except ImportError:  # pragma: no cover - an interpreter without the accelerator
+    from json.encoder import encode_basestring
 
 if TYPE_CHECKING:
     from crmform.engine.settle import Settlement

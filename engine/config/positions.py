@@ -9,7 +9,6 @@ document means; a path into it is a `Loc`.
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
@@ -162,7 +161,14 @@ def yaml_tree(root: Any) -> Pos | None:
 
 # JSON that json.loads accepted, as tokens: strings, punctuation, and bare words (numbers,
 # true, false, null, NaN). Strict JSON strings hold no raw newline, so lines count simply.
-_JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\]:,]|[^\s{}\[\]:,"]+')
+# A string, compiled by re's cache on first use: only files with problems scan for lines.
+_JSON_TOKEN = r'"(?:[^"\\]|\\.)*"|[{}\[\]:,]|[^\s{}\[\]:,"]+'
+
+
+def _unescape(token: str) -> str:
+    import json  # a JSON file's problems only (a YAML plan imports no json)
+
+    return str(json.loads(token))
 
 
 def json_tree(text: str) -> Pos | None:
@@ -171,7 +177,7 @@ def json_tree(text: str) -> Pos | None:
     key: tuple[str, int] = ("", 0)
     want_key = False
     line, last = 1, 0
-    for match in _JSON_TOKEN.finditer(text):
+    for match in re.finditer(_JSON_TOKEN, text):
         token, start = match.group(), match.start()
         line += text.count("\n", last, start)
         last = start
@@ -180,7 +186,7 @@ def json_tree(text: str) -> Pos | None:
         elif token in ("}", "]"):
             open_nodes.pop()
         elif want_key:
-            key, want_key = (json.loads(token) if "\\" in token else token[1:-1], line), False
+            key, want_key = (_unescape(token) if "\\" in token else token[1:-1], line), False
         elif token != ":":
             node = Pos(line, [] if token == "{" else None, [] if token == "[" else None)
             parent = open_nodes[-1] if open_nodes else None
