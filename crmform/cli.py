@@ -160,7 +160,13 @@ class LazyGroup(click.Group):
     cls=LazyGroup,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
-@click.version_option(__version__, prog_name="crmform")
+# click's own English words, given so that it looks up no translation for them (gettext).
+@click.version_option(
+    __version__,
+    prog_name="crmform",
+    message="%(prog)s, version %(version)s",
+    help="Show the version and exit.",
+)
 @click.option(
     "--log-level",
     type=click.Choice(["error", "warning", "info", "debug"], case_sensitive=False),
