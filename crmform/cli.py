@@ -160,13 +160,9 @@ class LazyGroup(click.Group):
     cls=LazyGroup,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
-# click's own English words, given so that it looks up no translation for them (gettext).
-@click.version_option(
-    __version__,
-    prog_name="crmform",
-    message="%(prog)s, version %(version)s",
-    help="Show the version and exit.",
-)
+# The message is click's own default, given so that click does not look it up in gettext
+# at every start (the option's help it looks up anyway).
+@click.version_option(__version__, prog_name="crmform", message="%(prog)s, version %(version)s")
 @click.option(
     "--log-level",
     type=click.Choice(["error", "warning", "info", "debug"], case_sensitive=False),
