@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
@@ -29,6 +29,7 @@ from crmform.engine.model import (
     ObjectSchema,
     ObjectType,
     State,
+    replace,
 )
 
 __all__ = [

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from dataclasses import fields
 from pathlib import Path
 
 import click
@@ -64,7 +63,7 @@ _GONG_FLAGS = (
         help="Seconds per request (default 30).",
     ),
 )
-_GONG_NAMES = tuple(f.name for f in fields(ProviderOptions))
+_GONG_NAMES = ProviderOptions._fields
 
 
 def gong_options(command: Callable[..., int]) -> Callable[..., int]:

@@ -7,12 +7,13 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
+
+from crmform.engine.values import Value, _set, replace
 
 if TYPE_CHECKING:
     from crmform.engine.config.project import Project
@@ -22,19 +23,60 @@ if TYPE_CHECKING:
 DEFAULT_STATE = "crmform.state.json"
 
 
-@dataclass(frozen=True)
-class ProviderOptions:
-    """Flags that override the provider's environment settings (None: not given)."""
+class ProviderOptions(Value):
+    """Flags that override the provider's environment settings (None: not given). Its repr
+    leaves the credentials out."""
 
-    base_url: str | None = None
-    access_key: str | None = field(default=None, repr=False)
-    access_key_secret: str | None = field(default=None, repr=False)
-    bearer_token: str | None = field(default=None, repr=False)
-    rate_limit: float | None = None
-    max_attempts: int | None = None
-    max_retry_seconds: float | None = None
-    timeout: float | None = None
-    allow_insecure_http: bool | None = None
+    __slots__ = (
+        "access_key",
+        "access_key_secret",
+        "allow_insecure_http",
+        "base_url",
+        "bearer_token",
+        "max_attempts",
+        "max_retry_seconds",
+        "rate_limit",
+        "timeout",
+    )
+    _repr_fields = (
+        "base_url",
+        "rate_limit",
+        "max_attempts",
+        "max_retry_seconds",
+        "timeout",
+        "allow_insecure_http",
+    )
+    base_url: str | None
+    access_key: str | None
+    access_key_secret: str | None
+    bearer_token: str | None
+    rate_limit: float | None
+    max_attempts: int | None
+    max_retry_seconds: float | None
+    timeout: float | None
+    allow_insecure_http: bool | None
+
+    def __init__(
+        self,
+        base_url: str | None = None,
+        access_key: str | None = None,
+        access_key_secret: str | None = None,
+        bearer_token: str | None = None,
+        rate_limit: float | None = None,
+        max_attempts: int | None = None,
+        max_retry_seconds: float | None = None,
+        timeout: float | None = None,
+        allow_insecure_http: bool | None = None,
+    ) -> None:
+        _set(self, "base_url", base_url)
+        _set(self, "access_key", access_key)
+        _set(self, "access_key_secret", access_key_secret)
+        _set(self, "bearer_token", bearer_token)
+        _set(self, "rate_limit", rate_limit)
+        _set(self, "max_attempts", max_attempts)
+        _set(self, "max_retry_seconds", max_retry_seconds)
+        _set(self, "timeout", timeout)
+        _set(self, "allow_insecure_http", allow_insecure_http)
 
 
 ProviderFactory = Callable[[Mapping[str, str], ProviderOptions], "Provider"]
@@ -70,15 +112,32 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-@dataclass(frozen=True)
-class Runtime:
-    """The outside world of one CLI run."""
+class Runtime(Value):
+    """The outside world of one CLI run. What is not given is the process's own: its
+    environment, whether stdin and stdout are a terminal (interactive) and stdout is (tty)."""
 
-    env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
-    interactive: bool = field(default_factory=lambda: sys.stdin.isatty() and sys.stdout.isatty())
-    tty: bool = field(default_factory=lambda: sys.stdout.isatty())
-    now: Callable[[], datetime] = _now
-    provider_factory: ProviderFactory = _gong_provider
+    __slots__ = ("env", "interactive", "now", "provider_factory", "tty")
+    env: Mapping[str, str]
+    interactive: bool
+    tty: bool
+    now: Callable[[], datetime]
+    provider_factory: ProviderFactory
+
+    def __init__(
+        self,
+        env: Mapping[str, str] | None = None,
+        interactive: bool | None = None,
+        tty: bool | None = None,
+        now: Callable[[], datetime] = _now,
+        provider_factory: ProviderFactory = _gong_provider,
+    ) -> None:
+        _set(self, "env", dict(os.environ) if env is None else env)
+        if interactive is None:
+            interactive = sys.stdin.isatty() and sys.stdout.isatty()
+        _set(self, "interactive", interactive)
+        _set(self, "tty", sys.stdout.isatty() if tty is None else tty)
+        _set(self, "now", now)
+        _set(self, "provider_factory", provider_factory)
 
     def color(self, no_color: bool) -> bool:
         """Colour on a terminal, unless --no-color or a non-empty NO_COLOR (no-color.org);
@@ -95,16 +154,22 @@ class Runtime:
         return _gong_previewer(self.env, options)
 
 
+_RUNTIME = "crmform.runtime"
+
+
 def _base_runtime() -> Runtime:
-    obj = click.get_current_context().obj
-    return obj if isinstance(obj, Runtime) else Runtime()
+    ctx = click.get_current_context()
+    if isinstance(ctx.obj, Runtime):
+        return ctx.obj
+    # The process's own, read once a run (copying the environment is most of its cost).
+    if _RUNTIME not in ctx.meta:
+        ctx.meta[_RUNTIME] = Runtime()
+    return ctx.meta[_RUNTIME]  # type: ignore[no-any-return]
 
 
 def runtime() -> Runtime:
     """The run's outside world; with an environment selected (--env), its Gong base URL and
     integration id variable are what GONG_BASE_URL and GONG_INTEGRATION_ID hold."""
-    from dataclasses import replace
-
     rt = _base_runtime()
     chosen = project()
     if chosen is None or chosen.environment is None:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import replace
 from datetime import UTC, datetime
 
 from crmform.engine.model import (
@@ -30,6 +29,7 @@ from crmform.engine.model import (
     Plan,
     RemoteFingerprint,
     State,
+    replace,
 )
 from crmform.engine.planner import plan as make_plan
 from crmform.engine.ports import RemoteSchema

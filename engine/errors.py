@@ -7,11 +7,11 @@ these into text and exit codes.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+
+from crmform.engine.values import OrderedValue, _set
 
 
-@dataclass(frozen=True, slots=True, order=True)
-class Diagnostic:
+class Diagnostic(OrderedValue):
     """One problem in a desired-state file: where it is and what is wrong.
 
     `path` is the location inside the document, e.g. "fields[2] (category)" or "objectType";
@@ -19,11 +19,26 @@ class Diagnostic:
     text that does not parse; it is not part of the text form.
     """
 
+    __slots__ = ("column", "file", "line", "message", "path")
     file: str
     line: int | None
     path: str
     message: str
-    column: int | None = None
+    column: int | None
+
+    def __init__(
+        self,
+        file: str,
+        line: int | None,
+        path: str,
+        message: str,
+        column: int | None = None,
+    ) -> None:
+        _set(self, "file", file)
+        _set(self, "line", line)
+        _set(self, "path", path)
+        _set(self, "message", message)
+        _set(self, "column", column)
 
     def __str__(self) -> str:
         where = self.file if self.line is None else f"{self.file}:{self.line}"

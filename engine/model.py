@@ -1,14 +1,18 @@
 """The vocabulary shared by every layer: fields, object keys, schemas, state, plans.
 
-Only immutable value types live here; this module imports nothing else from crmform.
+Only immutable value types live here; this module imports nothing else from crmform but
+engine/values.py, their base class (dataclasses' generated code cost most of `crmform
+plan`'s start-up; values.py says what each type gets from it).
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field, replace
 from enum import StrEnum
+
+from crmform.engine.values import FrozenInstanceError, OrderedValue, Value, _set, replace
+
+__all__ = ["FrozenInstanceError", "replace"]  # re-exported: model types' replace()
 
 DEFAULT_PROVIDER = "gong"
 # Gong integration ids are int64; real ones exceed 2**53, so they never pass through a float.
@@ -89,8 +93,7 @@ class Reason(StrEnum):
     PROTECT_CHANGED = "protect-changed"  # protect: only crmform's own flag
 
 
-@dataclass(frozen=True, slots=True, init=False)
-class Field:
+class Field(Value):
     """One custom field, as desired in a file or as last applied (in state).
 
     `reference_to` is set only for REFERENCE, `ordered_value_list` only for PICKLIST.
@@ -98,13 +101,22 @@ class Field:
     `protect` is crmform's own flag and is never sent to Gong.
     """
 
+    __slots__ = (
+        "label",
+        "last_modified",
+        "ordered_value_list",
+        "protect",
+        "reference_to",
+        "type",
+        "unique_name",
+    )
     unique_name: str
     label: str
     type: FieldType
-    reference_to: str | None = None
-    ordered_value_list: tuple[str, ...] | None = None
-    protect: bool = False
-    last_modified: str | None = None
+    reference_to: str | None
+    ordered_value_list: tuple[str, ...] | None
+    protect: bool
+    last_modified: str | None
 
     def __init__(
         self,
@@ -116,9 +128,9 @@ class Field:
         protect: bool = False,
         last_modified: str | None = None,
     ) -> None:
-        # The generated __init__ of a frozen dataclass goes through object.__setattr__ per
-        # attribute (4.9 us a Field here); the slots' own setters take half that, and a
-        # 50,000-field plan builds 100,000 Fields. Same signature, same defaults.
+        # object.__setattr__ per attribute (what a frozen dataclass's generated __init__
+        # does) takes 4.9 us a Field here; the slots' own setters take half that, and a
+        # 50,000-field plan builds 100,000 Fields.
         _SET_NAME(self, unique_name)
         _SET_LABEL(self, label)
         _SET_TYPE(self, type)
@@ -137,7 +149,8 @@ class Field:
         )
 
 
-# The slots' setters, which bypass the frozen __setattr__ (for Field.__init__ only).
+# The slots' setters, which bypass the frozen __setattr__ (for Field.__init__ and the
+# readers that build many Fields).
 (
     _SET_NAME,
     _SET_LABEL,
@@ -146,29 +159,60 @@ class Field:
     _SET_VALUES,
     _SET_PROTECT,
     _SET_LAST_MODIFIED,
-) = (Field.__dict__[name].__set__ for name in Field.__slots__)
+) = (Field.__dict__[name].__set__ for name in Field._fields)
 # FieldType by its value, for readers that build many Fields: a dict lookup costs a
 # twentieth of calling the enum (FieldType("DATE")).
 FIELD_TYPES_BY_VALUE: dict[str, FieldType] = {t.value: t for t in FieldType}
 
 
-@dataclass(frozen=True, slots=True, order=True)
-class ObjectKey:
+class ObjectKey(Value):
     """One schema on the remote side: a provider, an integration and an object type.
 
-    Ordering follows the address string, so plans sort the same way everywhere.
+    Equality, hashing and ordering follow the address string, so plans sort the same way
+    everywhere.
     """
 
-    address: str = field(init=False, repr=False, compare=True)
-    provider: str = field(compare=False)
-    integration_id: int = field(compare=False)
-    object_type: ObjectType = field(compare=False)
+    __slots__ = ("address", "integration_id", "object_type", "provider")
+    _repr_fields = ("provider", "integration_id", "object_type")
+    _init_fields = _repr_fields
+    address: str
+    provider: str
+    integration_id: int
+    object_type: ObjectType
 
     def __init__(self, provider: str, integration_id: int, object_type: ObjectType | str) -> None:
-        object.__setattr__(self, "provider", provider)
-        object.__setattr__(self, "integration_id", integration_id)
-        object.__setattr__(self, "object_type", ObjectType(object_type))
-        object.__setattr__(self, "address", f"{provider}/{integration_id}/{object_type}")
+        _set(self, "provider", provider)
+        _set(self, "integration_id", integration_id)
+        _set(self, "object_type", ObjectType(object_type))
+        _set(self, "address", f"{provider}/{integration_id}/{object_type}")
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, ObjectKey):
+            return self.address == other.address
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self.address)
+
+    def __lt__(self, other: object) -> bool:
+        if isinstance(other, ObjectKey):
+            return self.address < other.address
+        return NotImplemented
+
+    def __le__(self, other: object) -> bool:
+        if isinstance(other, ObjectKey):
+            return self.address <= other.address
+        return NotImplemented
+
+    def __gt__(self, other: object) -> bool:
+        if isinstance(other, ObjectKey):
+            return self.address > other.address
+        return NotImplemented
+
+    def __ge__(self, other: object) -> bool:
+        if isinstance(other, ObjectKey):
+            return self.address >= other.address
+        return NotImplemented
 
     @classmethod
     def parse(cls, address: str) -> ObjectKey:
@@ -184,23 +228,36 @@ class ObjectKey:
         return self.address
 
 
-@dataclass(frozen=True, slots=True)
-class ObjectSchema:
+class ObjectSchema(Value):
     """The custom fields of one object type. `source` names the file it came from, if any."""
 
+    __slots__ = ("fields", "key", "source")
     key: ObjectKey
     fields: tuple[Field, ...]
-    source: str | None = None
+    source: str | None
+
+    def __init__(
+        self,
+        key: ObjectKey,
+        fields: tuple[Field, ...],
+        source: str | None = None,
+    ) -> None:
+        _set(self, "key", key)
+        _set(self, "fields", fields)
+        _set(self, "source", source)
 
     def by_name(self) -> dict[str, Field]:
         return {f.unique_name: f for f in self.fields}
 
 
-@dataclass(frozen=True, slots=True)
-class Desired:
+class Desired(Value):
     """Everything the schema files ask for, one ObjectSchema per address, sorted by address."""
 
-    objects: tuple[ObjectSchema, ...] = ()
+    __slots__ = ("objects",)
+    objects: tuple[ObjectSchema, ...]
+
+    def __init__(self, objects: tuple[ObjectSchema, ...] = ()) -> None:
+        _set(self, "objects", objects)
 
     def get(self, key: ObjectKey) -> ObjectSchema | None:
         for obj in self.objects:
@@ -212,8 +269,7 @@ class Desired:
 STATE_VERSION = 1
 
 
-@dataclass(frozen=True, slots=True)
-class PendingUpload:
+class PendingUpload(Value):
     """An upload crmform sent (or was about to send) whose outcome is not known yet.
 
     It is recorded in the state, durably, before the POST, and cleared once Gong's answer
@@ -223,25 +279,37 @@ class PendingUpload:
     sha256 of the exact body, `started` when it was sent (Gong's timestamp form).
     """
 
+    __slots__ = ("after", "digest", "key", "started")
     key: ObjectKey
     digest: str
     started: str
     after: ObjectSchema
 
+    def __init__(self, key: ObjectKey, digest: str, started: str, after: ObjectSchema) -> None:
+        _set(self, "key", key)
+        _set(self, "digest", digest)
+        _set(self, "started", started)
+        _set(self, "after", after)
 
-@dataclass(frozen=True, slots=True, order=True)
-class DeletedField:
+
+class DeletedField(OrderedValue):
     """A field crmform deleted in Gong (an accepted isDeleted tombstone), kept in the state's
     ledger: re-creating its uniqueName makes a new, empty field; the old data is gone."""
 
+    __slots__ = ("deleted", "key", "type", "unique_name")
     key: ObjectKey
     unique_name: str
     type: FieldType
     deleted: str  # when, in Gong's timestamp form
 
+    def __init__(self, key: ObjectKey, unique_name: str, type: FieldType, deleted: str) -> None:
+        _set(self, "key", key)
+        _set(self, "unique_name", unique_name)
+        _set(self, "type", type)
+        _set(self, "deleted", deleted)
 
-@dataclass(frozen=True, slots=True)
-class State:
+
+class State(Value):
     """What crmform last applied. `lineage` is fixed at creation; `serial` grows per write.
 
     A state that was never written has `serial == 0` and an empty `lineage`. `pending`
@@ -249,11 +317,26 @@ class State:
     the ledger of fields crmform deleted, latest per name, sorted.
     """
 
-    lineage: str = ""
-    serial: int = 0
-    objects: tuple[ObjectSchema, ...] = ()
-    pending: tuple[PendingUpload, ...] = ()
-    deleted: tuple[DeletedField, ...] = ()
+    __slots__ = ("deleted", "lineage", "objects", "pending", "serial")
+    lineage: str
+    serial: int
+    objects: tuple[ObjectSchema, ...]
+    pending: tuple[PendingUpload, ...]
+    deleted: tuple[DeletedField, ...]
+
+    def __init__(
+        self,
+        lineage: str = "",
+        serial: int = 0,
+        objects: tuple[ObjectSchema, ...] = (),
+        pending: tuple[PendingUpload, ...] = (),
+        deleted: tuple[DeletedField, ...] = (),
+    ) -> None:
+        _set(self, "lineage", lineage)
+        _set(self, "serial", serial)
+        _set(self, "objects", objects)
+        _set(self, "pending", pending)
+        _set(self, "deleted", deleted)
 
     def get(self, key: ObjectKey) -> ObjectSchema | None:
         for obj in self.objects:
@@ -307,8 +390,7 @@ class State:
         return None
 
 
-@dataclass(frozen=True, slots=True)
-class Change:
+class Change(Value):
     """One planned action on one field.
 
     before/after by action (as Terraform's plans/changes.go documents its own):
@@ -320,12 +402,29 @@ class Change:
     `reason` says why, as an enum; engine/words.py words it for people.
     """
 
+    __slots__ = ("action", "after", "before", "key", "reason", "unique_name")
     key: ObjectKey
     unique_name: str
     action: Action
     before: Field | None
     after: Field | None
     reason: Reason
+
+    def __init__(
+        self,
+        key: ObjectKey,
+        unique_name: str,
+        action: Action,
+        before: Field | None,
+        after: Field | None,
+        reason: Reason,
+    ) -> None:
+        _set(self, "key", key)
+        _set(self, "unique_name", unique_name)
+        _set(self, "action", action)
+        _set(self, "before", before)
+        _set(self, "after", after)
+        _set(self, "reason", reason)
 
     @property
     def destroys_data(self) -> bool:
@@ -350,13 +449,18 @@ class Change:
         return self.action is not Action.PROTECT
 
 
-@dataclass(frozen=True, slots=True)
-class ValuesDiff:
+class ValuesDiff(Value):
     """How a picklist's orderedValueList changed. `reordered` compares the kept values only."""
 
+    __slots__ = ("added", "removed", "reordered")
     added: tuple[str, ...]
     removed: tuple[str, ...]
     reordered: bool
+
+    def __init__(self, added: tuple[str, ...], removed: tuple[str, ...], reordered: bool) -> None:
+        _set(self, "added", added)
+        _set(self, "removed", removed)
+        _set(self, "reordered", reordered)
 
 
 def values_diff(before: tuple[str, ...] | None, after: tuple[str, ...] | None) -> ValuesDiff:
@@ -382,8 +486,7 @@ class DriftKind(StrEnum):
     CHANGED = "changed"  # in both; `attributes` says what differs
 
 
-@dataclass(frozen=True, slots=True)
-class FieldDrift:
+class FieldDrift(Value):
     """One field changed outside crmform: the state (before) against the remote (after).
 
       added    before=None,         after=remote field
@@ -394,12 +497,29 @@ class FieldDrift:
     null is unknown, never a change. Empty unless the kind is `changed`.
     """
 
+    __slots__ = ("after", "attributes", "before", "key", "kind", "unique_name")
     key: ObjectKey
     unique_name: str
     kind: DriftKind
     before: Field | None
     after: Field | None
-    attributes: tuple[str, ...] = ()
+    attributes: tuple[str, ...]
+
+    def __init__(
+        self,
+        key: ObjectKey,
+        unique_name: str,
+        kind: DriftKind,
+        before: Field | None,
+        after: Field | None,
+        attributes: tuple[str, ...] = (),
+    ) -> None:
+        _set(self, "key", key)
+        _set(self, "unique_name", unique_name)
+        _set(self, "kind", kind)
+        _set(self, "before", before)
+        _set(self, "after", after)
+        _set(self, "attributes", attributes)
 
 
 class NoteKind(StrEnum):
@@ -409,48 +529,81 @@ class NoteKind(StrEnum):
     NOT_A_RENAME = "not-a-rename"  # a delete and a create that look like a rename
 
 
-@dataclass(frozen=True, slots=True)
-class PlanNote:
+class PlanNote(Value):
     """`names`: the recreated field's name, or (deleted, created) for NOT_A_RENAME.
     `deleted` is the ledger entry of a recreated field."""
 
+    __slots__ = ("deleted", "key", "kind", "names")
     kind: NoteKind
     key: ObjectKey
     names: tuple[str, ...]
-    deleted: DeletedField | None = None
+    deleted: DeletedField | None
+
+    def __init__(
+        self,
+        kind: NoteKind,
+        key: ObjectKey,
+        names: tuple[str, ...],
+        deleted: DeletedField | None = None,
+    ) -> None:
+        _set(self, "kind", kind)
+        _set(self, "key", key)
+        _set(self, "names", names)
+        _set(self, "deleted", deleted)
 
 
-@dataclass(frozen=True, slots=True, order=True)
-class FieldRef:
+class FieldRef(OrderedValue):
     """One field of one object type."""
 
+    __slots__ = ("key", "unique_name")
     key: ObjectKey
     unique_name: str
 
+    def __init__(self, key: ObjectKey, unique_name: str) -> None:
+        _set(self, "key", key)
+        _set(self, "unique_name", unique_name)
 
-@dataclass(frozen=True, slots=True)
-class RemoteFingerprint:
+
+class RemoteFingerprint(Value):
     """The sha256 (hex) of one address's remote schema as read for a plan."""
 
+    __slots__ = ("key", "sha256")
     key: ObjectKey
     sha256: str
 
+    def __init__(self, key: ObjectKey, sha256: str) -> None:
+        _set(self, "key", key)
+        _set(self, "sha256", sha256)
 
-@dataclass(frozen=True, slots=True)
-class Summary:
-    create: int = 0
-    update: int = 0
-    replace: int = 0
-    delete: int = 0
-    protect: int = 0
+
+class Summary(Value):
+    __slots__ = ("create", "delete", "protect", "replace", "update")
+    create: int
+    update: int
+    replace: int
+    delete: int
+    protect: int
+
+    def __init__(
+        self,
+        create: int = 0,
+        update: int = 0,
+        replace: int = 0,
+        delete: int = 0,
+        protect: int = 0,
+    ) -> None:
+        _set(self, "create", create)
+        _set(self, "update", update)
+        _set(self, "replace", replace)
+        _set(self, "delete", delete)
+        _set(self, "protect", protect)
 
     @property
     def total(self) -> int:
         return self.create + self.update + self.replace + self.delete + self.protect
 
 
-@dataclass(frozen=True, slots=True)
-class Plan:
+class Plan(Value):
     """The changes that would make the remote (and state) match the desired files.
 
     `changes` are sorted by (address, uniqueName). The plan carries the states it was
@@ -469,15 +622,48 @@ class Plan:
     saved plan is applied only under the same one.
     """
 
+    __slots__ = (
+        "changes",
+        "desired",
+        "drift",
+        "environment",
+        "notes",
+        "prev_run",
+        "prior",
+        "remote",
+        "unreported",
+    )
     changes: tuple[Change, ...]
     desired: Desired
     prior: State
-    drift: tuple[FieldDrift, ...] | None = None
-    remote: tuple[RemoteFingerprint, ...] = ()
-    prev_run: State | None = None
-    unreported: tuple[FieldRef, ...] = ()
-    notes: tuple[PlanNote, ...] = ()
-    environment: str = ""
+    drift: tuple[FieldDrift, ...] | None
+    remote: tuple[RemoteFingerprint, ...]
+    prev_run: State | None
+    unreported: tuple[FieldRef, ...]
+    notes: tuple[PlanNote, ...]
+    environment: str
+
+    def __init__(
+        self,
+        changes: tuple[Change, ...],
+        desired: Desired,
+        prior: State,
+        drift: tuple[FieldDrift, ...] | None = None,
+        remote: tuple[RemoteFingerprint, ...] = (),
+        prev_run: State | None = None,
+        unreported: tuple[FieldRef, ...] = (),
+        notes: tuple[PlanNote, ...] = (),
+        environment: str = "",
+    ) -> None:
+        _set(self, "changes", changes)
+        _set(self, "desired", desired)
+        _set(self, "prior", prior)
+        _set(self, "drift", drift)
+        _set(self, "remote", remote)
+        _set(self, "prev_run", prev_run)
+        _set(self, "unreported", unreported)
+        _set(self, "notes", notes)
+        _set(self, "environment", environment)
 
     @property
     def stored(self) -> State:
@@ -542,7 +728,8 @@ class Plan:
         affected = self.data_affecting
         if not affected:
             return None
-        import hashlib  # only plans that affect data pay for it
+        import hashlib  # only plans that affect data pay for them
+        import json
 
         items = sorted(
             json.dumps(

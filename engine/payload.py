@@ -8,10 +8,10 @@ left out by construction.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from crmform.engine.model import Field, ObjectKey, ObjectSchema, Plan
+from crmform.engine.model import Field, ObjectKey, ObjectSchema, Plan, replace
 from crmform.engine.ports import FieldWrite
 
 

@@ -10,8 +10,6 @@ engine/render/escape.py has Markdown's. Pure: no I/O.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
-from json.encoder import encode_basestring
 from typing import TYPE_CHECKING
 
 from crmform.engine.errors import ApprovalRequired
@@ -29,6 +27,12 @@ from crmform.engine.model import (
     Summary,
     values_diff,
 )
+from crmform.engine.values import Value, _set
+
+try:  # the C function json.encoder uses, without importing json (a YAML plan needs none)
+    from _json import encode_basestring
+except ImportError:  # pragma: no cover - an interpreter without the accelerator
+    from json.encoder import encode_basestring
 
 if TYPE_CHECKING:
     from crmform.engine.settle import Settlement
@@ -76,8 +80,7 @@ UNSET = "(unset)"
 NONE = "(none)"
 
 
-@dataclass(frozen=True, slots=True)
-class Style:
+class Style(Value):
     """How a medium shows the parts of a phrase; the phrase itself is this module's.
 
     name    a name as such: a type, a reference target, a field's uniqueName
@@ -87,11 +90,26 @@ class Style:
     join    between the phrases of several attributes
     """
 
+    __slots__ = ("arrow", "join", "label", "name", "value")
     name: Callable[[str], str]
     label: Callable[[str], str]
     value: Callable[[str], str]
     arrow: str
     join: str
+
+    def __init__(
+        self,
+        name: Callable[[str], str],
+        label: Callable[[str], str],
+        value: Callable[[str], str],
+        arrow: str,
+        join: str,
+    ) -> None:
+        _set(self, "name", name)
+        _set(self, "label", label)
+        _set(self, "value", value)
+        _set(self, "arrow", arrow)
+        _set(self, "join", join)
 
 
 def _quote(text: str) -> str:

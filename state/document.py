@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from operator import attrgetter
 from typing import Any
 
@@ -41,6 +41,7 @@ from crmform.engine.model import (
     ObjectType,
     PendingUpload,
     State,
+    replace,
 )
 from crmform.state.jsonfile import Unreadable, kind, one_line, parse_object
 

@@ -4,10 +4,10 @@ and the configured backend (how a team leaves the committed state file; docs/bac
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from crmform.engine.errors import StateError
-from crmform.engine.model import State
+from crmform.engine.model import State, replace
 from crmform.engine.ports import StateBackend
 
 __all__ = ["Pushed", "push"]

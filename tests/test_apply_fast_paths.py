@@ -4,8 +4,8 @@ one-pass check and slot-set Fields, and payload.build reusing the state's unchan
 
 from __future__ import annotations
 
+import dataclasses
 import json
-from dataclasses import replace
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -13,7 +13,15 @@ from strategies import KEYS, STAMPS, fields, objects
 
 from crmform.engine import drift, payload
 from crmform.engine.drift import known
-from crmform.engine.model import DriftKind, Field, FieldDrift, FieldType, ObjectSchema, ObjectType
+from crmform.engine.model import (
+    DriftKind,
+    Field,
+    FieldDrift,
+    FieldType,
+    ObjectSchema,
+    ObjectType,
+    replace,
+)
 from crmform.engine.ports import FieldWrite, RemoteSchema
 from crmform.providers.gong import wire
 
@@ -169,5 +177,7 @@ def test_the_body_digest_is_the_one_earlier_versions_recorded():
     import hashlib
 
     assert body_digest(body) == hashlib.sha256(canonical.encode("ascii")).hexdigest()
-    restamped = tuple(replace(w, field=replace(w.field, last_modified="z")) for w in body)
+    restamped = tuple(
+        dataclasses.replace(w, field=replace(w.field, last_modified="z")) for w in body
+    )
     assert body_digest(restamped) == body_digest(body)

@@ -106,7 +106,7 @@ def test_help_needs_neither_pathlib_nor_dataclasses(tmp_path):
         "crmform.exits",
         "crmform.views",
     }
-    heavy = modules & {"pathlib", "dataclasses", "difflib", "json", "tomllib", "shutil"}
+    heavy = modules & {"pathlib", "dataclasses", "difflib", "json", "tomllib", "shutil", "signal"}
     assert not heavy, sorted(heavy)
 
 
@@ -137,6 +137,29 @@ def test_a_plan_without_state_or_project_file_imports_only_what_it_uses(tmp_path
     assert code == 0
     assert not modules & NOT_FOR_A_FIRST_PLAN, sorted(modules & NOT_FOR_A_FIRST_PLAN)
     assert "crmform.engine.planner" in modules  # it did plan
+
+
+# What start-up spends most on when it is imported, and a plan does not need (issue 14):
+# dataclasses' generated code (engine/values.py), signal's enums (cli.py uses _signal),
+# fcntl (only a state write locks). json is for JSON files only: a YAML plan needs none.
+NOT_AT_START_UP = {"dataclasses", "copy", "signal", "fcntl"}
+
+
+def test_a_plan_imports_neither_dataclasses_nor_signal_nor_fcntl(tmp_path):
+    code, modules = loaded_by(["plan", str(QUICKSTART)], tmp_path)
+    assert code == 0
+    assert not modules & NOT_AT_START_UP, sorted(modules & NOT_AT_START_UP)
+
+
+def test_a_yaml_plan_imports_no_json(tmp_path):
+    schemas = tmp_path / "schemas"
+    schemas.mkdir()
+    for path in QUICKSTART.glob("*.yaml"):
+        (schemas / path.name).write_bytes(path.read_bytes())
+    code, modules = loaded_by(["plan", str(schemas)], tmp_path)
+    assert code == 0
+    assert "crmform.engine.planner" in modules  # it did plan
+    assert not modules & {*NOT_AT_START_UP, "json"}, sorted(modules & {*NOT_AT_START_UP, "json"})
 
 
 def test_a_state_file_or_a_project_file_loads_what_reads_them(tmp_path):

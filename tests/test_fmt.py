@@ -13,7 +13,6 @@ import stat
 import subprocess
 import sys
 import tempfile
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -25,7 +24,7 @@ from test_writer import TRICKY, remote_fields
 from crmform.engine.config import loader as config
 from crmform.engine.config.fmt import FormatProblem, format_text
 from crmform.engine.config.writer import double_quoted, object_yaml, yaml_string
-from crmform.engine.model import ObjectKey, ObjectSchema, ObjectType
+from crmform.engine.model import ObjectKey, ObjectSchema, ObjectType, replace
 
 ROOT = Path(__file__).resolve().parent.parent
 

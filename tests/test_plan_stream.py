@@ -9,7 +9,6 @@ template (or the other way round) fails here.
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -26,7 +25,7 @@ from crmform.engine.errors import ProtectedFieldError, ProviderError, StateError
 from crmform.engine.formats.apply_json import apply_result_to_json, iter_apply_json
 from crmform.engine.formats.codec import dumps_indented
 from crmform.engine.formats.plan_json import iter_plan_json, plan_to_json
-from crmform.engine.model import Desired, Field, FieldType, ObjectSchema, Plan, State
+from crmform.engine.model import Desired, Field, FieldType, ObjectSchema, Plan, State, replace
 from crmform.engine.planner import plan
 from crmform.engine.ports import RemoteSchema
 
@@ -88,8 +87,8 @@ def test_every_string_is_escaped_as_the_encoder_escapes_it():
 
 def test_values_the_state_holds_in_another_json_type_are_written_as_json_writes_them():
     # The state is read as written: a hand-edited file may hold a number where a string goes.
-    odd = replace(fld("region", stamp="x"), last_modified=12345)  # type: ignore[arg-type]
-    odd = replace(odd, reference_to=["ACCOUNT", {"a": 1}])  # type: ignore[arg-type]
+    odd = replace(fld("region", stamp="x"), last_modified=12345)
+    odd = replace(odd, reference_to=["ACCOUNT", {"a": 1}])
     the_plan = plan(Desired(()), _state(odd))
     assert streamed(the_plan) == json.dumps(plan_to_json(the_plan), indent=2)
 

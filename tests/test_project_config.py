@@ -230,9 +230,8 @@ def test_text_markdown_and_json_name_the_environment(name):
     """Golden files: the environment is the first line of the text, in the Markdown heading
     and an "environment" key of the JSON; the rest is byte for byte the no-environment
     output (tests/golden/plan_<name>.*)."""
-    from dataclasses import replace
-
     from crmform.engine.formats.plan_json import plan_to_json
+    from crmform.engine.model import replace
     from crmform.engine.render.markdown import render_markdown
     from crmform.engine.render.text import render_text
 
@@ -257,8 +256,7 @@ def test_text_markdown_and_json_name_the_environment(name):
 
 
 def test_the_environment_line_is_bold_only_with_colour():
-    from dataclasses import replace
-
+    from crmform.engine.model import replace
     from crmform.engine.render.text import render_text
 
     named = replace(empty_plan(), environment="staging")
@@ -266,10 +264,9 @@ def test_the_environment_line_is_bold_only_with_colour():
 
 
 def test_a_saved_plan_keeps_its_environment_under_its_checksum():
-    from dataclasses import replace
-
     from crmform.engine.errors import PlanError
     from crmform.engine.formats import planfile
+    from crmform.engine.model import replace
 
     named = replace(mixed_plan(), environment="production")
     text = planfile.dumps(named)

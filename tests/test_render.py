@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import os
 import re
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -33,6 +32,7 @@ from crmform.engine.model import (
     Plan,
     State,
     Summary,
+    replace,
 )
 from crmform.engine.planner import plan
 from crmform.engine.render.text import render_text, summary_line

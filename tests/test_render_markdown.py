@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import random
 import re
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -36,6 +35,7 @@ from crmform.engine.model import (
     ObjectType,
     Plan,
     State,
+    replace,
 )
 from crmform.engine.planner import plan
 from crmform.engine.render.markdown import MARKER, MIN_MAX_CHARS, render_markdown

@@ -3,7 +3,6 @@ state/conformance.py, run for each backend by test_state_conformance.py)."""
 
 from __future__ import annotations
 
-import dataclasses
 import errno
 import json
 import os
@@ -20,6 +19,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from crmform.engine import model
 from crmform.engine.errors import StateError, StateLockedError
 from crmform.engine.formats.codec import field_to_json, state_to_json
 from crmform.engine.model import (
@@ -190,8 +190,8 @@ def test_the_same_state_is_written_as_the_same_bytes_whatever_the_order_given(tm
 def test_a_write_returns_exactly_what_reading_the_file_gives(state_path):
     account, deal = sample_objects()
     from_files = (
-        dataclasses.replace(deal, source="schema/deal.yaml"),
-        dataclasses.replace(account, source="schema/account.yaml"),
+        model.replace(deal, source="schema/deal.yaml"),
+        model.replace(account, source="schema/account.yaml"),
     )
 
     stored = written(state_path, from_files)

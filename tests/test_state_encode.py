@@ -5,7 +5,6 @@ release, which REFERENCE below spells the way those releases built it."""
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 
 import pytest
 from hypothesis import given, settings
@@ -21,6 +20,7 @@ from crmform.engine.model import (
     ObjectType,
     PendingUpload,
     State,
+    replace,
 )
 from crmform.state import document
 from crmform.state.document import (

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
 from factories import ACCOUNT, fld
 
@@ -20,6 +18,7 @@ from crmform.engine.model import (
     Reason,
     State,
     Summary,
+    replace,
 )
 from crmform.engine.planner import plan
 from crmform.engine.render.escape import MARKDOWN

@@ -20,7 +20,6 @@ words, quoting), positions (line numbers).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -289,6 +288,8 @@ def _parse_json(text: str) -> tuple[Any, bool, tuple[Field, ...] | None]:
     text json.loads refuses) is parsed again by parse_json, which notes repeated keys and
     words parse errors; the document is the same (the last of a repeated key wins in both).
     """
+    import json  # JSON files only: a YAML plan imports no json
+
     fields = None
     try:
         doc = json.loads(text)

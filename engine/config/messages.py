@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from typing import Any
 
 from crmform.engine.config.keys import FIELD_KEYS, FIELD_TYPES, TOP_KEYS
 from crmform.engine.config.positions import Loc
 from crmform.engine.model import INTEGRATION_ID_MAX, REFERENCE_TARGETS, FieldType, ObjectType
+from crmform.engine.values import Value, _set
 
 # Keys that only one field type takes, and the type that needs them.
 _ONLY_ON = {"orderedValueList": "PICKLIST", "referenceTo": "REFERENCE"}
@@ -44,15 +44,29 @@ _ID_QUOTE_LIMIT = 19  # the digits of the largest int64
 _SUGGEST_LIMIT = 100  # longer words are no typos of a key or value; more keys are not shown
 
 
-@dataclass(frozen=True, slots=True)
-class Problem:
+class Problem(Value):
     """One problem in a document: its message, the part it is about, and where its line is."""
 
+    __slots__ = ("at", "column", "line", "message", "owner")
     owner: Loc  # the part of the document the message is about, shown as the path
     at: Loc | None  # the part whose line is reported; None: `line` is already known
     message: str
-    line: int | None = None
-    column: int | None = None  # with `line`, for text that does not parse
+    line: int | None
+    column: int | None  # with `line`, for text that does not parse
+
+    def __init__(
+        self,
+        owner: Loc,
+        at: Loc | None,
+        message: str,
+        line: int | None = None,
+        column: int | None = None,
+    ) -> None:
+        _set(self, "owner", owner)
+        _set(self, "at", at)
+        _set(self, "message", message)
+        _set(self, "line", line)
+        _set(self, "column", column)
 
 
 def explain(path: Loc, error: Any, is_yaml: bool) -> Iterator[Problem]:

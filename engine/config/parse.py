@@ -13,7 +13,6 @@ holds every check and message. Both build the same document.
 from __future__ import annotations
 
 import functools
-import json
 import re
 import sys
 from typing import Any
@@ -40,6 +39,8 @@ def parse_json(text: str) -> tuple[Any, bool]:
         mapping = dict(items)
         repeated = repeated or len(mapping) != len(items)
         return mapping
+
+    import json  # JSON files only: a YAML plan imports no json
 
     try:
         doc = json.loads(text, object_pairs_hook=pairs)

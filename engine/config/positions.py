@@ -9,22 +9,52 @@ document means; a path into it is a `Loc`.
 
 from __future__ import annotations
 
-import json
 import re
-from dataclasses import dataclass
 from typing import Any
 
 Loc = tuple[Any, ...]  # a path into a document: mapping keys and list indices
 
 
-@dataclass(slots=True)
 class Pos:
-    """Where a document part starts: a line, and the lines of what it contains."""
+    """Where a document part starts: a line, and the lines of what it contains.
 
+    (Written out rather than a dataclass: the decorator's generated code cost more at start-up
+    than every Pos a problem file builds.)
+    """
+
+    __slots__ = ("entries", "index", "items", "line")
     line: int
-    entries: list[tuple[str | None, int, Pos]] | None = None  # mapping: key, key line, value
-    items: list[Pos] | None = None  # sequence
-    index: dict[str | None, int] | None = None  # a large mapping's last entry per key
+    entries: list[tuple[str | None, int, Pos]] | None  # mapping: key, key line, value
+    items: list[Pos] | None  # sequence
+    index: dict[str | None, int] | None  # a large mapping's last entry per key
+
+    def __init__(
+        self,
+        line: int,
+        entries: list[tuple[str | None, int, Pos]] | None = None,
+        items: list[Pos] | None = None,
+        index: dict[str | None, int] | None = None,
+    ) -> None:
+        self.line = line
+        self.entries = entries
+        self.items = items
+        self.index = index
+
+    def _parts(self) -> tuple[object, ...]:
+        return (self.line, self.entries, self.items, self.index)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Pos):
+            return self._parts() == other._parts()
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, as a dataclass with eq is
+
+    def __repr__(self) -> str:
+        return (
+            f"Pos(line={self.line!r}, entries={self.entries!r}, items={self.items!r}, "
+            f"index={self.index!r})"
+        )
 
     def entry(self, key: str) -> tuple[str | None, int, Pos] | None:
         """The last entry of `key` (the one that loads, of repeated keys)."""
@@ -131,7 +161,14 @@ def yaml_tree(root: Any) -> Pos | None:
 
 # JSON that json.loads accepted, as tokens: strings, punctuation, and bare words (numbers,
 # true, false, null, NaN). Strict JSON strings hold no raw newline, so lines count simply.
-_JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\]:,]|[^\s{}\[\]:,"]+')
+# A string, compiled by re's cache on first use: only files with problems scan for lines.
+_JSON_TOKEN = r'"(?:[^"\\]|\\.)*"|[{}\[\]:,]|[^\s{}\[\]:,"]+'
+
+
+def _unescape(token: str) -> str:
+    import json  # a JSON file's problems only (a YAML plan imports no json)
+
+    return str(json.loads(token))
 
 
 def json_tree(text: str) -> Pos | None:
@@ -140,7 +177,7 @@ def json_tree(text: str) -> Pos | None:
     key: tuple[str, int] = ("", 0)
     want_key = False
     line, last = 1, 0
-    for match in _JSON_TOKEN.finditer(text):
+    for match in re.finditer(_JSON_TOKEN, text):
         token, start = match.group(), match.start()
         line += text.count("\n", last, start)
         last = start
@@ -149,7 +186,7 @@ def json_tree(text: str) -> Pos | None:
         elif token in ("}", "]"):
             open_nodes.pop()
         elif want_key:
-            key, want_key = (json.loads(token) if "\\" in token else token[1:-1], line), False
+            key, want_key = (_unescape(token) if "\\" in token else token[1:-1], line), False
         elif token != ":":
             node = Pos(line, [] if token == "{" else None, [] if token == "[" else None)
             parent = open_nodes[-1] if open_nodes else None

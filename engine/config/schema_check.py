@@ -14,7 +14,6 @@ by `quick_check` and jsonschema to find and word every problem. Both accept exac
 from __future__ import annotations
 
 import functools
-import json
 from typing import Any, TypeGuard
 
 from crmform.engine.config.ids import DIGITS, ENV_REF
@@ -181,6 +180,8 @@ def field_ok(item: Any) -> bool:
 @functools.cache
 def validators() -> tuple[Any, Any]:
     """The document validator and its field validator, built once per process."""
+    import json
+
     import jsonschema
 
     base = jsonschema.Draft202012Validator

@@ -22,7 +22,6 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import replace
 from typing import Any
 
 from crmform.engine import words
@@ -52,6 +51,7 @@ from crmform.engine.model import (
     Reason,
     RemoteFingerprint,
     State,
+    replace,
 )
 from crmform.engine.planner import notes as planner_notes
 from crmform.engine.planner import plan as make_plan

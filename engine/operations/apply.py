@@ -4,14 +4,14 @@ check Gong, approve, apply, persist."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 from crmform.engine import applier, planner
 from crmform.engine.applier import AddressResult, ApplyResult
 from crmform.engine.errors import CrmformError, PendingUploadError
-from crmform.engine.model import Change, Desired, FieldRef, ObjectKey, Plan, State
+from crmform.engine.model import Change, Desired, FieldRef, ObjectKey, Plan, State, replace
 from crmform.engine.operations.lock import locked
 from crmform.engine.payload import Upload, uploads
 from crmform.engine.ports import Provider, StateBackend

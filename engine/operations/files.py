@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
 from crmform.engine.model import Desired
+from crmform.engine.values import Value, _set
 
 __all__ = ["LoadedFiles", "load_files"]
 
 
-@dataclass(frozen=True, slots=True)
-class LoadedFiles:
+class LoadedFiles(Value):
     """The schema files of a directory, validated, and what they warn about."""
 
+    __slots__ = ("desired", "warnings")
     desired: Desired
     warnings: tuple[str, ...]
+
+    def __init__(self, desired: Desired, warnings: tuple[str, ...]) -> None:
+        _set(self, "desired", desired)
+        _set(self, "warnings", warnings)
 
 
 def load_files(

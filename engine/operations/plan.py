@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from crmform.engine import planner
-from crmform.engine.model import Desired, Plan
+from crmform.engine.model import Desired, Plan, replace
 
 if TYPE_CHECKING:
     from crmform.engine.ports import Provider, StateBackend
