@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
 from factories import ACCOUNT, CONTACT, fld
 from hypothesis import given, settings
@@ -22,6 +20,7 @@ from crmform.engine.model import (
     Plan,
     Reason,
     State,
+    replace,
     values_diff,
 )
 from crmform.engine.planner import plan
