@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -33,6 +34,17 @@ def _wait_for_get(gong: Gong, since: int) -> bool:
             return True
         time.sleep(0.005)
     return False
+
+
+@pytest.fixture(autouse=True)
+def _reads_end() -> Iterator[None]:
+    """A run stopped by Ctrl-C does not wait for a read in flight (the process ends): wait
+    for it here, so that no test leaves a thread behind for the next."""
+    yield
+    for thread in threading.enumerate():
+        if thread.name == "crmform-read":
+            thread.join(30)
+            assert not thread.is_alive()
 
 
 def _state(tmp_path: Path) -> bytes:
