@@ -175,7 +175,7 @@ def _write_targets(r: Results, size: str, issue: bool) -> list[Target]:
     w = r.writes
     rows = (
         ("row", "4 writes, each changing one object type, after a read"),
-        ("apply", "the applier's writes, a pending record and the result per upload"),
+        ("apply", "the applier's writes: a pending record, then the result per upload"),
     )
     out = []
     for what, how in rows:

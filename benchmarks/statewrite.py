@@ -10,8 +10,9 @@ gc off (as `crmform` runs):
   each write changing one object type to what applying the set's desired object records
   (`payload.build`: lastModified stamped on the fields that changed);
 - the apply: a fresh handle reads the file again and the real applier
-  (`engine.applier.apply`) carries out the real plan of the set, writing the state twice
-  per upload (the pending record before the POST, the applied object after), to a provider
+  (`engine.applier.apply`) carries out the real plan of the set, writing the state once
+  per upload and once more (the first pending record before its POST, then per upload the
+  applied object, with the next upload's pending record while one follows), to a provider
   that accepts every upload in memory (no HTTP; verify off, which changes no write);
 - the floor: one full encode of the state the row wrote last, `state_to_json` + C
   `json.dumps` (ensure_ascii=False, as the file holds text) + UTF-8, no layout.

@@ -5,7 +5,9 @@ Its job is ordering and bookkeeping, so that the state never claims what Gong do
 and never forgets what Gong may have:
   1. before each POST it records the upload as pending in the state (engine/settle.py);
   2. a definite success records the new object and clears the record (after reading the
-     object type back, unless told not to, and recording what Gong really has);
+     object type back, unless told not to, and recording what Gong really has); when
+     another upload follows, the same write records that one as pending (one durable write
+     where two would say nothing more: the record still lands before its POST);
   3. a definite rejection clears the record, the state otherwise unchanged;
   4. an unknown outcome (timeout, dropped connection, 5xx, Ctrl-C or SIGTERM during the
      request) keeps the record: the next command reads Gong and settles it.
@@ -108,25 +110,36 @@ def apply(
     planned = uploads(plan, now)
     total = sum(1 for u in planned if u.sends)
     sent = 0
-    for upload in planned:
+    ahead: _Ahead | None = None  # what the run before did for this upload (see _Ahead)
+    for index, upload in enumerate(planned):
         if stopped:
             result = AddressResult(upload.key, Outcome.NOT_ATTEMPTED)
         else:
             if upload.sends and sending is not None:
                 sent += 1
                 sending(sent, total, upload)
+            following = planned[index + 1] if index + 1 < len(planned) else None
             run = _Run(upload, state, provider, backend, now, verify)
             try:
-                result = run.go(preflight)
+                result = run.go(preflight, ahead, _sending(following))
             except KeyboardInterrupt:
                 interrupted = True
                 result = run.interrupted()
             state = run.state
+            ahead = run.ahead
             stopped = result.outcome not in (Outcome.APPLIED, Outcome.STATE_ONLY)
         results.append(result)
         if progress is not None:
             progress(result)
     return ApplyResult(tuple(results), state, plan, interrupted)
+
+
+@dataclass(frozen=True, slots=True)
+class _Ahead:
+    """What one run did for the next upload: its preflight's error, or (None) its pending
+    record written with this run's result."""
+
+    error: CrmformError | None = None
 
 
 class _Run:
@@ -150,22 +163,38 @@ class _Run:
         self._started = monotonic()
         self._phase = "before"  # -> "sending" -> "accepted"
         self._request_id: str | None = None
+        # Set when the next upload's pending record was written with this result, or its
+        # preflight failed.
+        self.ahead: _Ahead | None = None
+        self._preflight: PreflightCheck | None = None
+        self._following: Upload | None = None
 
     def _result(self, outcome: Outcome, error: CrmformError | None = None) -> AddressResult:
         took = monotonic() - self._started
         return AddressResult(self.upload.key, outcome, took, self._request_id, error)
 
-    def go(self, preflight: PreflightCheck | None) -> AddressResult:
+    def go(
+        self,
+        preflight: PreflightCheck | None,
+        ahead: _Ahead | None = None,
+        following: Upload | None = None,
+    ) -> AddressResult:
+        """Carry out this upload. `ahead`: what the run before did for it (its record is
+        in the state, or its preflight failed); `following`: the next upload to send, whose
+        pending record goes into this one's result write."""
         upload, key = self.upload, self.upload.key
         if not upload.sends:
             return self._record(self.state.with_object(upload.after), Outcome.STATE_ONLY)
-        try:
-            if preflight is not None:
-                preflight(upload)
-            record = PendingUpload(key, body_digest(upload.body), self._now, upload.after)
-            self.state = self._backend.write(self.state.with_pending(record))
-        except CrmformError as error:
-            return self._result(Outcome.FAILED, error)
+        if ahead is not None and ahead.error is not None:
+            return self._result(Outcome.FAILED, ahead.error)
+        if ahead is None:
+            try:
+                if preflight is not None:
+                    preflight(upload)
+                self.state = self._backend.write(self.state.with_pending(self._pending(upload)))
+            except CrmformError as error:
+                return self._result(Outcome.FAILED, error)
+        self._preflight, self._following = preflight, following
         try:
             self._phase = "sending"
             answer = self._provider.write_schema(key.integration_id, key.object_type, upload.body)
@@ -176,6 +205,21 @@ class _Run:
         self._phase = "accepted"
         self._request_id = answer.request_id
         return self._accepted()
+
+    def _pending(self, upload: Upload) -> PendingUpload:
+        return PendingUpload(upload.key, body_digest(upload.body), self._now, upload.after)
+
+    def _with_following(self, recorded: State) -> tuple[State, _Ahead | None]:
+        """`recorded` with the next upload's pending record, once its preflight passed."""
+        following = self._following
+        if following is None:
+            return recorded, None
+        try:
+            if self._preflight is not None:
+                self._preflight(following)
+        except CrmformError as error:
+            return recorded, _Ahead(error)
+        return recorded.with_pending(self._pending(following)), _Ahead()
 
     def interrupted(self) -> AddressResult:
         key = self.upload.key
@@ -216,8 +260,13 @@ class _Run:
                     problem = _mismatch(key, differences)
                     # The state records what Gong has, never what it was told to have.
                     recorded = recorded.with_object(refreshed_object(key, after, remote))
-        outcome = Outcome.APPLIED if problem is None else Outcome.FAILED
-        return self._record(recorded, outcome, problem)
+        if problem is not None:
+            return self._record(recorded, Outcome.FAILED, problem)
+        recorded, ahead = self._with_following(recorded)
+        result = self._record(recorded, Outcome.APPLIED)
+        if result.outcome is Outcome.APPLIED:
+            self.ahead = ahead
+        return result
 
     def _record(
         self, state: State, outcome: Outcome, problem: CrmformError | None = None
@@ -242,6 +291,10 @@ class _Run:
             )
             return self._result(Outcome.FAILED, lagging)
         return self._result(outcome, problem)
+
+
+def _sending(upload: Upload | None) -> Upload | None:
+    return upload if upload is not None and upload.sends else None
 
 
 def _uncertain(error: ProviderError) -> bool:

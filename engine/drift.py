@@ -122,6 +122,8 @@ def compare(
             continue  # Gong does not say a GET cannot repeat a name; the first one counts
         seen.add(name)
         before = prior.get(name)
+        if before is f:
+            continue  # the very field (an upload's read-back reuses the fields it sent)
         if before is None:
             found.append(FieldDrift(key, name, DriftKind.ADDED, None, known(f)))
         elif _may_differ(before, f):

@@ -108,7 +108,9 @@ def test_one_request_per_changed_object_type_and_none_for_unchanged(backend):
     result = run(changed, backend, second)
     assert [t for t, _ in second.sent] == ["CONTACT"]
     assert [r.outcome for r in result.results] == [Outcome.APPLIED]
-    assert backend.read().serial == 10  # two writes per upload: pending, then applied
+    # The first run: a pending record, then per upload its result (with the next upload's
+    # pending record while one follows): 5 writes. The second: pending, then applied.
+    assert backend.read().serial == 7
 
 
 def test_state_is_written_after_each_upload_and_failure_stops_the_run(backend):
@@ -125,8 +127,9 @@ def test_state_is_written_after_each_upload_and_failure_stops_the_run(backend):
     assert str(result.results[1].error) == ("Gong rejected it. The server said: bad (requestId r1)")
     stored = backend.read()
     assert [o.key.object_type for o in stored.objects] == ["ACCOUNT"]
-    # Each upload is recorded as pending first; CONTACT's rejection cleared its record.
-    assert stored.serial == 4
+    # ACCOUNT recorded as pending; its result written with CONTACT's pending record; then
+    # CONTACT's rejection cleared its record.
+    assert stored.serial == 3
     assert stored.pending == ()
     # Re-running finishes the job without resending what was applied.
     retry = FakeProvider()
@@ -288,3 +291,59 @@ def test_ctrl_c_during_an_upload_reports_it_as_unknown_and_keeps_the_record(back
     assert not result.ok
     assert [r.outcome for r in result.results] == [Outcome.UNCERTAIN, Outcome.NOT_ATTEMPTED]
     assert [p.key for p in backend.read().pending] == [key("ACCOUNT")]
+
+
+class RecordingBackend(LocalState):
+    """The local backend, noting each state it stores (which addresses it records as
+    applied, which as pending) and what had been sent when it was written."""
+
+    def __init__(self, path: Path, provider: FakeProvider) -> None:
+        super().__init__(path)
+        self.provider = provider
+        self.stored: list[tuple[list[str], list[str], int]] = []
+
+    def write(self, state: State) -> State:
+        written = super().write(state)
+        applied = [o.key.object_type.value for o in written.objects]
+        pending = [p.key.object_type.value for p in written.pending]
+        self.stored.append((applied, pending, len(self.provider.sent)))
+        return written
+
+
+def test_each_result_is_written_with_the_next_uploads_pending_record(tmp_path):
+    provider = FakeProvider()
+    backend = RecordingBackend(tmp_path / "crmform.state.json", provider)
+    desired = Desired((obj("ACCOUNT", "a"), obj("CONTACT", "b"), obj("DEAL", "c")))
+    assert run(desired, backend, provider).ok
+    # (applied, pending, uploads sent when written): every pending record is durable before
+    # its POST, and each accepted upload is recorded before the next is sent.
+    assert backend.stored == [
+        ([], ["ACCOUNT"], 0),
+        (["ACCOUNT"], ["CONTACT"], 1),
+        (["ACCOUNT", "CONTACT"], ["DEAL"], 2),
+        (["ACCOUNT", "CONTACT", "DEAL"], [], 3),
+    ]
+
+
+def test_a_next_upload_whose_preflight_fails_is_not_recorded_and_not_sent(tmp_path):
+    provider = FakeProvider()
+    backend = RecordingBackend(tmp_path / "crmform.state.json", provider)
+    desired = Desired((obj("ACCOUNT", "a"), obj("CONTACT", "b"), obj("DEAL", "c")))
+    checked: list[str] = []
+
+    def preflight(upload) -> None:
+        checked.append(upload.key.object_type.value)
+        if upload.key.object_type == "CONTACT":
+            raise ProviderError("Gong changed CONTACT. Nothing was sent for it.")
+
+    state = backend.read()
+    result = apply(planner.plan(desired, state), provider, backend, now=NOW, preflight=preflight)
+    assert [(r.key.object_type, r.outcome) for r in result.results] == [
+        ("ACCOUNT", Outcome.APPLIED),
+        ("CONTACT", Outcome.FAILED),
+        ("DEAL", Outcome.NOT_ATTEMPTED),
+    ]
+    assert str(result.results[1].error) == "Gong changed CONTACT. Nothing was sent for it."
+    assert checked == ["ACCOUNT", "CONTACT"]  # each checked once
+    assert [t for t, _ in provider.sent] == ["ACCOUNT"]
+    assert backend.stored == [([], ["ACCOUNT"], 0), (["ACCOUNT"], [], 1)]

@@ -74,7 +74,8 @@ def test_failure_reports_status_gongs_errors_and_what_was_not_attempted(gong: Go
     assert error["requestId"]
     assert error["requestId"] in error["message"]
     assert doc["results"][2]["error"] is None
-    assert doc["state"]["serial"] == 4  # ACCOUNT applied (2), CONTACT recorded and cleared (2)
+    # ACCOUNT pending, ACCOUNT applied with CONTACT pending, CONTACT's record cleared.
+    assert doc["state"]["serial"] == 3
     assert doc["summary"]["create"] == 1
     assert "Apply failed at gong/6286478263646/CONTACT." in failed.stderr
 

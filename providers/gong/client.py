@@ -42,7 +42,7 @@ from crmform.providers.gong.settings import (
     GongSettings,
     checked_id,
 )
-from crmform.providers.gong.wire import decode_listing, encode_body
+from crmform.providers.gong.wire import Sent, decode_listing, encode_upload
 
 __all__ = ["SCHEMA_PATH", "GongClient", "GongSettings", "RetryNotice"]
 
@@ -130,6 +130,8 @@ class GongClient:
         self._on_retry = on_retry
         self._http: httpx.Client | None = None
         self._last_start: float | None = None
+        # What the last accepted upload sent, for the read-back GET of its object type.
+        self._sent: dict[tuple[int, ObjectType], Sent] = {}
 
     def __repr__(self) -> str:
         return f"GongClient({self._settings!r})"
@@ -164,11 +166,12 @@ class GongClient:
         result: dict[ObjectType, RemoteSchema] = {}
         for each in types:
             call = Call("GET", checked_id(integration_id), each, "read")
+            sent = self._sent.pop((call.integration_id, each), None)
             response = self._request(call, None)
             payload = self._say.json_body(call, response)
             request_id = self._say.scrub_id(request_id_of(response, payload))
             try:
-                fields, extra = decode_listing(payload, each)
+                fields, extra = decode_listing(payload, each, sent)
             except ValueError as exc:
                 raise ProviderError(
                     f"Gong's answer to {call.describe()} is not what crmform expects: "
@@ -184,11 +187,15 @@ class GongClient:
     ) -> WriteResult:
         """POST the complete field list; a retry resends the identical bytes."""
         call = Call("POST", checked_id(integration_id), ObjectType(object_type), "upload")
-        response = self._request(call, encode_body(writes))
+        self._sent.clear()
+        body, sent = encode_upload(writes)
+        response = self._request(call, body)
         payload = json_or_none(response)
         request_id = payload.get("requestId") if isinstance(payload, dict) else None
         if not isinstance(request_id, str) or not request_id.strip():
             raise self._say.not_gongs_answer(call, response)
+        # Only an accepted upload: the read-back then mostly lists exactly what it sent.
+        self._sent = {(call.integration_id, call.object_type): sent}
         return WriteResult(response.status_code, self._say.scrub_id(request_id))
 
     def preview_write(

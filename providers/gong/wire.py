@@ -20,7 +20,15 @@ from collections.abc import Callable, Sequence
 from crmform.engine.model import Field, FieldType, ObjectType
 from crmform.engine.ports import Extra, FieldWrite
 
-__all__ = ["Listing", "decode_listing", "encode_body", "encode_item", "preview_body"]
+__all__ = [
+    "Listing",
+    "Sent",
+    "decode_listing",
+    "encode_body",
+    "encode_item",
+    "encode_upload",
+    "preview_body",
+]
 
 # A JSON value of an upload item (str, bool or a list of strings).
 Item = dict[str, "str | bool | list[str]"]
@@ -28,6 +36,10 @@ Item = dict[str, "str | bool | list[str]"]
 # What a GET answer says of one object type: its live fields, and per field (uniqueName)
 # the attributes crmform does not model.
 Listing = tuple[tuple[Field, ...], tuple[tuple[str, Extra], ...]]
+
+# What an upload sent, per uniqueName of a live field: the item as a GET answer would list
+# it, and the Field that item decodes to (see `encode_upload`).
+Sent = dict[str, tuple[dict[str, object], Field]]
 
 # The keys of a GET item that crmform reads; every other key is kept as an extra attribute.
 _MODELLED = frozenset(
@@ -59,8 +71,16 @@ def encode_body(writes: Sequence[FieldWrite]) -> bytes:
     (a retry resends these bytes). The items are `encode_item`'s, built inline: a body has
     one per field, tens of thousands (a FieldType is a str, and a tuple a JSON array, to
     the encoder)."""
+    return encode_upload(writes)[0]
+
+
+def encode_upload(writes: Sequence[FieldWrite]) -> tuple[bytes, Sent]:
+    """`encode_body`'s bytes, and what they sent (`Sent`): the read-back GET after an upload
+    lists mostly exactly these items, and `decode_listing` then takes the sent Field for an
+    item equal to the one sent instead of checking and building it again."""
     items: list[dict[str, object]] = []
     append = items.append
+    sent: Sent = {}
     for write in writes:
         f = write.field
         item: dict[str, object] = {"uniqueName": f.unique_name, "label": f.label, "type": f.type}
@@ -74,8 +94,16 @@ def encode_body(writes: Sequence[FieldWrite]) -> bytes:
         if f.last_modified is not None:
             item["lastModified"] = f.last_modified
         append(item)
+        if not write.deleted and not f.protect:
+            # A GET answers a list where the body had a tuple; protect is never sent, and a
+            # decoded field has it False (so a protected field is decoded as usual).
+            listed = item
+            if f.ordered_value_list is not None:
+                listed = {**item, "orderedValueList": list(f.ordered_value_list)}
+            sent[f.unique_name] = (listed, f)
     # Fresh dicts and lists only: no cycle to look for.
-    return json.dumps(items, ensure_ascii=False, check_circular=False).encode("utf-8")
+    body = json.dumps(items, ensure_ascii=False, check_circular=False).encode("utf-8")
+    return body, sent
 
 
 def preview_body(writes: Sequence[FieldWrite]) -> str:
@@ -83,11 +111,13 @@ def preview_body(writes: Sequence[FieldWrite]) -> str:
     return json.dumps([encode_item(w) for w in writes], indent=2)
 
 
-def decode_listing(payload: object, object_type: ObjectType) -> Listing:
+def decode_listing(payload: object, object_type: ObjectType, sent: Sent | None = None) -> Listing:
     """The live fields of `object_type` in a GET answer; ValueError says what is malformed.
 
     The type must be in the answer with a list (possibly empty): a missing or null entry is
-    a malformed answer. isDeleted items are skipped; null attributes become None.
+    a malformed answer. isDeleted items are skipped; null attributes become None. With
+    `sent` (what the upload just before this read sent), an item equal to the item sent
+    under its uniqueName is the Field sent, which is exactly the Field it decodes to.
     """
     if not isinstance(payload, dict):
         raise ValueError(f"the body is {_kind(payload)}, not a JSON object")
@@ -113,6 +143,12 @@ def decode_listing(payload: object, object_type: ObjectType) -> Listing:
         if not isinstance(item, dict):
             raise ValueError(f"{where}[{index}] is {_kind(item)}, not an object")
         get = item.get
+        if sent is not None:
+            name = get("uniqueName")
+            hit = sent.get(name) if isinstance(name, str) else None
+            if hit is not None and item == hit[0]:
+                append(hit[1])
+                continue
         if get("isDeleted") is True:
             continue
         name = get("uniqueName")
