@@ -14,7 +14,6 @@ that the remote is still exactly that one (its fingerprints match).
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -27,106 +26,22 @@ from crmform.engine.payload import Upload
 from crmform.engine.ports import Provider, RemoteSchema
 from crmform.engine.remote_diff import UnsentAttributes, unsent
 
-__all__ = [
-    "Conflict",
-    "ConflictKind",
-    "EarlyReads",
-    "RemoteGuard",
-    "conflicts",
-    "read_remote",
-]
+__all__ = ["Conflict", "ConflictKind", "RemoteGuard", "conflicts", "read_remote"]
 
 
 def read_remote(provider: Provider, keys: Iterable[ObjectKey]) -> dict[ObjectKey, RemoteSchema]:
     """The remote schema of each address: one GET each, in address order (the provider paces)."""
-    return {key: _read_one(provider, key) for key in sorted(set(keys))}
-
-
-def _read_one(provider: Provider, key: ObjectKey) -> RemoteSchema:
-    answer = provider.read_schema(key.integration_id, key.object_type)
-    if key.object_type not in answer:
-        # Never read a missing answer as "no fields": that looks like everything deleted.
-        raise ProviderError(
-            f"The {provider.name} provider did not return the schema of {key} when asked "
-            "for it; nothing was changed. Run the command again."
-        )
-    return answer[key.object_type]
-
-
-class EarlyReads:
-    """The GETs of the remote check, started before the plan is known: a worker thread reads
-    `keys` (those the state records), in address order, while the caller loads the files and
-    plans. Socket waits and the provider's pacing sleeps release the GIL, so the start-up,
-    the files and the plan hide behind Gong's rate limit instead of coming before it.
-
-    Nothing here writes anything, and nothing is decided in the worker: `take()` hands over
-    what was read exactly as `read_remote` would have returned it, raising the error of the
-    first address (in address order) whose read failed, as `read_remote` would have; an
-    address read for nothing (the plan does not upload to it) is dropped, its error too.
-    The provider is used by one thread at a time: the worker until `take()` has joined it,
-    then the caller. `stop()` (the run ended early: a files error, no changes, Ctrl-C) lets
-    no further GET start; one in flight ends on its own, and its answer is dropped.
-    """
-
-    def __init__(self, provider: Provider, keys: Iterable[ObjectKey]) -> None:
-        self._provider = provider
-        self._keys = tuple(sorted(set(keys)))
-        self._found: dict[ObjectKey, RemoteSchema] = {}
-        self._failed: tuple[ObjectKey, BaseException] | None = None
-        self._wanted: frozenset[ObjectKey] | None = None  # None: every key
-        self._stopped = False
-        self._guard = threading.Lock()
-        self._worker = threading.Thread(target=self._read_all, name="crmform-read", daemon=True)
-        self._worker.start()
-
-    def _next(self, key: ObjectKey) -> bool | None:
-        """Read `key` (True), skip it (False), or stop reading (None)."""
-        with self._guard:
-            if self._stopped:
-                return None
-            return self._wanted is None or key in self._wanted
-
-    def _read_all(self) -> None:
-        for key in self._keys:
-            go = self._next(key)
-            if go is None:
-                return
-            if not go:
-                continue
-            try:
-                schema = _read_one(self._provider, key)
-            except BaseException as error:  # handed to the caller by take()
-                self._failed = (key, error)
-                return
-            self._found[key] = schema
-
-    def stop(self, wait: bool = True) -> None:
-        """No further GET starts; with `wait`, the one in flight (if any) is waited for, so
-        that none is left running once the command has said how it ended. Ctrl-C does not
-        wait: the process ends, and with it the read."""
-        with self._guard:
-            self._stopped = True
-        if wait:
-            self._worker.join()
-
-    def take(self, keys: Iterable[ObjectKey]) -> dict[ObjectKey, RemoteSchema]:
-        """What `read_remote(provider, keys)` returns: from the worker's reads where it made
-        them (it starts no read of an address outside `keys` from now on), the others read
-        here, in address order."""
-        wanted = sorted(set(keys))
-        with self._guard:
-            self._wanted = frozenset(wanted)
-        self._worker.join()
-        found: dict[ObjectKey, RemoteSchema] = {}
-        for key in wanted:
-            schema = self._found.pop(key, None)
-            if schema is None:
-                if self._failed is not None and self._failed[0] == key:
-                    error, self._failed = self._failed[1], None
-                    raise error
-                schema = _read_one(self._provider, key)
-            found[key] = schema
-        return found
+    found: dict[ObjectKey, RemoteSchema] = {}
+    for key in sorted(set(keys)):
+        answer = provider.read_schema(key.integration_id, key.object_type)
+        if key.object_type not in answer:
+            # Never read a missing answer as "no fields": that looks like everything deleted.
+            raise ProviderError(
+                f"The {provider.name} provider did not return the schema of {key} when asked "
+                "for it; nothing was changed. Run the command again."
+            )
+        found[key] = answer[key.object_type]
+    return found
 
 
 class ConflictKind(StrEnum):
@@ -210,17 +125,8 @@ class RemoteGuard:
     was checked, reading it if a caller skipped `check_all`.
     """
 
-    def __init__(
-        self,
-        provider: Provider,
-        plan: Plan,
-        *,
-        directory: str,
-        source: str = "",
-        early: EarlyReads | None = None,
-    ) -> None:
+    def __init__(self, provider: Provider, plan: Plan, *, directory: str, source: str = "") -> None:
         self._provider = provider
-        self._early = early  # reads already under way, if any
         self._plan = plan
         self._state = plan.stored  # as stored, before any drift the plan recorded
         self._directory = directory
@@ -250,10 +156,7 @@ class RemoteGuard:
             self._check((upload.key,), f"Nothing was sent for {upload.key}.")
 
     def _check(self, keys: Iterable[ObjectKey], nothing_sent: str) -> None:
-        if self._early is not None:
-            remotes = self._early.take(keys)
-        else:
-            remotes = read_remote(self._provider, keys)
+        remotes = read_remote(self._provider, keys)
         if self._plan.drift is not None:
             self._unchanged_since_plan(remotes)
         else:

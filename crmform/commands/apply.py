@@ -7,7 +7,6 @@ from pathlib import Path
 import click
 
 from crmform.engine.errors import CrmformError
-from crmform.engine.model import Desired
 from crmform.engine.operations import apply as apply_op
 from crmform.engine.operations.files import load_files
 from crmform.engine.payload import timestamp
@@ -139,24 +138,21 @@ def apply(
     as_json = _json_result(fmt, auto_approve, dry_run)
     _check_target(target)
     saved = planfile.loads(read_text(target), str(target)) if target.is_file() else None
-
-    def load() -> Desired:
+    desired = None
+    if saved is None:
         loaded = load_files(target, rt.env, excluded(state_path))
         warnings(loaded.warnings)
-        return loaded.desired
-
+        desired = loaded.desired
     backend = state_backend(state_path)
     now = timestamp(rt.now())
     if dry_run:
-        desired = load() if saved is None else None
         the_plan = apply_op.dry_run(
             desired, saved, backend, environment=environment_name(), saved_from=str(target)
         )
         print_requests(apply_op.sent_uploads(the_plan, now), rt.previewer(provider_options))
         return EXIT_OK
-    # apply loads the files itself, once it holds the lock, while it reads Gong.
     request = apply_op.ApplyRequest(
-        load=load if saved is None else None,
+        desired=desired,
         saved=saved,
         saved_from=str(target) if saved is not None else "",
         directory=str(target),

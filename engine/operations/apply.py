@@ -15,7 +15,7 @@ from crmform.engine.model import Change, Desired, FieldRef, ObjectKey, Plan, Sta
 from crmform.engine.operations.lock import locked
 from crmform.engine.payload import Upload, uploads
 from crmform.engine.ports import Provider, StateBackend
-from crmform.engine.preflight import EarlyReads, RemoteGuard, read_remote
+from crmform.engine.preflight import RemoteGuard, read_remote
 from crmform.engine.remote_diff import UnsentAttributes
 from crmform.engine.settle import Settled, Settlement, body_digest, settle
 from crmform.engine.words import pending_refusal
@@ -33,9 +33,6 @@ class ApplyRequest:
     made for another one is refused before anything is read or sent."""
 
     desired: Desired | None = None
-    # The files, loaded when `desired` is None: once the lock is held and the state read,
-    # while Gong's schema of the object types the state records is read (EarlyReads).
-    load: Callable[[], Desired] | None = None
     saved: Plan | None = None
     saved_from: str = ""
     directory: str = "."
@@ -93,74 +90,41 @@ def apply(
     provider = provider_factory()
     with locked(backend, request.operation, request.lock_timeout, hooks.waiting):
         stored, unsettled = _settle(backend, provider, request.discard_pending, hooks)
-        early = _early_reads(request, provider, stored)
-        if early is None:
-            return _apply_locked(request, backend, provider, hooks, stored, unsettled, None)
-        try:
-            result = _apply_locked(request, backend, provider, hooks, stored, unsettled, early)
-        except KeyboardInterrupt:
-            early.stop(wait=False)  # Ctrl-C or SIGTERM ends the run now, reads and all
-            raise
-        except BaseException:
-            early.stop()  # a files or plan error: no read is left running when it is told
-            raise
-        early.stop()
-        return result
-
-
-def _early_reads(request: ApplyRequest, provider: Provider, stored: State) -> EarlyReads | None:
-    """Start reading Gong's schema of the object types the state records, when the plan is
-    still to be made from the files (a saved plan is known already: nothing to overlap)."""
-    if not request.check_remote or request.saved is not None or not stored.objects:
-        return None
-    return EarlyReads(provider, (o.key for o in stored.objects))
-
-
-def _apply_locked(
-    request: ApplyRequest,
-    backend: StateBackend,
-    provider: Provider,
-    hooks: ApplyHooks,
-    stored: State,
-    unsettled: tuple[Settlement, ...],
-    early: EarlyReads | None,
-) -> ApplyResult:
-    the_plan = _current_plan(request, stored)
-    hooks.planned(the_plan)
-    if the_plan.is_empty:
-        return ApplyResult((), the_plan.prior, the_plan)
-    _refuse_while_pending(the_plan, unsettled, request.now)
-    guard = None
-    if request.check_remote:
-        # One GET per address to write, all before the first POST and before anyone is
-        # asked (engine/preflight.py): the answer may change what needs consent.
-        guard = RemoteGuard(
-            provider,
+        the_plan = _current_plan(request, stored)
+        hooks.planned(the_plan)
+        if the_plan.is_empty:
+            return ApplyResult((), the_plan.prior, the_plan)
+        _refuse_while_pending(the_plan, unsettled, request.now)
+        guard = None
+        if request.check_remote:
+            # One GET per address to write, all before the first POST and before anyone is
+            # asked (engine/preflight.py): the answer may change what needs consent.
+            guard = RemoteGuard(
+                provider,
+                the_plan,
+                directory=_directory_hint(request, the_plan),
+                source=request.saved_from,
+            )
+            hooks.reading(len(guard.keys()))
+            count = guard.check_all()
+            the_plan = replace(
+                the_plan, unreported=tuple(sorted({*the_plan.unreported, *guard.unreported}))
+            )
+            if count:
+                hooks.checked(count, the_plan.drift is not None, _unreported_changes(the_plan))
+            if guard.unsent:
+                hooks.unsent(guard.unsent)
+        hooks.approve(the_plan)
+        return applier.apply(
             the_plan,
-            directory=_directory_hint(request, the_plan),
-            source=request.saved_from,
-            early=early,
+            provider,
+            backend,
+            now=request.now,
+            preflight=guard,
+            progress=hooks.progress,
+            verify=request.verify,
+            sending=hooks.sending,
         )
-        hooks.reading(len(guard.keys()))
-        count = guard.check_all()
-        the_plan = replace(
-            the_plan, unreported=tuple(sorted({*the_plan.unreported, *guard.unreported}))
-        )
-        if count:
-            hooks.checked(count, the_plan.drift is not None, _unreported_changes(the_plan))
-        if guard.unsent:
-            hooks.unsent(guard.unsent)
-    hooks.approve(the_plan)
-    return applier.apply(
-        the_plan,
-        provider,
-        backend,
-        now=request.now,
-        preflight=guard,
-        progress=hooks.progress,
-        verify=request.verify,
-        sending=hooks.sending,
-    )
 
 
 def _unreported_changes(the_plan: Plan) -> tuple[Change, ...]:
@@ -229,12 +193,9 @@ def _current_plan(request: ApplyRequest, stored: State) -> Plan:
 
     if request.saved is not None:
         return planfile.bound(request.saved, stored, request.saved_from)
-    desired = request.desired
-    if desired is None and request.load is not None:
-        desired = request.load()
-    if desired is None:
+    if request.desired is None:
         raise CrmformError("Nothing to apply: pass a schema directory or a saved plan.")
-    return replace(planner.plan(desired, stored), environment=request.environment)
+    return replace(planner.plan(request.desired, stored), environment=request.environment)
 
 
 def _check_environment(saved: Plan | None, environment: str, source: str) -> None:
