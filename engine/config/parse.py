@@ -114,9 +114,10 @@ def _guarded(construct: Any, kind: str) -> Any:
 def parse_yaml(text: str) -> tuple[Any, bool, Any]:
     """The document, whether a mapping repeats a key, and the composed node tree (a
     yaml_events.Composed when the fast path built the document: composed when asked for)."""
+    from crmform.engine.config import yaml_lines
     from crmform.engine.config.yaml_events import Composed, fast_load
 
-    fast = fast_load(text)
+    fast = yaml_lines.load(text) or fast_load(text)
     if fast is not None:
         doc, repeated, int_texts = fast
         return doc, repeated, Composed(text, _compose, int_texts)
