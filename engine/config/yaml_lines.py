@@ -35,6 +35,7 @@ tries yaml_events.py, then PyYAML's route, which words every error):
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import Any
 
 __all__ = ["load"]
@@ -62,15 +63,14 @@ _SINGLE = r"'(?:[^'\n]++|'')*+'"
 _FLOW_ITEM = f"(?:{_DOUBLE}|{_SINGLE}|{_FLOW_PLAIN})"
 _FLOW = rf"\[ *(?:{_FLOW_ITEM} *(?:, *{_FLOW_ITEM} *)*)?\]"
 _TAIL = r"(?: +#[^\n]*)? *\n"
-# One line and its line break: (indent, dash, key, value); a blank or comment line gives
-# (indent, '', '', ''). An accepted text has a line break last and every line matches:
-# from its start (`^`), whole, and no part of the pattern crosses a line break.
+# One line and its line break: (indent, dash, key, value), None for what it lacks (a blank
+# or comment line lacks all three). Matches start at a line's start (`^`), and no part of
+# the pattern crosses a line break but the last: a match is one whole line.
 _LINE = re.compile(
     rf"^( *)(?:#[^\n]*\n|(-(?: +|(?={_TAIL})))?(?:({_KEY}):(?: +|(?={_TAIL})))?"
     rf"({_DOUBLE}|{_SINGLE}|{_FLOW}|{_PLAIN})?{_TAIL})",
     re.MULTILINE,
 )
-_FLOW_SPLIT = re.compile(" *, *")
 _FLOW_ITEMS = re.compile(_FLOW_ITEM)
 _ESCAPES = {"\\": "\\", '"': '"', "n": "\n", "t": "\t", "r": "\r", "0": "\x00"}
 _ESCAPE = re.compile(r'\\(?:([\\"ntr0])|x([0-9A-Fa-f]{2})|u([0-9A-Fa-f]{4}))')
@@ -101,11 +101,15 @@ def load(text: str) -> tuple[Any, bool, dict[str, str]] | None:
         return None
     if not text.endswith("\n"):
         text += "\n"
-    rows = _LINE.findall(text)
-    if len(rows) != text.count("\n"):  # a line the pattern does not match whole
+    # [text before the first line's match, its 4 groups, text before the next match, ...,
+    # text after the last]: any text between matches is a line the pattern does not match.
+    parts = _LINE.split(text)
+    if any(parts[::5]):
         return None
+    rows = iter(parts)
+    next(rows)
     try:
-        return _build(rows, _Scalars())
+        return _build(zip(rows, rows, rows, rows, rows, strict=True), _Scalars())
     except Exception:  # _Decline; a constructor's ValueError or KeyError (2001-02-30, `=`)
         return None
 
@@ -125,7 +129,8 @@ class _Scalars(dict[str, Any]):
         self.loader: Any = None
 
     def __missing__(self, text: str) -> Any:
-        value = self[text] = self.plain(text)
+        # An item of a flow sequence comes with the spaces around it.
+        value = self[text] = self.plain(text.strip(" "))
         return value
 
     def plain(self, text: str) -> Any:
@@ -151,12 +156,13 @@ class _Scalars(dict[str, Any]):
         """A value whose first character is in `special`."""
         first = text[0]
         if first == "[":
-            inner = text[1:-1].strip(" ")
-            if not inner:
+            inner = text[1:-1]
+            if '"' in inner or "'" in inner:
+                return [self.value(item) for item in _FLOW_ITEMS.findall(inner)]
+            if not inner.strip(" "):
                 return []
-            if '"' not in inner and "'" not in inner:
-                return list(map(self.__getitem__, _FLOW_SPLIT.split(inner)))
-            return [self.value(item) for item in _FLOW_ITEMS.findall(inner)]
+            # Items hold no comma (_FLOW_PLAIN) and none is empty (_LINE).
+            return list(map(self.__getitem__, inner.split(",")))
         if first == '"':
             body = text[1:-1]
             if "\\" not in body:
@@ -186,14 +192,18 @@ def _unescape(match: re.Match[str]) -> str:
 _ROOT: Any = object()  # the pending value is the document itself
 
 
-def _build(rows: list[tuple[str, str, str, str]], scalars: _Scalars) -> tuple[Any, bool, Any]:
+# (indent, dash, key, value, text before the next match): the groups are str or None.
+_Rows = Iterator[tuple[str, Any, Any, Any, str]]
+
+
+def _build(rows: _Rows, scalars: _Scalars) -> tuple[Any, bool, Any]:
     try:
         return _walk(rows, scalars)
     finally:
         scalars.dispose()
 
 
-def _walk(rows: list[tuple[str, str, str, str]], scalars: _Scalars) -> tuple[Any, bool, Any]:
+def _walk(rows: _Rows, scalars: _Scalars) -> tuple[Any, bool, Any]:
     special, keys, value_of = scalars.special, scalars.known_keys, scalars.value
     root: Any = None
     int_texts: dict[str, str] = {}
@@ -205,60 +215,63 @@ def _walk(rows: list[tuple[str, str, str, str]], scalars: _Scalars) -> tuple[Any
     # A `key:` or `-` without a value: its key (None in a sequence), and its column.
     pending: Any = _ROOT
     pending_column = -1
-    for indent, dash, key, text in rows:
-        if not key and not dash:
-            if text:  # a scalar alone on its line: a continuation, or a scalar document
-                raise _Decline
-            continue  # blank, or a comment
-        at = len(indent)
-        if pending is not None:
-            # The value is a block that starts on this line, or null.
-            if at > pending_column or (dash and at == pending_column and pending is not True):
-                new: Any = [] if dash else {}
-                if pending is _ROOT:
-                    root = new
+    for indent, dash, key, text, _ in rows:
+        # The common line, `key: value` in the mapping of the line before, skips all this.
+        if not key or dash or pending is not None or len(indent) != column or not in_map:
+            if not key and not dash:
+                if text:  # a scalar alone on its line: a continuation, or a scalar document
+                    raise _Decline
+                continue  # blank, or a comment
+            at = len(indent)
+            if pending is not None:
+                # The value is a block that starts on this line, or null.
+                if at > pending_column or (dash and at == pending_column and pending is not True):
+                    new: Any = [] if dash else {}
+                    if pending is _ROOT:
+                        root = new
+                    elif in_map:
+                        container[pending] = new
+                    else:
+                        container.append(new)
+                    if len(stack) >= _MAX_DEPTH:
+                        raise _Decline
+                    stack.append((container, in_map, column))
+                    container, in_map, column = new, not dash, at
                 elif in_map:
-                    container[pending] = new
+                    container[pending] = None
                 else:
-                    container.append(new)
+                    container.append(None)
+                pending = None
+            if at != column:
+                if at > column:  # deeper than the entry before: a continuation, or invalid
+                    raise _Decline
+                while at < column:
+                    container, in_map, column = stack.pop()
+                if at != column:
+                    raise _Decline
+            if dash:
+                if in_map:  # `- ` at a key's column: a sequence only as a `key:`'s value
+                    raise _Decline
+                if not key:
+                    if not text:
+                        pending, pending_column = True, at
+                    elif text[0] in special:
+                        container.append(value_of(text))
+                    else:
+                        container.append(text)
+                    continue
+                new = {}
+                container.append(new)
                 if len(stack) >= _MAX_DEPTH:
                     raise _Decline
                 stack.append((container, in_map, column))
-                container, in_map, column = new, not dash, at
-            elif in_map:
-                container[pending] = None
-            else:
-                container.append(None)
-            pending = None
-        if at != column:
-            if at > column:  # deeper than the entry before: a continuation, or invalid
-                raise _Decline
-            while at < column:
+                container, in_map, column = new, True, at + len(dash)
+            elif not in_map:
+                # A key at the column of the sequence it follows: that sequence was the
+                # value of the key before, written at the same column (`fields:`, `- a`).
                 container, in_map, column = stack.pop()
-            if at != column:
-                raise _Decline
-        if dash:
-            if in_map:  # `- ` at a key's column: a sequence only as a `key:`'s value
-                raise _Decline
-            if not key:
-                if text:
-                    first = text[0]
-                    container.append(value_of(text) if first in special else text)
-                else:
-                    pending, pending_column = True, at
-                continue
-            new = {}
-            container.append(new)
-            if len(stack) >= _MAX_DEPTH:
-                raise _Decline
-            stack.append((container, in_map, column))
-            container, in_map, column = new, True, at + len(dash)
-        elif not in_map:
-            # A key at the column of the sequence it follows: that sequence was the value
-            # of the key before, written at the same column (`fields:` then `- a`).
-            container, in_map, column = stack.pop()
-            if not in_map or column != at:
-                raise _Decline
+                if not in_map or column != at:
+                    raise _Decline
         if key not in keys:
             scalars.key(key)
         if key in container:
