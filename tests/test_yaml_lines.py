@@ -250,7 +250,7 @@ def documents(draw: st.DrawFn) -> str:
     return text
 
 
-@settings(max_examples=3000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(documents())
 @example("a: 1\nb:\n- x\n- y\nc: [p, q]\n")
 @example("a:\n  - b: 1\n    c: 'x'\n  -\n  - - d\n")

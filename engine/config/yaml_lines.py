@@ -124,7 +124,8 @@ class _Scalars(dict[str, Any]):
         self.loader_class = getattr(yaml, "CSafeLoader", None) or yaml.SafeLoader
         self.resolvers = self.loader_class.yaml_implicit_resolvers
         # Text starting otherwise is a string (no resolver claims it: yaml_events.py).
-        self.special = frozenset(self.resolvers) | {"[", '"', "'"}
+        self.plain_firsts = frozenset(self.resolvers)
+        self.special = self.plain_firsts | {"[", '"', "'"}
         self.known_keys: set[str] = set()
         self.loader: Any = None
 
@@ -204,7 +205,8 @@ def _build(rows: _Rows, scalars: _Scalars) -> tuple[Any, bool, Any]:
 
 
 def _walk(rows: _Rows, scalars: _Scalars) -> tuple[Any, bool, Any]:
-    special, keys, value_of = scalars.special, scalars.known_keys, scalars.value
+    special, plain_firsts, keys = scalars.special, scalars.plain_firsts, scalars.known_keys
+    resolved, value_of = scalars, scalars.value
     root: Any = None
     int_texts: dict[str, str] = {}
     # The enclosing containers, innermost last: (container, is a mapping, its column).
@@ -277,8 +279,10 @@ def _walk(rows: _Rows, scalars: _Scalars) -> tuple[Any, bool, Any]:
         if key in container:
             raise _Decline  # a repeated key: yaml_events.py notes it
         if text:
-            if text[0] in special:
-                value = value_of(text)
+            first = text[0]
+            if first in special:
+                # A plain scalar YAML may read as other than a string, resolved once.
+                value = resolved[text] if first in plain_firsts else value_of(text)
                 if type(value) is int and container is root:
                     int_texts[key] = text
                 container[key] = value
