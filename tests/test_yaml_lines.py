@@ -299,6 +299,10 @@ CASES = [
     ('a: [ Gold , \'Sil, ver\', "Br\\"onze", yes, 1, ~ ]\n', True),
     ("a: []\nb: [ ]\nc:\nd: ~\n", True),
     ("a:\n- x\n-\n- - y\n", False),  # `- - y`: a compact nested sequence
+    ("a:#c\n", False),  # `a:#c` is a plain scalar, not a key
+    ("a : 1\n", False),
+    ("a: b   \nc:   \n   \nd: [x, x ,x]  # c\n", True),  # trailing and blank spaces
+    ("a: \xa0b\nc: d\xa0\n", True),  # no-break spaces are no YAML whitespace
     ("a:\n  -\n    - y\n", True),
 ]
 
