@@ -2,7 +2,7 @@
 the first route parse_yaml tries.
 
 yaml_events.py builds a document from libyaml's events, but libyaml's Python event objects
-and the loop over them cost about 0.75 s of CPU for 40,000 fields, more than an apply can
+and the loop over them cost 0.5-0.75 s of CPU for 40,000 fields, more than an apply can
 spend on reading. Schema files (as benchmarks/generate.py, `crmform fmt` and
 `crmform import --write-config` write them, and as people write them) use one line per
 entry, so here one compiled regular expression splits the whole text into lines (in C) and
@@ -40,8 +40,9 @@ from typing import Any
 
 __all__ = ["load"]
 
-# Characters YAML allows in a document, less what this subset leaves alone: tab, CR (CRLF
-# is folded first), NEL, LS, PS and the byte order mark (anywhere).
+# Characters YAML does not allow in a document, and those this subset leaves to the other
+# routes: tab, CR (CRLF is folded first), NEL, LS, PS and the byte order mark (anywhere).
+# An ASCII text is checked faster: what remains when its allowed bytes are deleted.
 _OUTSIDE = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff]")
 _ASCII_ALLOWED = bytes(range(0x20, 0x7F)) + b"\n"
 
