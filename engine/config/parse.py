@@ -4,10 +4,13 @@ A text that does not parse raises ParseError with a whole-sentence message and, 
 parser knows it, the line. yaml is imported only when a YAML file is read: start-up time
 is a product requirement (see config.py).
 
-YAML takes one of two routes. The fast one (yaml_events.py) builds the document from
-libyaml's events for the YAML schema files use, and composes nodes only if a message needs
-a line; any other text takes PyYAML's route (compose, bound the aliases, construct), which
-holds every check and message. Both build the same document.
+YAML takes the first of three routes that reads the text. yaml_lines.py reads the block
+style schema files are written in, line by line; yaml_events.py builds the document from
+libyaml's events for the rest of the YAML schema files use (flow mappings, multi-line
+scalars, repeated keys); both compose nodes only if a message needs a line. Any other text
+takes PyYAML's route (compose, bound the aliases, construct), which holds every check and
+message. All three build the same document; the first two never report a problem, they
+leave the text to the next route.
 """
 
 from __future__ import annotations
@@ -114,10 +117,11 @@ def _guarded(construct: Any, kind: str) -> Any:
 
 def parse_yaml(text: str) -> tuple[Any, bool, Any]:
     """The document, whether a mapping repeats a key, and the composed node tree (a
-    yaml_events.Composed when the fast path built the document: composed when asked for)."""
+    yaml_events.Composed when a fast route built the document: composed when asked for)."""
+    from crmform.engine.config import yaml_lines
     from crmform.engine.config.yaml_events import Composed, fast_load
 
-    fast = fast_load(text)
+    fast = yaml_lines.load(text) or fast_load(text)
     if fast is not None:
         doc, repeated, int_texts = fast
         return doc, repeated, Composed(text, _compose, int_texts)

@@ -1,4 +1,5 @@
-"""YAML text to plain values straight from libyaml's events: the fast path of parse_yaml.
+"""YAML text to plain values straight from libyaml's events: parse_yaml's second route,
+for what yaml_lines.py (the first) leaves.
 
 PyYAML's own route (compose a node per value, then construct each node through Python
 method calls) costs three times what libyaml takes to parse a schema file: at 50,000
