@@ -17,6 +17,7 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from operator import attrgetter
 
 from crmform.engine import drift as drift_logic
 from crmform.engine import words
@@ -97,11 +98,17 @@ def conflicts(
     of crmform's own whose answer was lost is settled before planning: engine/settle.py.)"""
     prior = state.by_name() if state is not None else {}
     wanted = desired.by_name() if desired is not None else {}
-    live: dict[str, Field] = {}
-    for f in remote.fields:
-        live.setdefault(f.unique_name, f)
+    # The first field of each name counts (built backwards, the first one is set last).
+    backwards = remote.fields[::-1]
+    live: dict[str, Field] = dict(zip(map(_NAME, backwards), backwards, strict=True))
+    # Set arithmetic over the names finds the few that can conflict (most fields of an
+    # upload are in all three, with one type); each is then classified as below.
+    names = live.keys()
+    odd = (names ^ prior.keys()) | {
+        name for name, s in prior.items() if (r := live.get(name)) is not None and r.type != s.type
+    }
     found: list[Conflict] = []
-    for name in sorted(live.keys() | prior.keys()):
+    for name in sorted(odd):
         r, s, d = live.get(name), prior.get(name), wanted.get(name)
         if r is not None and s is None and d is None:
             found.append(Conflict(key, name, ConflictKind.UNKNOWN, r))
@@ -113,6 +120,9 @@ def conflicts(
             # A replace the plan showed (state type != desired type) was approved as such.
             found.append(Conflict(key, name, ConflictKind.TYPE, r, d.type))
     return tuple(found)
+
+
+_NAME = attrgetter("unique_name")
 
 
 class RemoteGuard:
