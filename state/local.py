@@ -1,9 +1,10 @@
 """The local state backend: one JSON file, written atomically, with a backup and a lock file.
 
 Layout beside the state file `<path>`: `<path>.backup` holds the version before the last
-write (that very file, hard-linked, where the file system allows: a write replaces the
-state file and never rewrites it in place, so no copy is needed), `<path>.lock` exists while a command holds the lock and says who that is (see
-lockfile.py; the JSON reading, layout and atomic writes are jsonfile.py's).
+write (that very file, hard-linked where the file system allows: a write replaces the
+state file and never rewrites it in place, so no copy is needed), `<path>.lock` exists
+while a command holds the lock and says who that is (see lockfile.py; the JSON reading,
+layout and atomic writes are jsonfile.py's).
 A corrupt or newer state file is reported and never rewritten: it may be the only record
 of what was applied, and the user must decide how to restore it.
 
