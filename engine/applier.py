@@ -16,11 +16,12 @@ A failure stops the run; the remaining addresses are not attempted.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from enum import StrEnum
 from time import monotonic
+from typing import Protocol, runtime_checkable
 
 from crmform.engine.drift import compare, refreshed_object
 from crmform.engine.errors import (
@@ -30,9 +31,17 @@ from crmform.engine.errors import (
     StateWriteUncertainError,
     UncertainOutcomeError,
 )
-from crmform.engine.model import Action, FieldDrift, ObjectKey, PendingUpload, Plan, State
+from crmform.engine.model import (
+    Action,
+    FieldDrift,
+    ObjectKey,
+    ObjectType,
+    PendingUpload,
+    Plan,
+    State,
+)
 from crmform.engine.payload import Upload, uploads
-from crmform.engine.ports import Provider, StateBackend
+from crmform.engine.ports import FieldWrite, Provider, StateBackend
 from crmform.engine.settle import body_digest
 
 
@@ -87,6 +96,62 @@ class VerifyError(CrmformError):
     """Gong accepted an upload but does not show what was sent."""
 
 
+@runtime_checkable
+class WritePreparer(Protocol):
+    """A provider that can do a write's own CPU work (encoding its body) ahead of sending it."""
+
+    def prepare_write(
+        self, integration_id: int, object_type: ObjectType, writes: Sequence[FieldWrite]
+    ) -> None: ...
+
+
+class Preparation:
+    """The pure work of an apply, done ahead where a pause between requests leaves room
+    (the provider paces request starts, so work done while it would wait costs no wall
+    time): the uploads, and per upload to send its pending record (with the body's digest)
+    and the provider's encoding of its body. Nothing here is sent or written; `apply` uses
+    what was prepared and makes the rest when it needs it. One body at most is encoded
+    ahead (the provider keeps one): at 10,000 fields it is megabytes."""
+
+    def __init__(self, plan: Plan, now: str, provider: Provider) -> None:
+        self.now = now
+        self._plan, self._provider = plan, provider
+        self._uploads: tuple[Upload, ...] | None = None
+        self._records: dict[ObjectKey, PendingUpload] = {}
+        self._steps = 0
+
+    def uploads(self) -> tuple[Upload, ...]:
+        if self._uploads is None:
+            self._uploads = uploads(self._plan, self.now)
+        return self._uploads
+
+    def record(self, upload: Upload) -> PendingUpload:
+        """The pending record of `upload` (made once)."""
+        found = self._records.get(upload.key)
+        if found is None or found.after is not upload.after:
+            found = PendingUpload(upload.key, body_digest(upload.body), self.now, upload.after)
+            self._records[upload.key] = found
+        return found
+
+    def prepare(self, upload: Upload | None) -> None:
+        """Its record, and the provider's encoding of its body, ahead of sending it."""
+        if upload is None or not upload.sends:
+            return
+        self.record(upload)
+        if isinstance(self._provider, WritePreparer):
+            key = upload.key
+            self._provider.prepare_write(key.integration_id, key.object_type, upload.body)
+
+    def step(self) -> None:
+        """One piece of the work ahead (a pause fits one): the uploads, then the first one
+        to send prepared."""
+        self._steps += 1
+        if self._steps == 1:
+            self.uploads()
+        elif self._steps == 2:
+            self.prepare(next((u for u in self.uploads() if u.sends), None))
+
+
 def apply(
     plan: Plan,
     provider: Provider,
@@ -97,9 +162,12 @@ def apply(
     progress: Progress | None = None,
     verify: bool = True,
     sending: Sending | None = None,
+    preparation: Preparation | None = None,
 ) -> ApplyResult:
     """Apply `plan` address by address; the caller holds the lock of the state the plan was
     made against (`plan.prior`, which the state written after each upload builds on).
+    `preparation` is what was prepared of it ahead (`Preparation` of the same plan, or of
+    one with the same desired schema and prior state, and the same `now`).
 
     Ctrl-C or SIGTERM (a KeyboardInterrupt) ends the run with the same report as a failure.
     """
@@ -107,7 +175,9 @@ def apply(
     stopped = False
     interrupted = False
     state = plan.prior
-    planned = uploads(plan, now)
+    if preparation is None:
+        preparation = Preparation(plan, now, provider)
+    planned = preparation.uploads()
     total = sum(1 for u in planned if u.sends)
     sent = 0
     ahead: _Ahead | None = None  # what the run before did for this upload (see _Ahead)
@@ -119,7 +189,7 @@ def apply(
                 sent += 1
                 sending(sent, total, upload)
             following = planned[index + 1] if index + 1 < len(planned) else None
-            run = _Run(upload, state, provider, backend, now, verify)
+            run = _Run(upload, state, provider, backend, preparation, verify)
             try:
                 result = run.go(preflight, ahead, _sending(following))
             except KeyboardInterrupt:
@@ -151,14 +221,15 @@ class _Run:
         state: State,
         provider: Provider,
         backend: StateBackend,
-        now: str,
+        preparation: Preparation,
         verify: bool,
     ) -> None:
         self.upload = upload
         self.state = state
         self._provider = provider
         self._backend = backend
-        self._now = now
+        self._preparation = preparation
+        self._now = preparation.now
         self._verify = verify
         self._started = monotonic()
         self._phase = "before"  # -> "sending" -> "accepted"
@@ -207,7 +278,7 @@ class _Run:
         return self._accepted()
 
     def _pending(self, upload: Upload) -> PendingUpload:
-        return PendingUpload(upload.key, body_digest(upload.body), self._now, upload.after)
+        return self._preparation.record(upload)
 
     def _with_following(self, recorded: State) -> tuple[State, _Ahead | None]:
         """`recorded` with the next upload's pending record, once its preflight passed."""
@@ -248,6 +319,9 @@ class _Run:
         recorded = self.state.applied(after, self._now)
         problem: VerifyError | None = None
         if self._verify:
+            # The next upload's record and body are made while the read-back waits for
+            # its slot (it goes 1/rate s after this POST started), not after it.
+            self._preparation.prepare(self._following)
             try:
                 remote = self._provider.read_schema(key.integration_id, key.object_type).get(
                     key.object_type

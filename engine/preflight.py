@@ -14,9 +14,10 @@ that the remote is still exactly that one (its fingerprints match).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from operator import attrgetter
 
 from crmform.engine import drift as drift_logic
 from crmform.engine import words
@@ -29,10 +30,18 @@ from crmform.engine.remote_diff import UnsentAttributes, unsent
 __all__ = ["Conflict", "ConflictKind", "RemoteGuard", "conflicts", "read_remote"]
 
 
-def read_remote(provider: Provider, keys: Iterable[ObjectKey]) -> dict[ObjectKey, RemoteSchema]:
-    """The remote schema of each address: one GET each, in address order (the provider paces)."""
+def read_remote(
+    provider: Provider,
+    keys: Iterable[ObjectKey],
+    between: Callable[[], None] | None = None,
+) -> dict[ObjectKey, RemoteSchema]:
+    """The remote schema of each address: one GET each, in address order (the provider paces).
+    `between` is called after each GET but the last: work that then overlaps the wait for
+    the next one's slot."""
     found: dict[ObjectKey, RemoteSchema] = {}
-    for key in sorted(set(keys)):
+    for index, key in enumerate(sorted(set(keys))):
+        if index and between is not None:
+            between()
         answer = provider.read_schema(key.integration_id, key.object_type)
         if key.object_type not in answer:
             # Never read a missing answer as "no fields": that looks like everything deleted.
@@ -97,11 +106,17 @@ def conflicts(
     of crmform's own whose answer was lost is settled before planning: engine/settle.py.)"""
     prior = state.by_name() if state is not None else {}
     wanted = desired.by_name() if desired is not None else {}
-    live: dict[str, Field] = {}
-    for f in remote.fields:
-        live.setdefault(f.unique_name, f)
+    # The first field of each name counts (built backwards, the first one is set last).
+    backwards = remote.fields[::-1]
+    live: dict[str, Field] = dict(zip(map(_NAME, backwards), backwards, strict=True))
+    # Set arithmetic over the names finds the few that can conflict (most fields of an
+    # upload are in all three, with one type); each is then classified as below.
+    names = live.keys()
+    odd = (names ^ prior.keys()) | {
+        name for name, s in prior.items() if (r := live.get(name)) is not None and r.type != s.type
+    }
     found: list[Conflict] = []
-    for name in sorted(live.keys() | prior.keys()):
+    for name in sorted(odd):
         r, s, d = live.get(name), prior.get(name), wanted.get(name)
         if r is not None and s is None and d is None:
             found.append(Conflict(key, name, ConflictKind.UNKNOWN, r))
@@ -113,6 +128,9 @@ def conflicts(
             # A replace the plan showed (state type != desired type) was approved as such.
             found.append(Conflict(key, name, ConflictKind.TYPE, r, d.type))
     return tuple(found)
+
+
+_NAME = attrgetter("unique_name")
 
 
 class RemoteGuard:
@@ -145,18 +163,24 @@ class RemoteGuard:
         sending = {c.key for c in self._plan.changes if c.touches_remote}
         return tuple(sorted(sending))
 
-    def check_all(self) -> int:
-        """Read and check every address; the number of addresses read."""
+    def check_all(self, between: Callable[[], None] | None = None) -> int:
+        """Read and check every address; the number of addresses read. `between`: see
+        `read_remote`."""
         keys = self.keys()
-        self._check(keys, "Nothing was sent.")
+        self._check(keys, "Nothing was sent.", between)
         return len(keys)
 
     def __call__(self, upload: Upload) -> None:
         if upload.sends and upload.key not in self._checked:
             self._check((upload.key,), f"Nothing was sent for {upload.key}.")
 
-    def _check(self, keys: Iterable[ObjectKey], nothing_sent: str) -> None:
-        remotes = read_remote(self._provider, keys)
+    def _check(
+        self,
+        keys: Iterable[ObjectKey],
+        nothing_sent: str,
+        between: Callable[[], None] | None = None,
+    ) -> None:
+        remotes = read_remote(self._provider, keys, between)
         if self._plan.drift is not None:
             self._unchanged_since_plan(remotes)
         else:

@@ -58,6 +58,8 @@ class UnsentAttributes:
 def unsent(remote: RemoteSchema) -> tuple[UnsentAttributes, ...]:
     """The fields the remote reported unmodelled attributes for (nulls do not count: an
     attribute the remote itself leaves empty loses nothing), in the remote's field order."""
+    if not remote.extra:
+        return ()  # the usual answer: nothing crmform does not model
     by_name = dict(remote.extra)
     found: list[UnsentAttributes] = []
     for f in remote.fields:

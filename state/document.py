@@ -263,15 +263,21 @@ def _lines_sharing(
     fields: tuple[Field, ...], old: tuple[Field, ...], old_lines: list[bytes]
 ) -> list[bytes]:
     """The lines of `fields`, each one taken from `old_lines` where its field is equal."""
-    position = {f.unique_name: i for i, f in enumerate(old)}
-    lines = []
-    for f in fields:
-        i = position.get(f.unique_name)
-        if i is not None and old[i] == f:
-            lines.append(old_lines[i])
-        else:
-            lines.append(one_line(field_to_json(f)).encode("utf-8"))
-    return lines
+    # Most fields are the very ones of `old` (payload.build keeps the state's unchanged
+    # fields): looked up by identity in C (`old` is alive, so no id is reused); only the
+    # others are matched by name and compared.
+    by_id = dict(zip(map(id, old), old_lines, strict=True))
+    lines: list[bytes | None] = list(map(by_id.get, map(id, fields)))
+    if None in lines:
+        position = {f.unique_name: i for i, f in enumerate(old)}
+        for index in [i for i, line in enumerate(lines) if line is None]:
+            f = fields[index]
+            i = position.get(f.unique_name)
+            if i is not None and old[i] == f:
+                lines[index] = old_lines[i]
+            else:
+                lines[index] = one_line(field_to_json(f)).encode("utf-8")
+    return lines  # type: ignore[return-value]  # no None is left
 
 
 def _all_lines(fields: tuple[Field, ...]) -> str:

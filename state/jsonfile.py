@@ -22,6 +22,7 @@ __all__ = [
     "indented_bytes",
     "kind",
     "laid_out_bytes",
+    "link_copy",
     "one_line",
     "one_line_encoder",
     "parse_object",
@@ -80,6 +81,43 @@ def atomic_write(target: Path, data: bytes, mode: int) -> None:
         if not hasattr(os, "fchmod"):  # Windows before Python 3.13
             os.chmod(tmp, mode)
         os.replace(tmp, target)
+    except BaseException:
+        with suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def link_copy(source: Path, target: Path, expected: os.stat_result) -> bool:
+    """Replace `target` with the very file `source` is (a hard link, renamed into place),
+    when `source` is still the file `expected` describes (same file, size and time): its
+    bytes need no copy. The link is synced before the rename, as `atomic_write` syncs its
+    copy (nothing is left to write back for a synced file, so that is cheap); the caller
+    syncs the folder. False, with `target` untouched, where it is not the same file any
+    more or the file system has no hard links: then write a copy."""
+    tmp = target.with_name(f".{target.name}.{os.urandom(6).hex()}.tmp")
+    try:
+        os.link(source, tmp)
+    except OSError:
+        return False
+    try:
+        fd = os.open(tmp, os.O_RDONLY)
+        try:
+            now = os.fstat(fd)
+            same = (now.st_dev, now.st_ino, now.st_size, now.st_mtime_ns) == (
+                expected.st_dev,
+                expected.st_ino,
+                expected.st_size,
+                expected.st_mtime_ns,
+            )
+            if same:
+                os.fsync(fd)
+        finally:
+            os.close(fd)
+        if same:
+            os.replace(tmp, target)
+            return True
+        os.unlink(tmp)
+        return False
     except BaseException:
         with suppress(OSError):
             os.unlink(tmp)

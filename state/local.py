@@ -1,8 +1,10 @@
 """The local state backend: one JSON file, written atomically, with a backup and a lock file.
 
 Layout beside the state file `<path>`: `<path>.backup` holds the version before the last
-write, `<path>.lock` exists while a command holds the lock and says who that is (see
-lockfile.py; the JSON reading, layout and atomic writes are jsonfile.py's).
+write (that very file, hard-linked where the file system allows: a write replaces the
+state file and never rewrites it in place, so no copy is needed), `<path>.lock` exists
+while a command holds the lock and says who that is (see lockfile.py; the JSON reading,
+layout and atomic writes are jsonfile.py's).
 A corrupt or newer state file is reported and never rewritten: it may be the only record
 of what was applied, and the user must decide how to restore it.
 
@@ -140,9 +142,10 @@ class LocalState:
             next_state,
             remember_encoded,
         )
-        from crmform.state.jsonfile import NEW_FILE_MODE, atomic_write, fsync_dir
+        from crmform.state.jsonfile import NEW_FILE_MODE, atomic_write, fsync_dir, link_copy
 
-        raw = self._read_bytes()
+        found = self._read_file()
+        raw = found[0] if found is not None else None
         stored = self._document_of(raw) if raw is not None else None
         check_expected(self.location, stored.state if stored is not None else None, state)
         if raw is not None and stored is not None:
@@ -154,10 +157,14 @@ class LocalState:
             raise StateError(exc.message(self.location)) from exc
         try:
             mode = NEW_FILE_MODE
-            if raw is not None:
-                mode = os.stat(self.path).st_mode & 0o7777
-                # The bytes checked above, not a re-read: a backup must be a state we can load.
-                atomic_write(self.backup_path, raw, mode)
+            if found is not None:
+                raw, seen = found
+                mode = seen.st_mode & 0o7777
+                # The bytes checked above, not a re-read: a backup must be a state we can
+                # load. The file read, linked as the backup while it is still that very
+                # file (it is only ever replaced, never rewritten in place); else a copy.
+                if not link_copy(self.path, self.backup_path, seen):
+                    atomic_write(self.backup_path, raw, mode)
             atomic_write(self.path, data, mode)
         except OSError as exc:
             raise StateError(
@@ -171,8 +178,16 @@ class LocalState:
 
     def _read_bytes(self) -> bytes | None:
         """The state file's content; None when there is no file."""
+        found = self._read_file()
+        return found[0] if found is not None else None
+
+    def _read_file(self) -> tuple[bytes, os.stat_result] | None:
+        """The state file's content and what the open file was (os.fstat); None when there
+        is no file."""
         try:
-            return self.path.read_bytes()
+            with self.path.open("rb") as handle:
+                seen = os.fstat(handle.fileno())  # before reading: a later change shows
+                return handle.read(), seen
         except FileNotFoundError:
             return None
         except OSError as exc:

@@ -229,3 +229,89 @@ def test_decoding_a_read_back_with_what_was_sent_gives_what_decoding_alone_gives
     fast, _ = wire.decode_listing(payload_, ObjectType.ACCOUNT, sent)
     assert [repr(f) for f in fast] == [repr(f) for f in plain[0]]
     assert all(f.protect is False for f in fast)
+
+
+def _documented(item: dict[str, object], name_key: str, nulls: bool) -> dict[str, object]:
+    """An upload item as Gong's documented GET lists it (and the emulator does): the name
+    under `name` or `uniqueName` (or both), isDeleted false, every attribute present,
+    null where unknown (or, with `nulls`, always)."""
+    shown: dict[str, object] = {}
+    if name_key in ("name", "both"):
+        shown["name"] = item["uniqueName"]
+    if name_key in ("uniqueName", "both"):
+        shown["uniqueName"] = item["uniqueName"]
+    shown.update(label=item["label"], type=item["type"], isDeleted=False)
+    for attribute in ("lastModified", "referenceTo", "orderedValueList"):
+        shown[attribute] = None if nulls else item.get(attribute)
+    return shown
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    data=st.data(),
+    name_key=st.sampled_from(["name", "uniqueName", "both"]),
+    nulls=st.booleans(),
+)
+def test_a_read_back_in_gongs_documented_shape_gives_the_fields_sent(data, name_key, nulls):
+    drawn = data.draw(st.lists(fields(stamped=True), max_size=8))
+    protect = data.draw(st.lists(st.booleans(), min_size=len(drawn), max_size=len(drawn)))
+    writes = [FieldWrite(replace(f, protect=p)) for f, p in zip(drawn, protect, strict=True)]
+    _, sent = wire.encode_upload(writes)
+    items = [json.loads(wire.encode_body([w]))[0] for w in writes]
+    items = data.draw(st.permutations([_documented(i, name_key, nulls) for i in items]))
+    payload_ = {"objectTypeToSelectedFields": {"ACCOUNT": json.loads(json.dumps(items))}}
+    plain = wire.decode_listing(payload_, ObjectType.ACCOUNT)
+    fast, extras = wire.decode_listing(payload_, ObjectType.ACCOUNT, sent)
+    assert (fast, extras) == plain
+    assert [repr(f) for f in fast] == [repr(f) for f in plain[0]]
+    assert all(f.protect is False for f in fast)
+    # What Gong shows as sent is the very Field sent (no copy), when it is not protected
+    # and Gong reported all of it: so the read-back's compare finds each field unchanged
+    # at a glance.
+    by_name = {w.field.unique_name: w.field for w in writes}
+    last = {f.unique_name: f for f in fast}  # one per name: a drawn name may repeat
+    for name, f in last.items():
+        original = by_name[name]
+        complete = not nulls or (
+            original.reference_to is None
+            and original.ordered_value_list is None
+            and original.last_modified is None
+        )
+        if complete and not original.protect and f == original:
+            assert f is sent[name] is original
+
+
+def _reference_conflicts(key, state, desired, remote):
+    """preflight.conflicts as first written: every name classified in turn."""
+    from crmform.engine.preflight import Conflict, ConflictKind
+
+    prior = state.by_name() if state is not None else {}
+    wanted = desired.by_name() if desired is not None else {}
+    live: dict[str, Field] = {}
+    for f in remote.fields:
+        live.setdefault(f.unique_name, f)
+    found = []
+    for name in sorted(live.keys() | prior.keys()):
+        r, s, d = live.get(name), prior.get(name), wanted.get(name)
+        if r is not None and s is None and d is None:
+            found.append(Conflict(key, name, ConflictKind.UNKNOWN, r))
+        elif r is None:
+            found.append(Conflict(key, name, ConflictKind.MISSING, None))
+        elif s is None:
+            found.append(Conflict(key, name, ConflictKind.EXISTS, r))
+        elif d is not None and r.type != d.type and s.type == d.type:
+            found.append(Conflict(key, name, ConflictKind.TYPE, r, d.type))
+    return tuple(found)
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data(), key=KEYS)
+def test_conflicts_finds_exactly_what_the_plain_definition_finds(data, key):
+    from crmform.engine.preflight import conflicts
+
+    state = data.draw(st.none() | objects(key, stamped=True))
+    desired = data.draw(st.none() | objects(key))
+    remote = RemoteSchema(key.object_type, tuple(data.draw(st.lists(remote_fields(), max_size=10))))
+    assert conflicts(key, state, desired, remote) == _reference_conflicts(
+        key, state, desired, remote
+    )

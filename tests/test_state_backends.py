@@ -283,6 +283,52 @@ def test_the_backup_holds_the_previous_version(state_path):
     assert LocalState(Path(f"{state_path}.backup")).read() == first
 
 
+def test_the_backup_is_the_previous_file_itself_or_where_links_fail_a_copy(state_path, monkeypatch):
+    first = written(state_path)
+    first_bytes = state_path.read_bytes()
+    second = LocalState(state_path).write(first.with_object(sample_objects()[0]))
+    backup = Path(f"{state_path}.backup")
+    assert backup.read_bytes() == first_bytes
+    # A file system without hard links: the backup is written as a copy.
+    second_bytes = state_path.read_bytes()
+
+    def no_links(*args, **kwargs):
+        raise OSError(errno.EPERM, "Operation not permitted")
+
+    monkeypatch.setattr(os, "link", no_links)
+    LocalState(state_path).write(second.with_object(sample_objects()[1]))
+    assert backup.read_bytes() == second_bytes
+    assert LocalState(backup).read() == second
+    assert {p.name for p in state_path.parent.iterdir()} == {
+        state_path.name,
+        backup.name,
+    }
+
+
+def test_a_state_file_rewritten_in_place_after_it_was_read_is_backed_up_as_read(
+    state_path, monkeypatch
+):
+    # Someone edits the file in place between the write's read and its backup: the backup
+    # is what the write read and checked, never the file as it is now.
+    first = written(state_path)
+    first_bytes = state_path.read_bytes()
+    real_link = os.link
+
+    def edit_then_link(source, target, *args, **kwargs):
+        with open(source, "r+b") as handle:
+            handle.write(b" ")  # same size, other bytes, another modification time
+        os.utime(source, ns=(0, 0))
+        real_link(source, target, *args, **kwargs)
+
+    monkeypatch.setattr(os, "link", edit_then_link)
+    LocalState(state_path).write(first.with_object(sample_objects()[0]))
+    backup = Path(f"{state_path}.backup")
+    assert backup.read_bytes() == first_bytes
+    assert sorted(p.name for p in state_path.parent.iterdir()) == sorted(
+        [state_path.name, backup.name]
+    )
+
+
 def test_contents_are_synced_before_each_rename_and_the_folder_after(state_path, monkeypatch):
     first = written(state_path)
     events: list[tuple[str, str]] = []

@@ -95,6 +95,9 @@ def apply(
         if the_plan.is_empty:
             return ApplyResult((), the_plan.prior, the_plan)
         _refuse_while_pending(the_plan, unsettled, request.now)
+        # The uploads are built, and the first one's body encoded, in the pauses between
+        # the reads below (pure work: nothing is sent or written before approval).
+        preparation = applier.Preparation(the_plan, request.now, provider)
         guard = None
         if request.check_remote:
             # One GET per address to write, all before the first POST and before anyone is
@@ -106,7 +109,7 @@ def apply(
                 source=request.saved_from,
             )
             hooks.reading(len(guard.keys()))
-            count = guard.check_all()
+            count = guard.check_all(between=preparation.step)
             the_plan = replace(
                 the_plan, unreported=tuple(sorted({*the_plan.unreported, *guard.unreported}))
             )
@@ -124,6 +127,7 @@ def apply(
             progress=hooks.progress,
             verify=request.verify,
             sending=hooks.sending,
+            preparation=preparation,
         )
 
 

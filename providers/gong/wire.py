@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
+from itertools import repeat
 
 from crmform.engine.model import Field, FieldType, ObjectType
 from crmform.engine.ports import Extra, FieldWrite
@@ -37,9 +38,12 @@ Item = dict[str, "str | bool | list[str]"]
 # the attributes crmform does not model.
 Listing = tuple[tuple[Field, ...], tuple[tuple[str, Extra], ...]]
 
-# What an upload sent, per uniqueName of a live field: the item as a GET answer would list
-# it, and the Field that item decodes to (see `encode_upload`).
-Sent = dict[str, tuple[dict[str, object], Field]]
+
+# What an upload sent: per uniqueName of a live field, the Field a GET item listing exactly
+# that field decodes to (the field sent; for a protected one, its copy with protect False,
+# as protect is never sent). See `encode_upload`.
+Sent = dict[str, Field]
+
 
 # The keys of a GET item that crmform reads; every other key is kept as an extra attribute.
 _MODELLED = frozenset(
@@ -76,8 +80,8 @@ def encode_body(writes: Sequence[FieldWrite]) -> bytes:
 
 def encode_upload(writes: Sequence[FieldWrite]) -> tuple[bytes, Sent]:
     """`encode_body`'s bytes, and what they sent (`Sent`): the read-back GET after an upload
-    lists mostly exactly these items, and `decode_listing` then takes the sent Field for an
-    item equal to the one sent instead of checking and building it again."""
+    lists mostly exactly these fields, and `decode_listing` then takes the Fields sent
+    instead of building them again (and the read-back's compare finds them identical)."""
     items: list[dict[str, object]] = []
     append = items.append
     sent: Sent = {}
@@ -91,19 +95,19 @@ def encode_upload(writes: Sequence[FieldWrite]) -> tuple[bytes, Sent]:
                 item["referenceTo"] = f.reference_to
             if f.ordered_value_list is not None:
                 item["orderedValueList"] = f.ordered_value_list
+            sent[f.unique_name] = _unprotected(f) if f.protect else f
         if f.last_modified is not None:
             item["lastModified"] = f.last_modified
         append(item)
-        if not write.deleted and not f.protect:
-            # A GET answers a list where the body had a tuple; protect is never sent, and a
-            # decoded field has it False (so a protected field is decoded as usual).
-            listed = item
-            if f.ordered_value_list is not None:
-                listed = {**item, "orderedValueList": list(f.ordered_value_list)}
-            sent[f.unique_name] = (listed, f)
     # Fresh dicts and lists only: no cycle to look for.
     body = json.dumps(items, ensure_ascii=False, check_circular=False).encode("utf-8")
     return body, sent
+
+
+def _unprotected(f: Field) -> Field:
+    return Field(
+        f.unique_name, f.label, f.type, f.reference_to, f.ordered_value_list, False, f.last_modified
+    )
 
 
 def preview_body(writes: Sequence[FieldWrite]) -> str:
@@ -116,8 +120,9 @@ def decode_listing(payload: object, object_type: ObjectType, sent: Sent | None =
 
     The type must be in the answer with a list (possibly empty): a missing or null entry is
     a malformed answer. isDeleted items are skipped; null attributes become None. With
-    `sent` (what the upload just before this read sent), an item equal to the item sent
-    under its uniqueName is the Field sent, which is exactly the Field it decodes to.
+    `sent` (what the upload just before this read sent), an item that lists exactly the
+    attributes of the Field sent under its name (as decoding it would give them, in any
+    key spelling Gong uses) is that Field, which is exactly the Field it decodes to.
     """
     if not isinstance(payload, dict):
         raise ValueError(f"the body is {_kind(payload)}, not a JSON object")
@@ -137,18 +142,13 @@ def decode_listing(payload: object, object_type: ObjectType, sent: Sent | None =
     extras: list[tuple[str, Extra]] = []
     append = fields.append
     by_value = _TYPES.get
+    modelled = _MODELLED.issuperset
     for index, item in enumerate(items):
         # The common case in one pass of plain checks; anything unusual takes _field, which
         # raises with a message naming the item (its checks are the same).
         if not isinstance(item, dict):
             raise ValueError(f"{where}[{index}] is {_kind(item)}, not an object")
         get = item.get
-        if sent is not None:
-            name = get("uniqueName")
-            hit = sent.get(name) if isinstance(name, str) else None
-            if hit is not None and item == hit[0]:
-                append(hit[1])
-                continue
         if get("isDeleted") is True:
             continue
         name = get("uniqueName")
@@ -160,6 +160,25 @@ def decode_listing(payload: object, object_type: ObjectType, sent: Sent | None =
             get("orderedValueList"),
             get("lastModified"),
         )
+        plain = modelled(item)
+        if sent is not None and plain and type(name) is str:
+            # The field sent, when the item lists exactly what it decodes to (each
+            # attribute as decoding it gives it: a missing or null one is None).
+            f = sent.get(name)
+            if (
+                f is not None
+                and label == f.label
+                and kind == f.type
+                and reference == f.reference_to
+                and modified == f.last_modified
+                and (
+                    values is None
+                    if (sent_values := f.ordered_value_list) is None
+                    else type(values) is list and tuple(values) == sent_values
+                )
+            ):
+                append(f)
+                continue
         field_type = by_value(kind) if isinstance(kind, str) else None
         if (
             isinstance(name, str)
@@ -182,7 +201,7 @@ def decode_listing(payload: object, object_type: ObjectType, sent: Sent | None =
         else:
             field = _field(item, f"{where}[{index}]")
         append(field)
-        if not item.keys() <= _MODELLED:
+        if not plain:
             extra = tuple(
                 sorted(
                     (str(k), json.dumps(v, sort_keys=True, ensure_ascii=False))
@@ -196,7 +215,7 @@ def decode_listing(payload: object, object_type: ObjectType, sent: Sent | None =
 
 def _strings(values: object) -> bool:
     """A list of strings."""
-    return isinstance(values, list) and all(isinstance(value, str) for value in values)
+    return isinstance(values, list) and all(map(isinstance, values, repeat(str)))
 
 
 def _field_setters() -> Callable[..., Field] | None:
