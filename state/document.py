@@ -31,6 +31,7 @@ from typing import Any
 from crmform.engine.formats.codec import deleted_to_json, field_to_json
 from crmform.engine.model import (
     DEFAULT_PROVIDER,
+    FIELD,
     INTEGRATION_ID_MAX,
     STATE_VERSION,
     DeletedField,
@@ -653,6 +654,7 @@ def _checked_fields(items: list[dict[str, Any]], escapes: bool) -> tuple[Field, 
     shared = memo.setdefault
     is_stamp = _TIMESTAMP.fullmatch
     types: dict[Any, FieldType] = _TYPES
+    make = FIELD  # a Field in C, from the tuple of its attributes (model.FIELD)
     try:
         for item in items:
             # A key missing, a type unknown or unhashable: KeyError, TypeError.
@@ -689,7 +691,7 @@ def _checked_fields(items: list[dict[str, Any]], escapes: bool) -> tuple[Field, 
                     stamps[modified] = known = modified
                 modified = known
             add_name(name)
-            append(Field(name, label, field_type, ref, values, protect, modified))
+            append(make((name, label, field_type, ref, values, protect, modified)))
     except (KeyError, TypeError):
         return None
     if len(names) != len(built):
