@@ -26,6 +26,7 @@ import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from operator import attrgetter
+from sys import intern
 from typing import Any
 
 from crmform.engine.formats.codec import deleted_to_json, field_to_json
@@ -666,8 +667,9 @@ def _checked_fields(
     names: set[str] = set()
     add_name = names.add
     stamps: dict[str, str] = {}  # each distinct time once, shared by the Fields
-    memo: dict[str, str] = {}  # and each distinct picklist value
-    shared = memo.setdefault
+    # and each distinct picklist value, interned: the desired files' are the same strings
+    # (schema_check.checked_fields), so the planner compares them by identity.
+    shared = intern
     is_stamp = _TIMESTAMP.fullmatch
     types: dict[Any, FieldType] = _TYPES
     make = FIELD  # a Field in C, from the tuple of its attributes (model.FIELD)
@@ -700,7 +702,7 @@ def _checked_fields(
             if values is not None:
                 if type(values) is not list or not _STR.issuperset(map(type, values)):
                     return None
-                values = tuple(map(shared, values, values))
+                values = tuple(map(shared, values))
             if modified is not None:
                 known = stamps.get(modified)  # TypeError: unhashable
                 if known is None:

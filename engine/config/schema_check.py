@@ -14,6 +14,7 @@ by `quick_check` and jsonschema to find and word every problem. Both accept exac
 from __future__ import annotations
 
 import functools
+from sys import intern
 from typing import Any, TypeGuard
 
 from crmform.engine.config.ids import DIGITS, ENV_REF
@@ -105,9 +106,9 @@ def checked_fields(items: list[Any], tally: list[int] | None = None) -> tuple[Fi
     types, picklist, reference, targets, strip = _TYPES, _PICKLIST, _REFERENCE, _TARGETS, str.strip
     make = FIELD
     more = 0  # keys past the three each item has
-    # Picklists repeat their values ("High", "EMEA"): each kept once (100,000 fields: ~15 MB).
-    memo: dict[str, str] = {}
-    shared = memo.setdefault
+    # Picklists repeat their values ("High", "EMEA"): each kept once (100,000 fields: ~15 MB),
+    # interned, so the state's are the same strings and the planner compares them by identity.
+    shared = intern
     try:
         for item in items:
             # Not a mapping, a key missing, a type unknown or unhashable: TypeError, KeyError.
@@ -140,7 +141,7 @@ def checked_fields(items: list[Any], tally: list[int] | None = None) -> tuple[Fi
                     return None
                 if "" in given or len(set(given)) != len(given):
                     return None
-                values = tuple(map(shared, given, given))
+                values = tuple(map(shared, given))
             elif field_type is reference:
                 target = get("referenceTo")
                 if target not in targets or size != expected + 1:  # TypeError: unhashable
