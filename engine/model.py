@@ -435,7 +435,9 @@ class Change(Value):
         if self.action is Action.UPDATE and before is not None and after is not None:
             if before.reference_to != after.reference_to:
                 return DataImpact.MAY_ORPHAN
-            if values_diff(before.ordered_value_list, after.ordered_value_list).removed:
+            # A value removed (values_diff's `removed`), without building the whole diff.
+            old = before.ordered_value_list
+            if old and not set(old).issubset(after.ordered_value_list or ()):
                 return DataImpact.MAY_ORPHAN
         return DataImpact.NONE
 
@@ -720,26 +722,27 @@ class Plan(Value):
         """A short digest of exactly the data-affecting set (None when there is none), so
         `apply --approve-data-loss DIGEST` approves this loss and not any other: the same
         fields with the same impact and the same before and after give the same digest."""
-        affected = self.data_affecting
+        impact = self.impact
+        affected = [(c, found) for c in self.changes if (found := impact(c)) is not _NO_IMPACT]
         if not affected:
             return None
         import hashlib  # only plans that affect data pay for them
         import json
 
+        # One encoder for all items: json.dumps with these options builds one per call.
+        encode = json.JSONEncoder(ensure_ascii=True, separators=(",", ":")).encode
         items = sorted(
-            json.dumps(
+            encode(
                 [
                     c.key.address,
                     c.unique_name,
                     c.action.value,
-                    self.impact(c).value,
+                    found.value,
                     _remote_view(c.before),
                     _remote_view(c.after),
-                ],
-                ensure_ascii=True,
-                separators=(",", ":"),
+                ]
             )
-            for c in affected
+            for c, found in affected
         )
         return hashlib.sha256("\n".join(items).encode("ascii")).hexdigest()[:DIGEST_CHARS]
 
@@ -753,6 +756,8 @@ class Plan(Value):
     def changes_for(self, key: ObjectKey) -> Iterator[Change]:
         return (c for c in self.changes if c.key == key)
 
+
+_NO_IMPACT = DataImpact.NONE
 
 # 12 hex characters: short enough to type in a pull-request comment, long enough that two
 # different data-affecting sets of one repository do not collide by chance.
