@@ -14,6 +14,7 @@ by `quick_check` and jsonschema to find and word every problem. Both accept exac
 from __future__ import annotations
 
 import functools
+from operator import itemgetter
 from sys import intern
 from typing import Any, TypeGuard
 
@@ -48,6 +49,7 @@ _OBJECT_TYPES = frozenset(t.value for t in ObjectType)
 _TARGETS = frozenset(REFERENCE_TARGETS)
 _TYPES = FIELD_TYPES_BY_VALUE
 _PICKLIST, _REFERENCE = FieldType.PICKLIST, FieldType.REFERENCE
+_UNIQUE_NAME = itemgetter(0)  # of a Field
 MAX_DEPTH = 32  # a schema file nests 4 deep (document, fields, field, values)
 _TOO_DEEP = (
     f"nests more than {MAX_DEPTH} levels deep, deeper than any schema file needs (4); "
@@ -101,8 +103,7 @@ def checked_fields(items: list[Any], tally: list[int] | None = None) -> tuple[Fi
     keys the items hold (for _parse_json, which then need not walk them again).
     """
     built: list[Field] = []
-    names: list[str] = []
-    append, name_append = built.append, names.append
+    append = built.append
     types, picklist, reference, targets, strip = _TYPES, _PICKLIST, _REFERENCE, _TARGETS, str.strip
     make = FIELD
     more = 0  # keys past the three each item has
@@ -113,16 +114,14 @@ def checked_fields(items: list[Any], tally: list[int] | None = None) -> tuple[Fi
         for item in items:
             # Not a mapping, a key missing, a type unknown or unhashable: TypeError, KeyError.
             name, label, field_type = item["uniqueName"], item["label"], types[item["type"]]
-            # Blank space at either end is found by strip(), as in field_ok.
-            if type(name) is not str or not name or strip(name) != name:
-                return None
-            if type(label) is not str or not label or strip(label) != label:
+            # Blank space at either end is found by strip(), as in field_ok; str.strip
+            # raises TypeError for anything but a string (JSON and YAML make no subclass).
+            if not name or strip(name) != name or not label or strip(label) != label:
                 return None
             size = len(item)
             if size == 3 and field_type is not picklist and field_type is not reference:
                 # The common case: nothing optional.
                 append(make((name, label, field_type, None, None, False, None)))
-                name_append(name)
                 continue
             more += size - 3
             get = item.get
@@ -149,10 +148,9 @@ def checked_fields(items: list[Any], tally: list[int] | None = None) -> tuple[Fi
             elif size != expected:
                 return None
             append(make((name, label, field_type, target, values, protect, None)))
-            name_append(name)
     except (TypeError, KeyError):
         return None
-    if len(set(map(str.lower, names))) != len(names):
+    if len(set(map(str.lower, map(_UNIQUE_NAME, built)))) != len(built):
         return None
     if tally is not None:
         tally[0] += 3 * len(built) + more
