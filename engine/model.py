@@ -118,12 +118,13 @@ class Field(NamedTuple):
     `protect` is crmform's own flag and is never sent to Gong.
 
     A tuple of its attributes, in this order (issue 14): the readers build 100,000 of them
-    for a 50,000-field plan, and `tuple.__new__` over zipped columns (`FIELD`) builds them
-    in C, with no Python __init__ per field (50,000 fields: ~30 ms -> ~12 ms); the planner
-    compares them as tuples, in C too. It keeps what a Value gives: equality and hash
-    (among Fields: as tuples), repr, immutability (FrozenInstanceError), copy, pickle and
-    `replace()`. Nothing encodes one generically: every writer names its attributes
-    (formats/codec.py's field_to_json), so a Field is never written as a JSON array.
+    for a 50,000-field plan, and `FIELD` (tuple.__new__) builds each in C, with no Python
+    __init__ (100,000 in a micro-benchmark: ~60 ms -> ~24 ms); the planner compares them as
+    tuples, in C too. It keeps what a Value gives: equality and hash (among Fields: as
+    tuples; equal to a plain tuple of the same attributes, as any NamedTuple), repr,
+    immutability (FrozenInstanceError), copy, pickle and `replace()`. Nothing encodes one
+    generically: every writer names its attributes (formats/codec.py's field_to_json), so
+    a Field is never written as a JSON array.
     """
 
     unique_name: str
