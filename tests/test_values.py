@@ -157,7 +157,7 @@ def test_a_field_is_a_tuple_built_in_c_that_keeps_what_a_value_gives():
     with pytest.raises(FrozenInstanceError, match="cannot assign to field 'protect'"):
         f.protect = False  # type: ignore[misc]
     with pytest.raises(FrozenInstanceError):
-        del f.label  # type: ignore[misc]
+        del f.label
     # Written by name, never as the tuple it is.
     assert field_to_json(f) == {
         "uniqueName": "tier",
