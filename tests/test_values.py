@@ -9,7 +9,9 @@ import pickle
 import pytest
 
 from crmform.engine.errors import Diagnostic
+from crmform.engine.formats.codec import field_to_json
 from crmform.engine.model import (
+    FIELD,
     DeletedField,
     Field,
     FieldRef,
@@ -137,3 +139,30 @@ def test_a_subclass_must_slot_what_it_annotates():
 
     assert repr(Pair(1, "x")).endswith(".Pair(first=1, second='x')")  # its qualname
     assert not hasattr(Pair(1, "x"), "__dict__")
+
+
+def test_a_field_is_a_tuple_built_in_c_that_keeps_what_a_value_gives():
+    """Field is a NamedTuple (issue 14), so the readers build it with FIELD, in C."""
+    f = Field("tier", "Tier", FieldType.PICKLIST, ordered_value_list=("a",), protect=True)
+    built = FIELD(("tier", "Tier", FieldType.PICKLIST, None, ("a",), True, None))
+    assert type(built) is Field
+    assert built == f
+    assert hash(built) == hash(f)
+    assert repr(f) == (
+        "Field(unique_name='tier', label='Tier', type=<FieldType.PICKLIST: 'PICKLIST'>, "
+        "reference_to=None, ordered_value_list=('a',), protect=True, last_modified=None)"
+    )
+    assert pickle.loads(pickle.dumps(f)) == f
+    assert copy.deepcopy(f) == f
+    with pytest.raises(FrozenInstanceError, match="cannot assign to field 'protect'"):
+        f.protect = False  # type: ignore[misc]
+    with pytest.raises(FrozenInstanceError):
+        del f.label
+    # Written by name, never as the tuple it is.
+    assert field_to_json(f) == {
+        "uniqueName": "tier",
+        "label": "Tier",
+        "type": "PICKLIST",
+        "orderedValueList": ["a"],
+        "protect": True,
+    }

@@ -297,9 +297,10 @@ def _parse_json(text: str) -> tuple[Any, bool, tuple[Field, ...] | None]:
         pass
     else:
         if type(doc) is dict and schema_check.top_ok(doc):
-            fields = schema_check.checked_fields(doc["fields"])
+            tally = [len(doc)]  # and checked_fields adds the keys of the fields
+            fields = schema_check.checked_fields(doc["fields"], tally)
             # A valid document holds no mappings but itself and its fields.
-            if fields is not None and text.count(":") == len(doc) + sum(map(len, doc["fields"])):
+            if fields is not None and text.count(":") == tally[0]:
                 return doc, False, fields
     doc, repeated = parse_json(text)
     return doc, repeated, fields
