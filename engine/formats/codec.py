@@ -69,8 +69,9 @@ def built(doc: Mapping[str, object]) -> JsonDict:
 
 
 def iter_indented(doc: Mapping[str, object]) -> Iterator[str]:
-    """dumps_indented(built(doc)) in pieces: an Items value one item at a time, so neither
-    the document nor its text is ever held whole (no newline at the end)."""
+    """dumps_indented(built(doc)) in pieces: an Items value one item at a time (with
+    `encode`, a batch of items), so neither the document nor its text is ever held whole
+    (no newline at the end)."""
     if not doc:
         yield "{}"
         return
@@ -82,16 +83,26 @@ def iter_indented(doc: Mapping[str, object]) -> Iterator[str]:
             yield dumps_indented(value, 1)
         elif not value.items:
             yield "[]"
-        else:
+        elif value.encode is None:
             between = "[\n    "
             for item in value.items:
-                if value.encode is None:
-                    yield between + dumps_indented(value.to_json(item), 2)
-                else:
-                    yield between + value.encode(item)
+                yield between + dumps_indented(value.to_json(item), 2)
+                between = ",\n    "
+            yield "\n  ]"
+        else:
+            # A batch of items a piece: one join and one yield per _BATCH items, where one
+            # each costs a tenth of what encoding a plan's change does.
+            items, encode = value.items, value.encode
+            between = "[\n    "
+            for start in range(0, len(items), _BATCH):
+                yield between + ",\n    ".join(map(encode, items[start : start + _BATCH]))
                 between = ",\n    "
             yield "\n  ]"
     yield "\n}"
+
+
+# Items encoded a piece (Items.encode): a plan's changes are about 560 characters each.
+_BATCH = 64
 
 
 class _Collision(Exception):
