@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from crmform.engine.model import (
@@ -20,6 +19,7 @@ from crmform.engine.model import (
     PendingUpload,
     State,
 )
+from crmform.engine.values import Value, _set
 
 JsonDict = dict[str, Any]
 
@@ -49,15 +49,25 @@ def dumps_indented(doc: object, level: int = 0) -> str:
 encode_string: Callable[[str], str] = json.encoder.encode_basestring_ascii
 
 
-@dataclass(frozen=True, slots=True)
-class Items:
+class Items(Value):
     """A document's list, item by item, for documents too large to build whole: `to_json`
     gives an item's value, `encode` (when set, for speed) its text as it stands two levels
     deep, exactly dumps_indented(to_json(item), 2)."""
 
+    __slots__ = ("encode", "items", "to_json")
     items: Sequence[Any]
     to_json: Callable[[Any], object]
-    encode: Callable[[Any], str] | None = None
+    encode: Callable[[Any], str] | None
+
+    def __init__(
+        self,
+        items: Sequence[Any],
+        to_json: Callable[[Any], object],
+        encode: Callable[[Any], str] | None = None,
+    ) -> None:
+        _set(self, "items", items)
+        _set(self, "to_json", to_json)
+        _set(self, "encode", encode)
 
 
 def built(doc: Mapping[str, object]) -> JsonDict:
