@@ -5,6 +5,7 @@ decide what happens next."""
 from __future__ import annotations
 
 import os
+import sys
 from typing import TYPE_CHECKING
 
 import click
@@ -48,19 +49,34 @@ def echo(message: str = "", *, nl: bool = True) -> None:
 _CHUNK = 1 << 16
 
 
-def echo_chunks(pieces: Iterable[str]) -> None:
+def echo_chunks(pieces: Iterable[str], *, plain: bool = False) -> None:
     """Print `pieces` as they come, in writes of about _CHUNK characters, so that a long
-    output (a JSON plan of 100,000 changes is 56 MB) is never held as one string."""
+    output (a JSON plan of 100,000 changes is 56 MB) is never held as one string.
+
+    `plain`: the pieces can hold no terminal escape code (JSON, whose strings are encoded
+    ASCII), so they go to stdout as they are, without click.echo's pass to strip codes
+    from output that is not a terminal (measured: half the cost of writing a 56 MB plan)."""
+    stdout = sys.stdout  # what click.echo writes to (a test runner's stream included)
+    if plain and stdout is not None:
+
+        def write(text: str) -> None:
+            stdout.write(text)
+            stdout.flush()
+    else:
+
+        def write(text: str) -> None:
+            click.echo(text, nl=False)
+
     batch: list[str] = []
     size = 0
     for piece in pieces:
         batch.append(piece)
         size += len(piece)
         if size >= _CHUNK:
-            click.echo("".join(batch), nl=False)
+            write("".join(batch))
             batch.clear()
             size = 0
-    click.echo("".join(batch), nl=False)
+    write("".join(batch))
 
 
 def err(message: str) -> None:

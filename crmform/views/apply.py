@@ -148,7 +148,7 @@ def report(result: ApplyResult, as_json: bool) -> None:
     if as_json:
         from crmform.engine.formats.apply_json import iter_apply_json
 
-        echo_chunks(chain(iter_apply_json(result), "\n"))
+        echo_chunks(chain(iter_apply_json(result), "\n"), plain=True)
     if not result.results:  # nothing to do; the plan said so
         return
     counts = result.counts()

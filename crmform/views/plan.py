@@ -13,7 +13,7 @@ __all__ = ["render", "show"]
 
 def show(plan: Plan, fmt: str, color: bool, max_chars: int | None = None) -> None:
     """Print the plan in `fmt` (text, json or markdown), as it is rendered."""
-    echo_chunks(_pieces(plan, fmt, color, max_chars))
+    echo_chunks(_pieces(plan, fmt, color, max_chars), plain=fmt == "json")
 
 
 def render(plan: Plan, fmt: str, color: bool, max_chars: int | None = None) -> str:

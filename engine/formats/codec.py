@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from crmform.engine.model import (
@@ -20,6 +19,7 @@ from crmform.engine.model import (
     PendingUpload,
     State,
 )
+from crmform.engine.values import Value, _set
 
 JsonDict = dict[str, Any]
 
@@ -49,15 +49,25 @@ def dumps_indented(doc: object, level: int = 0) -> str:
 encode_string: Callable[[str], str] = json.encoder.encode_basestring_ascii
 
 
-@dataclass(frozen=True, slots=True)
-class Items:
+class Items(Value):
     """A document's list, item by item, for documents too large to build whole: `to_json`
     gives an item's value, `encode` (when set, for speed) its text as it stands two levels
     deep, exactly dumps_indented(to_json(item), 2)."""
 
+    __slots__ = ("encode", "items", "to_json")
     items: Sequence[Any]
     to_json: Callable[[Any], object]
-    encode: Callable[[Any], str] | None = None
+    encode: Callable[[Any], str] | None
+
+    def __init__(
+        self,
+        items: Sequence[Any],
+        to_json: Callable[[Any], object],
+        encode: Callable[[Any], str] | None = None,
+    ) -> None:
+        _set(self, "items", items)
+        _set(self, "to_json", to_json)
+        _set(self, "encode", encode)
 
 
 def built(doc: Mapping[str, object]) -> JsonDict:
@@ -69,8 +79,9 @@ def built(doc: Mapping[str, object]) -> JsonDict:
 
 
 def iter_indented(doc: Mapping[str, object]) -> Iterator[str]:
-    """dumps_indented(built(doc)) in pieces: an Items value one item at a time, so neither
-    the document nor its text is ever held whole (no newline at the end)."""
+    """dumps_indented(built(doc)) in pieces: an Items value one item at a time (with
+    `encode`, a batch of items), so neither the document nor its text is ever held whole
+    (no newline at the end)."""
     if not doc:
         yield "{}"
         return
@@ -82,16 +93,26 @@ def iter_indented(doc: Mapping[str, object]) -> Iterator[str]:
             yield dumps_indented(value, 1)
         elif not value.items:
             yield "[]"
-        else:
+        elif value.encode is None:
             between = "[\n    "
             for item in value.items:
-                if value.encode is None:
-                    yield between + dumps_indented(value.to_json(item), 2)
-                else:
-                    yield between + value.encode(item)
+                yield between + dumps_indented(value.to_json(item), 2)
+                between = ",\n    "
+            yield "\n  ]"
+        else:
+            # A batch of items a piece: one join and one yield per _BATCH items, where one
+            # each costs a tenth of what encoding a plan's change does.
+            items, encode = value.items, value.encode
+            between = "[\n    "
+            for start in range(0, len(items), _BATCH):
+                yield between + ",\n    ".join(map(encode, items[start : start + _BATCH]))
                 between = ",\n    "
             yield "\n  ]"
     yield "\n}"
+
+
+# Items encoded a piece (Items.encode): a plan's changes are about 560 characters each.
+_BATCH = 64
 
 
 class _Collision(Exception):

@@ -61,8 +61,8 @@ A <remote field> has uniqueName, label and type, and referenceTo, orderedValueLi
 lastModified only when Gong stated them (Gong often answers null: unknown, never a change);
 it has no protect. Drift items are sorted by address, then uniqueName.
 
-Written as a stream (iter_plan_json): the changes, drift items and notes are encoded one at
-a time and never held as one document or one string, so a plan of 100,000 changes prints in
+Written as a stream (iter_plan_json): the changes (a batch at a time), drift items and notes
+(one at a time) are never held as one document or one string, so a plan of 100,000 changes prints in
 about the memory of the plan itself. The bytes are exactly `json.dumps(plan_to_json(plan),
 indent=2)`'s (tests/test_plan_stream.py); plan_to_json stays the dict form, for saved plans.
 
@@ -87,6 +87,7 @@ from crmform.engine.formats.codec import (
     iter_indented,
 )
 from crmform.engine.model import (
+    DESTRUCTIVE_ACTIONS,
     Action,
     Change,
     DataImpact,
@@ -126,10 +127,14 @@ def _document(plan: Plan) -> dict[str, object]:
         "protect": summary.protect,
     }
     doc["notes"] = Items(plan.notes, note_to_json)
+    destroys = impacts.count(DataImpact.DESTROYS)
+    may_orphan = impacts.count(DataImpact.MAY_ORPHAN)
     doc["dataLoss"] = {
-        "digest": plan.data_loss_digest,
-        "destroys": impacts.count(DataImpact.DESTROYS),
-        "mayOrphan": impacts.count(DataImpact.MAY_ORPHAN),
+        # None when nothing is affected (Plan.data_loss_digest's own answer then), without
+        # the digest going over every change's impact once more.
+        "digest": plan.data_loss_digest if destroys or may_orphan else None,
+        "destroys": destroys,
+        "mayOrphan": may_orphan,
     }
     return doc
 
@@ -140,8 +145,8 @@ def plan_to_json(plan: Plan) -> JsonDict:
 
 
 def iter_plan_json(plan: Plan) -> Iterator[str]:
-    """dumps_indented(plan_to_json(plan)) in pieces, one list item at a time (no newline
-    at the end)."""
+    """dumps_indented(plan_to_json(plan)) in pieces, a list item (changes: a batch of them)
+    at a time (no newline at the end)."""
     return iter_indented(_document(plan))
 
 
@@ -221,13 +226,31 @@ def _values(change: Change) -> JsonDict | None:
 # and field_to_json's keys in the same order; tests/test_plan_stream.py holds them to
 # dumps_indented(change_to_json(...), 2), byte for byte, so a key added there and not here
 # fails. Strings go through the C encoder's own escaping (codec.encode_string).
+#
+# What depends only on the action and the impact (the keys between the fields and the
+# reason) is spelled once per pair, and each address's first lines once per address: a
+# create then costs its names, its label and its reason (100,000 creates: 0.23 s -> 0.16 s).
 
 _string = encode_string
 _BOOL = {True: "true", False: "false"}
-_ACTIONS = {a: _string(a.value) for a in Action}
-_IMPACTS = {i: _string(i.value) for i in DataImpact}
 _TYPES = {t: _string(t.value) for t in FieldType}
 _FIELD = "        "  # a change's fields' keys are 4 levels deep
+# `"action": ...` up to the value of "before".
+_ACTIONS = {a: f'"action": {_string(a.value)},\n      "before": ' for a in Action}
+# After the value of "after", up to the value of "reason": destroysData is the action's
+# (Change.destroys_data), dataImpact the plan's.
+_TAILS = {
+    a: {
+        i: (
+            f',\n      "destroysData": {_BOOL[a in DESTRUCTIVE_ACTIONS]},'
+            f'\n      "dataImpact": {_string(i.value)},\n      "reason": '
+        )
+        for i in DataImpact
+    }
+    for a in Action
+}
+_UPDATE = Action.UPDATE
+_reason = words.reason
 
 
 def _scalar(value: object) -> str:
@@ -235,8 +258,8 @@ def _scalar(value: object) -> str:
     return _string(value) if type(value) is str else dumps_indented(value, 4)
 
 
-def _field(f: Field) -> str:
-    """dumps_indented(field_to_json(f), 3)."""
+def _field(f: Field, name: str | None = None) -> str:
+    """dumps_indented(field_to_json(f), 3); `name` is f.unique_name already encoded."""
     i = _FIELD
     more = ""
     if f.reference_to is not None:
@@ -248,13 +271,12 @@ def _field(f: Field) -> str:
             more += f',\n{i}"orderedValueList": [\n          {listed}\n{i}]'
         else:
             more += f',\n{i}"orderedValueList": []'
+    more += f',\n{i}"protect": {_BOOL[f.protect]}'
     if f.last_modified is not None:
-        last = f',\n{i}"lastModified": {_scalar(f.last_modified)}'
-    else:
-        last = ""
+        more += f',\n{i}"lastModified": {_scalar(f.last_modified)}'
     return (
-        f'{{\n{i}"uniqueName": {_string(f.unique_name)},\n{i}"label": {_string(f.label)},'
-        f'\n{i}"type": {_TYPES[f.type]}{more},\n{i}"protect": {_BOOL[f.protect]}{last}\n      }}'
+        f'{{\n{i}"uniqueName": {name or _string(f.unique_name)},\n{i}"label": {_string(f.label)},'
+        f'\n{i}"type": {_TYPES[f.type]}{more}\n      }}'
     )
 
 
@@ -266,29 +288,47 @@ class _Changes:
     """The template of change_to_json, remembering each address's first lines."""
 
     def __init__(self) -> None:
-        self._heads: dict[ObjectKey, str] = {}
+        self._heads: dict[str, str] = {}
+        self._key: ObjectKey | None = None  # the last change's address, and its lines
+        self._head = ""
 
-    def encode(self, pair: tuple[Change, DataImpact]) -> str:
-        """dumps_indented(change_to_json(*pair), 2)."""
-        change, impact = pair
-        key = change.key
-        head = self._heads.get(key)
+    def _head_of(self, key: ObjectKey) -> str:
+        head = self._heads.get(key.address)
         if head is None:
-            head = self._heads[key] = (
+            head = self._heads[key.address] = (
                 f'{{\n      "address": {_string(key.address)},'
                 f'\n      "integrationId": {_string(str(key.integration_id))},'
                 f'\n      "objectType": {_string(key.object_type.value)},'
                 '\n      "uniqueName": '
             )
+        self._key, self._head = key, head
+        return head
+
+    def encode(self, pair: tuple[Change, DataImpact]) -> str:
+        """dumps_indented(change_to_json(*pair), 2)."""
+        change, impact = pair
+        key = change.key
+        # Changes come sorted by address: most share the last one's (an identity test, where
+        # a dict lookup would hash the key).
+        head = self._head if key is self._key else self._head_of(key)
+        action = change.action
         before, after = change.before, change.after
-        values = _values(change)
-        more = "" if values is None else f',\n      "values": {dumps_indented(values, 3)}'
+        name = change.unique_name
+        encoded = _string(name)
+        more = ""
+        if action is _UPDATE:
+            values = _values(change)
+            if values is not None:
+                more = f',\n      "values": {dumps_indented(values, 3)}'
+        if before is None:
+            old = "null"
+        else:
+            old = _field(before, encoded if before.unique_name is name else None)
+        if after is None:
+            new = "null"
+        else:
+            new = _field(after, encoded if after.unique_name is name else None)
         return (
-            f"{head}{_string(change.unique_name)},"
-            f'\n      "action": {_ACTIONS[change.action]},'
-            f'\n      "before": {"null" if before is None else _field(before)},'
-            f'\n      "after": {"null" if after is None else _field(after)},'
-            f'\n      "destroysData": {_BOOL[change.destroys_data]},'
-            f'\n      "dataImpact": {_IMPACTS[impact]},'
-            f'\n      "reason": {_string(words.reason(change))}{more}\n    }}'
+            f'{head}{encoded},\n      {_ACTIONS[action]}{old},\n      "after": {new}'
+            f"{_TAILS[action][impact]}{_string(_reason(change))}{more}\n    }}"
         )

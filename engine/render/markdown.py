@@ -28,6 +28,8 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from itertools import groupby
+from operator import attrgetter
 from typing import Any
 
 from crmform.engine import words
@@ -57,6 +59,9 @@ MARKER = "<!-- crmform:plan -->"
 COLLAPSE_ROWS = 10
 
 _ACTIONS = tuple(Action)
+# Rows' order, and the run of one address (C-level getters: no Python frame per change).
+_ORDER = attrgetter("key.address", "unique_name")
+_ADDRESS = attrgetter("key.address")
 _LABELS = {
     Action.CREATE: "create",
     Action.UPDATE: "update",
@@ -77,7 +82,7 @@ def render_markdown(plan: Plan, *, max_chars: int = DEFAULT_MAX_CHARS) -> str:
     """The comment text, without a trailing newline; len(text) + 1 <= max_chars."""
     if max_chars < MIN_MAX_CHARS:
         raise ValueError(f"max_chars must be at least {MIN_MAX_CHARS}, not {max_chars}")
-    changes = sorted(plan.changes, key=lambda c: (c.key.address, c.unique_name))
+    changes = sorted(plan.changes, key=_ORDER)
     drift = None
     if plan.drift is not None:
         drift = sorted(plan.drift, key=lambda d: (d.key.address, d.unique_name, d.kind))
@@ -91,10 +96,12 @@ def render_markdown(plan: Plan, *, max_chars: int = DEFAULT_MAX_CHARS) -> str:
     impacts = [plan.impact(c) for c in changes]
     destroys = [c for c, i in zip(changes, impacts, strict=True) if i is DataImpact.DESTROYS]
     orphans = [c for c, i in zip(changes, impacts, strict=True) if i is DataImpact.MAY_ORPHAN]
+    # Asked once (it goes over every change's impact again), and only when data is affected.
+    digest = plan.data_loss_digest if destroys or orphans else None
     sections = [_notes_section(plan)] if plan.notes else []
     sections += [_drift_section(drift, changes)] if drift else []
     sections += _change_sections(groups)
-    warning = _warning(plan, destroys, orphans, None)
+    warning = _warning(plan, digest, destroys, orphans, None)
     fixed = [*title, *warning, *summary]
     # Rows are made only while they fit: a plan far over the limit makes a limit's worth.
     if fits(sections, max_chars - size(fixed)):
@@ -102,7 +109,7 @@ def render_markdown(plan: Plan, *, max_chars: int = DEFAULT_MAX_CHARS) -> str:
     # Over the limit: title, summary and warning stay whole (the warning is cut only if
     # it alone does not fit); rows are dropped from the end.
     warning, body = fit(
-        lambda shown: _warning(plan, destroys, orphans, shown),
+        lambda shown: _warning(plan, digest, destroys, orphans, shown),
         len(destroys) + len(orphans),
         sections,
         max_chars - size(title) - size(summary),
@@ -161,17 +168,21 @@ def _summary(
 
 
 def _warning(
-    plan: Plan, destroys: Sequence[Change], orphans: Sequence[Change], shown: int | None
+    plan: Plan,
+    digest: str | None,
+    destroys: Sequence[Change],
+    orphans: Sequence[Change],
+    shown: int | None,
 ) -> list[str]:
     """The CAUTION alert: the fields whose data is deleted, the changes that may orphan
-    data, and the digest to approve exactly them; with `shown`, only that many items in all
-    (deletes first) and a line for the rest of each list."""
+    data, and the digest to approve exactly them (the plan's data_loss_digest); with
+    `shown`, only that many items in all (deletes first) and a line for the rest of each
+    list."""
+    if digest is None:
+        return []
     left = len(destroys) + len(orphans) if shown is None else shown
     listed_destroys = destroys[:left]
     listed_orphans = orphans[: left - len(listed_destroys)]
-    digest = plan.data_loss_digest
-    if digest is None:
-        return []
     if destroys:
         headline, lead = words.destroy_warning(len(destroys))
     else:
@@ -216,10 +227,10 @@ def _more_line(count: int) -> str:
 
 
 def _by_key(changes: Sequence[Change]) -> list[tuple[ObjectKey, list[Change]]]:
-    groups: dict[ObjectKey, list[Change]] = {}
-    for change in changes:
-        groups.setdefault(change.key, []).append(change)
-    return list(groups.items())
+    """The changes (sorted by address) in a run per address. By the address string: a
+    dict of ObjectKeys would hash each change's key in Python (ObjectKey.__hash__)."""
+    runs = groupby(changes, key=_ADDRESS)
+    return [(group[0].key, group) for group in (list(run) for _, run in runs)]
 
 
 def _notes_section(plan: Plan) -> Section:

@@ -55,15 +55,20 @@ def render_text(plan: Plan, *, color: bool) -> str:
 
     lines += _warning(plan, paint)
 
+    # Each action's symbol painted once, not once a line.
+    symbols = {action: f"{paint(symbol, code)} " for action, (symbol, code) in _SYMBOLS.items()}
+    line = words.change
     key = None
     for c in changes:
-        if c.key != key:
-            if key is not None:
-                lines.append("")
+        # Changes of one address mostly share its key: an identity test first, where
+        # ObjectKey's == runs in Python.
+        if c.key is not key:
+            if c.key != key:
+                if key is not None:
+                    lines.append("")
+                lines.append(paint(f"# {words.PLAIN.name(c.key.address)}", _BOLD))
             key = c.key
-            lines.append(paint(f"# {words.PLAIN.name(key.address)}", _BOLD))
-        symbol, code = _SYMBOLS[c.action]
-        lines.append(f"{paint(symbol, code)} {words.change(c)}")
+        lines.append(symbols[c.action] + line(c))
 
     lines.append("")
     lines.append(summary_line(plan.summary))
