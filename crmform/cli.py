@@ -52,7 +52,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Rewrite schema files in the one canonical layout, keeping their comments.",
     ),
     "plan": (
-        "crmform.commands.core:plan",
+        "crmform.commands.plan:plan",
         "Show what apply would change to make Gong match the files in DIR.",
     ),
     "show": ("crmform.commands.core:show", "Render a plan saved with `crmform plan --out`."),

@@ -168,3 +168,58 @@ def test_a_state_file_or_a_project_file_loads_what_reads_them(tmp_path):
     code, modules = loaded_by(["plan", str(QUICKSTART)], tmp_path)
     assert code == 0
     assert {"tomllib", "crmform.engine.config.project", "crmform.state.document"} <= modules
+
+
+# What a first plan of a few small files no longer pays for (issue 14): the line reader
+# (its pattern took 9 M instructions to compile; the first 20,000 characters of YAML take
+# the event route), the other offline commands' options (plan has a module of its own),
+# and utf-8-sig's codec module (the BOM is dropped by hand).
+NOT_FOR_A_SMALL_PLAN = {
+    "crmform.engine.config.yaml_lines",
+    "crmform.commands.core",
+    "encodings.utf_8_sig",
+}
+
+
+def test_a_small_plan_needs_neither_the_line_reader_nor_the_other_commands(tmp_path):
+    code, modules = loaded_by(["plan", str(QUICKSTART)], tmp_path)
+    assert code == 0
+    assert "crmform.engine.config.yaml_events" in modules  # its YAML was read
+    assert not modules & NOT_FOR_A_SMALL_PLAN, sorted(modules & NOT_FOR_A_SMALL_PLAN)
+
+
+def compiled_by(args: list[str], cwd: Path) -> list[str]:
+    """The regular expressions `crmform ARGS` compiled, in a fresh interpreter."""
+    probe = (
+        "import sys, re\n"
+        f"sys.path[:0] = {[str(p) for p in SEARCH]!r}\n"
+        "import click, yaml\n"
+        "before = set(re._cache)\n"
+        "from crmform.cli import run\n"
+        f"code = run({args!r})\n"
+        "new = [str(k[1]) for k in re._cache if k not in before]\n"
+        "print('COMPILED', code, new, file=sys.stderr)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-S", "-c", probe],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        cwd=cwd,
+    )
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("COMPILED 0 "), result.stderr
+    return list(ast.literal_eval(last.removeprefix("COMPILED 0 ")))
+
+
+def test_a_plan_compiles_no_pattern_of_the_rare_paths(tmp_path):
+    # Each compile costs a plan 0.1-1 ms: yaml_lines' patterns for non-ASCII text, quoted
+    # flow items and escapes wait for such a text; the state-file match and the id
+    # spellings' checks are str methods (fnmatch would compile its pattern).
+    from crmform.engine.config import yaml_lines
+
+    compiled = compiled_by(["plan", str(QUICKSTART)], tmp_path)
+    rare = {yaml_lines._OUTSIDE, yaml_lines._FLOW_ITEM, yaml_lines._ESCAPE, yaml_lines._DOUBLE_BODY}
+    assert not rare & set(compiled)
+    assert not [p for p in compiled if "crmform" in p or "[0-9]+" in p], compiled

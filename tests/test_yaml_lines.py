@@ -365,14 +365,38 @@ def test_what_crmform_writes_is_taken():
 
 
 def test_parse_yaml_reads_through_the_line_reader(monkeypatch):
+    import crmform.engine.config.parse as parse
     import crmform.engine.config.yaml_events as events
 
     def refuse(text: str) -> Any:
         raise AssertionError("took the event route")
 
     monkeypatch.setattr(events, "fast_load", refuse)
+    monkeypatch.setattr(parse, "_events_left", 0)  # past the first texts of a run
     doc, repeated, root = parse_yaml("integrationId: 12\nfields:\n  - uniqueName: a\n")
     assert doc == {"integrationId": 12, "fields": [{"uniqueName": "a"}]}
     assert repeated is False
     assert isinstance(root, Composed)
     assert root.int_texts == {"integrationId": "12"}
+
+
+def test_the_first_small_texts_of_a_run_take_the_event_route(monkeypatch):
+    # Compiling the line reader's pattern costs more than the event route's extra work on
+    # small texts: until _EVENTS_FIRST characters were read that way, it is not used.
+    import crmform.engine.config.parse as parse
+    import crmform.engine.config.yaml_lines as lines
+
+    def refuse(text: str) -> Any:
+        raise AssertionError("took the line route")
+
+    monkeypatch.setattr(lines, "load", refuse)
+    monkeypatch.setattr(parse, "_events_left", parse._EVENTS_FIRST)
+    text = "integrationId: 12\nfields:\n  - uniqueName: a\n"
+    doc, _, root = parse_yaml(text)
+    assert doc == {"integrationId": 12, "fields": [{"uniqueName": "a"}]}
+    assert isinstance(root, Composed)
+    assert parse._events_left == parse._EVENTS_FIRST - len(text)
+    # A text longer than what is left takes the line reader (which declines here).
+    long_text = "a: " + "b" * parse._EVENTS_FIRST + "\n"
+    with pytest.raises(AssertionError, match="took the line route"):
+        parse_yaml(long_text)

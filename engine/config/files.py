@@ -9,18 +9,26 @@ over the size limits is a problem naming the file. Only directories are passed o
 from __future__ import annotations
 
 import errno
+import os
 import stat
 from collections.abc import Collection
-from fnmatch import fnmatch
 from pathlib import Path
 
 from crmform.engine.config.messages import quote
 from crmform.engine.errors import ConfigError, Diagnostic
 
-__all__ = ["STATE_FILE_PATTERN", "SUFFIXES", "discover", "read_bytes", "too_many_values"]
+__all__ = [
+    "STATE_FILE_PATTERN",
+    "SUFFIXES",
+    "discover",
+    "is_state_file",
+    "read_bytes",
+    "too_many_values",
+]
 
 SUFFIXES = (".yaml", ".yml", ".json")
 STATE_FILE_PATTERN = "crmform.state.json*"
+_STATE_FILE_PREFIX = os.path.normcase(STATE_FILE_PATTERN.removesuffix("*"))
 _MB = 1024 * 1024
 _KINDS = (
     (stat.S_ISFIFO, "a named pipe"),
@@ -46,7 +54,7 @@ def discover(directory: Path, exclude: Collection[Path]) -> list[Path]:
             for p in directory.iterdir()
             if p.suffix in SUFFIXES
             and not p.name.startswith(".")
-            and not fnmatch(p.name, STATE_FILE_PATTERN)
+            and not is_state_file(p.name)
             and not p.is_dir()  # follows symlinks; False for a broken one or a loop
             and _resolved(p) not in skipped
         ]
@@ -58,6 +66,13 @@ def discover(directory: Path, exclude: Collection[Path]) -> list[Path]:
             "object type, or pass the directory that holds them"
         )
     return sorted(found, key=lambda p: p.name)
+
+
+def is_state_file(name: str) -> bool:
+    """Whether a file name matches STATE_FILE_PATTERN, as fnmatch matches it (the case
+    folded where the system folds it), without fnmatch: it compiles the pattern to a
+    regular expression, a tenth of a millisecond of every plan (issue 14)."""
+    return os.path.normcase(name).startswith(_STATE_FILE_PREFIX)
 
 
 def read_bytes(path: Path, limit: int) -> bytes | str:

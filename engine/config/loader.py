@@ -20,6 +20,7 @@ words, quoting), positions (line numbers).
 
 from __future__ import annotations
 
+import codecs
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -161,7 +162,9 @@ class _Source:
         if isinstance(raw, str):
             return Diagnostic(display, None, "", raw)
         try:
-            text, is_yaml = raw.decode("utf-8-sig"), path.suffix != ".json"
+            # utf-8-sig's decoding (a leading BOM dropped) without its codec's module.
+            text = (raw[3:] if raw.startswith(codecs.BOM_UTF8) else raw).decode("utf-8")
+            is_yaml = path.suffix != ".json"
         except UnicodeDecodeError as exc:
             line = raw.count(b"\n", 0, exc.start) + 1
             return Diagnostic(display, line, "", "the file is not UTF-8 text; save it as UTF-8")

@@ -7,7 +7,8 @@ is a product requirement (see config.py).
 YAML takes the first of three routes that reads the text. yaml_lines.py reads the block
 style schema files are written in, line by line; yaml_events.py builds the document from
 libyaml's events for the rest of the YAML schema files use (flow mappings, multi-line
-scalars, repeated keys); both compose nodes only if a message needs a line. Any other text
+scalars, repeated keys), and for the first few small texts of a run (see _EVENTS_FIRST);
+both compose nodes only if a message needs a line. Any other text
 takes PyYAML's route (compose, bound the aliases, construct), which holds every check and
 message. All three build the same document; the first two never report a problem, they
 leave the text to the next route.
@@ -115,13 +116,30 @@ def _guarded(construct: Any, kind: str) -> Any:
     return guarded
 
 
+# The line reader reads a text in about half the instructions of the event route, but
+# compiling its pattern (at its import) costs 9 M instructions, 2.5 ms: as much as the event
+# route's extra work over some 23,000 characters. So texts take the event route alone until
+# those read that way hold _EVENTS_FIRST characters, and the line reader first from then on
+# (at once for a longer text): a plan of a few small files (examples/quickstart: 2,900
+# characters) never compiles the pattern, and a large one pays at most about twice it.
+# Either way the document is the same (issue 14).
+_EVENTS_FIRST = 20_000
+_events_left = _EVENTS_FIRST
+
+
 def parse_yaml(text: str) -> tuple[Any, bool, Any]:
     """The document, whether a mapping repeats a key, and the composed node tree (a
     yaml_events.Composed when a fast route built the document: composed when asked for)."""
-    from crmform.engine.config import yaml_lines
+    global _events_left
     from crmform.engine.config.yaml_events import Composed, fast_load
 
-    fast = yaml_lines.load(text) or fast_load(text)
+    if len(text) <= _events_left:
+        _events_left -= len(text)
+        fast = fast_load(text)  # what it leaves, the line reader's subset leaves too
+    else:
+        from crmform.engine.config import yaml_lines
+
+        fast = yaml_lines.load(text) or fast_load(text)
     if fast is not None:
         doc, repeated, int_texts = fast
         return doc, repeated, Composed(text, _compose, int_texts)

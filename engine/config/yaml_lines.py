@@ -40,10 +40,17 @@ from typing import Any
 
 __all__ = ["load"]
 
+# Only _LINE is compiled at import; the patterns below it are given as text to re's
+# functions, which compile a pattern on its first use (and keep it in re's cache), as only
+# rarer texts need them (non-ASCII text, quotes in a flow list, escapes in double quotes).
+# Compiling all five at import took 15 M instructions (4.5 ms), half of it these four (a
+# character class past U+00FF, as _OUTSIDE's, builds a 64K table in pure Python): a
+# quarter of what `crmform plan examples/quickstart` spent on its own imports (issue 14).
+
 # Characters YAML does not allow in a document, and those this subset leaves to the other
 # routes: tab, CR (CRLF is folded first), NEL, LS, PS and the byte order mark (anywhere).
 # An ASCII text is checked faster: what remains when its allowed bytes are deleted.
-_OUTSIDE = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff]")
+_OUTSIDE = r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff]"
 _ASCII_ALLOWED = bytes(range(0x20, 0x7F)) + b"\n"
 
 # A plain scalar's first character: no indicator, or `-` before a non-space.
@@ -72,10 +79,9 @@ _LINE = re.compile(
     rf"({_DOUBLE}|{_SINGLE}|{_FLOW}|{_PLAIN})?{_TAIL})",
     re.MULTILINE,
 )
-_FLOW_ITEMS = re.compile(_FLOW_ITEM)
 _ESCAPES = {"\\": "\\", '"': '"', "n": "\n", "t": "\t", "r": "\r", "0": "\x00"}
-_ESCAPE = re.compile(r'\\(?:([\\"ntr0])|x([0-9A-Fa-f]{2})|u([0-9A-Fa-f]{4}))')
-_DOUBLE_BODY = re.compile(r'(?:[^"\\]|\\(?:[\\"ntr0]|x[0-9A-Fa-f]{2}|u[0-9A-Fa-f]{4}))*')
+_ESCAPE = r'\\(?:([\\"ntr0])|x([0-9A-Fa-f]{2})|u([0-9A-Fa-f]{4}))'
+_DOUBLE_BODY = r'(?:[^"\\]|\\(?:[\\"ntr0]|x[0-9A-Fa-f]{2}|u[0-9A-Fa-f]{4}))*'
 # Schema files nest four deep; deeper documents take the other routes, which decide
 # whether they nest too deeply to read.
 _MAX_DEPTH = 32
@@ -98,7 +104,7 @@ def load(text: str) -> tuple[Any, bool, dict[str, str]] | None:
     if text.isascii():
         if text.encode("ascii").translate(None, _ASCII_ALLOWED):
             return None
-    elif _OUTSIDE.search(text) is not None:
+    elif re.search(_OUTSIDE, text) is not None:
         return None
     if not text.endswith("\n"):
         text += "\n"
@@ -160,7 +166,7 @@ class _Scalars(dict[str, Any]):
         if first == "[":
             inner = text[1:-1]
             if '"' in inner or "'" in inner:
-                return [self.value(item) for item in _FLOW_ITEMS.findall(inner)]
+                return [self.value(item) for item in re.findall(_FLOW_ITEM, inner)]
             if not inner.strip(" "):
                 return []
             # Items hold no comma (_FLOW_PLAIN) and none is empty (_LINE).
@@ -169,9 +175,9 @@ class _Scalars(dict[str, Any]):
             body = text[1:-1]
             if "\\" not in body:
                 return body
-            if _DOUBLE_BODY.fullmatch(body) is None:
+            if re.fullmatch(_DOUBLE_BODY, body) is None:
                 raise _Decline
-            return _ESCAPE.sub(_unescape, body)
+            return re.sub(_ESCAPE, _unescape, body)
         if first == "'":
             return text[1:-1].replace("''", "'")
         return self[text]
