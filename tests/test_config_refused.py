@@ -359,12 +359,13 @@ def test_a_correct_surrogate_pair_escape_is_one_character(schema_dir):
         ("!!int abc", "invalid YAML: 'abc' cannot be read as an integer; put it in quotes"),
         ("!!bool abc", "invalid YAML: 'abc' cannot be read as a boolean; put it in quotes"),
         ("!!timestamp x", "invalid YAML: 'x' cannot be read as a date; put it in quotes"),
+        ("!!int", "invalid YAML: '' cannot be read as an integer; put it in quotes"),
         (
             "1" * 5000,
             f"invalid YAML: '{'1' * 60}…' cannot be read as an integer; put it in quotes",
         ),
     ],
-    ids=["no such day", "!!int", "!!bool", "!!timestamp", "5000 digits"],
+    ids=["no such day", "!!int", "!!bool", "!!timestamp", "empty !!int", "5000 digits"],
 )
 def test_scalars_that_python_cannot_convert_are_yaml_errors(schema_dir, value, expected):
     write(schema_dir, "lead.yaml", f"{VALID}protect: {value}\n")

@@ -144,7 +144,7 @@ def same(a: Any, b: Any) -> bool:
 def pyyaml(text: str) -> Any:
     try:
         return yaml.load(text, Loader=yaml.CSafeLoader)
-    except (yaml.YAMLError, ValueError, RecursionError):
+    except (yaml.YAMLError, ValueError, IndexError, RecursionError):  # IndexError: an empty !!int
         return REFUSED
 
 

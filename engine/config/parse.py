@@ -87,9 +87,9 @@ def _loader_class(base: Any) -> Any:
                 self.repeated_keys = self.repeated_keys or len(set(keys)) != len(keys)
             return super().construct_mapping(node, deep)
 
-    # These raise ValueError, KeyError or AttributeError on texts YAML's resolver accepted or
-    # that an explicit tag forced on them (`!!int abc`, 2001-02-30, over 4,300 digits):
-    # made into YAML errors with the node's line.
+    # These raise ValueError, KeyError, AttributeError or IndexError on texts YAML's resolver
+    # accepted or that an explicit tag forced on them (`!!int abc`, an empty `!!int`,
+    # 2001-02-30, over 4,300 digits): made into YAML errors with the node's line.
     for tag, kind in _SCALAR_KINDS.items():
         Loader.add_constructor(tag, _guarded(Loader.yaml_constructors[tag], kind))
     return Loader
@@ -109,7 +109,7 @@ def _guarded(construct: Any, kind: str) -> Any:
     def guarded(loader: Any, node: Any) -> Any:
         try:
             return construct(loader, node)
-        except (ValueError, KeyError, AttributeError, TypeError, OverflowError) as exc:
+        except (ValueError, KeyError, AttributeError, IndexError, TypeError, OverflowError) as exc:
             problem = f"{quote(str(node.value))} cannot be read as {kind}; put it in quotes"
             raise ConstructorError(None, None, problem, node.start_mark) from exc
 
