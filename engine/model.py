@@ -154,7 +154,7 @@ class Field(NamedTuple):
 # Builds a Field from a tuple of its 7 attributes in C: FIELD((name, label, type, None,
 # None, False, None)); `map(FIELD, zip(...))` builds many with no Python call per field.
 FIELD: Callable[[Iterable[Any]], Field] = partial(tuple.__new__, Field)
-_UNIQUE_NAME = itemgetter(0)  # a Field's unique_name, in C
+UNIQUE_NAME = itemgetter(0)  # a Field's unique_name, in C (map(UNIQUE_NAME, fields))
 # FieldType by its value, for readers that build many Fields: a dict lookup costs a
 # twentieth of calling the enum (FieldType("DATE")).
 FIELD_TYPES_BY_VALUE: dict[str, FieldType] = {t.value: t for t in FieldType}
@@ -243,7 +243,7 @@ class ObjectSchema(Value):
 
     def by_name(self) -> dict[str, Field]:
         fields = self.fields
-        return dict(zip(map(_UNIQUE_NAME, fields), fields, strict=True))  # in C
+        return dict(zip(map(UNIQUE_NAME, fields), fields, strict=True))  # in C
 
 
 class Desired(Value):
@@ -436,9 +436,7 @@ class Change(Value):
         if self.action is Action.UPDATE and before is not None and after is not None:
             if before.reference_to != after.reference_to:
                 return DataImpact.MAY_ORPHAN
-            # A value removed (values_diff's `removed`), without building the whole diff.
-            old = before.ordered_value_list
-            if old and not set(old).issubset(after.ordered_value_list or ()):
+            if values_removed(before.ordered_value_list, after.ordered_value_list):
                 return DataImpact.MAY_ORPHAN
         return DataImpact.NONE
 
@@ -474,6 +472,12 @@ def values_diff(before: tuple[str, ...] | None, after: tuple[str, ...] | None) -
         removed=tuple(v for v in old if v not in new_set),
         reordered=kept_old != kept_new,
     )
+
+
+def values_removed(before: tuple[str, ...] | None, after: tuple[str, ...] | None) -> bool:
+    """Whether `values_diff(before, after).removed` would hold any value, without building
+    the diff (Change.impact asks it of every update)."""
+    return bool(before) and not set(before or ()).issubset(after or ())
 
 
 class DriftKind(StrEnum):
@@ -724,7 +728,7 @@ class Plan(Value):
         `apply --approve-data-loss DIGEST` approves this loss and not any other: the same
         fields with the same impact and the same before and after give the same digest."""
         impact = self.impact
-        affected = [(c, found) for c in self.changes if (found := impact(c)) is not _NO_IMPACT]
+        affected = [(c, found) for c in self.changes if (found := impact(c)) is not DataImpact.NONE]
         if not affected:
             return None
         import hashlib  # only plans that affect data pay for them
@@ -757,8 +761,6 @@ class Plan(Value):
     def changes_for(self, key: ObjectKey) -> Iterator[Change]:
         return (c for c in self.changes if c.key == key)
 
-
-_NO_IMPACT = DataImpact.NONE
 
 # 12 hex characters: short enough to type in a pull-request comment, long enough that two
 # different data-affecting sets of one repository do not collide by chance.

@@ -17,12 +17,19 @@ import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from operator import attrgetter
 
 from crmform.engine import drift as drift_logic
 from crmform.engine import words
 from crmform.engine.errors import PlanError, ProviderError, StalePlanError
-from crmform.engine.model import Field, FieldRef, FieldType, ObjectKey, ObjectSchema, Plan
+from crmform.engine.model import (
+    UNIQUE_NAME,
+    Field,
+    FieldRef,
+    FieldType,
+    ObjectKey,
+    ObjectSchema,
+    Plan,
+)
 from crmform.engine.payload import Upload
 from crmform.engine.ports import Provider, RemoteSchema
 from crmform.engine.remote_diff import UnsentAttributes, unsent
@@ -108,7 +115,7 @@ def conflicts(
     wanted = desired.by_name() if desired is not None else {}
     # The first field of each name counts (built backwards, the first one is set last).
     backwards = remote.fields[::-1]
-    live: dict[str, Field] = dict(zip(map(_NAME, backwards), backwards, strict=True))
+    live: dict[str, Field] = dict(zip(map(UNIQUE_NAME, backwards), backwards, strict=True))
     # Set arithmetic over the names finds the few that can conflict (most fields of an
     # upload are in all three, with one type); each is then classified as below.
     names = live.keys()
@@ -128,9 +135,6 @@ def conflicts(
             # A replace the plan showed (state type != desired type) was approved as such.
             found.append(Conflict(key, name, ConflictKind.TYPE, r, d.type))
     return tuple(found)
-
-
-_NAME = attrgetter("unique_name")
 
 
 class RemoteGuard:

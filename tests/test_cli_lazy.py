@@ -83,8 +83,15 @@ def loaded_by(args: list[str], cwd: Path) -> tuple[int, set[str]]:
         f"code = run({args!r})\n"
         "print('LOADED', code, sorted(set(sys.modules) - before), file=sys.stderr)\n"
     )
+    code, _, modules = _probe(probe, "LOADED ", cwd).partition(" ")
+    return int(code), set(ast.literal_eval(modules))
+
+
+def _probe(script: str, tag: str, cwd: Path) -> str:
+    """What `script`, run in a fresh interpreter without site, printed after `tag` on the
+    last line of its stderr."""
     result = subprocess.run(
-        [sys.executable, "-S", "-c", probe],
+        [sys.executable, "-S", "-c", script],
         capture_output=True,
         text=True,
         timeout=60,
@@ -92,9 +99,8 @@ def loaded_by(args: list[str], cwd: Path) -> tuple[int, set[str]]:
         cwd=cwd,
     )
     last = result.stderr.strip().splitlines()[-1]
-    assert last.startswith("LOADED "), result.stderr
-    code, _, modules = last.removeprefix("LOADED ").partition(" ")
-    return int(code), set(ast.literal_eval(modules))
+    assert last.startswith(tag), result.stderr
+    return last.removeprefix(tag)
 
 
 def test_help_needs_neither_pathlib_nor_dataclasses(tmp_path):
@@ -200,17 +206,7 @@ def compiled_by(args: list[str], cwd: Path) -> list[str]:
         "new = [str(k[1]) for k in re._cache if k not in before]\n"
         "print('COMPILED', code, new, file=sys.stderr)\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-S", "-c", probe],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        cwd=cwd,
-    )
-    last = result.stderr.strip().splitlines()[-1]
-    assert last.startswith("COMPILED 0 "), result.stderr
-    return list(ast.literal_eval(last.removeprefix("COMPILED 0 ")))
+    return list(ast.literal_eval(_probe(probe, "COMPILED 0 ", cwd)))
 
 
 def test_a_plan_compiles_no_pattern_of_the_rare_paths(tmp_path):

@@ -22,6 +22,7 @@ from crmform.engine.model import (
     State,
     replace,
     values_diff,
+    values_removed,
 )
 from crmform.engine.planner import plan
 
@@ -252,6 +253,14 @@ def test_values_diff_reports_added_removed_and_reordering():
     assert (diff.added, diff.removed, diff.reordered) == (("D",), ("B",), True)
     assert values_diff(None, ("A",)).added == ("A",)
     assert not values_diff(("A", "B"), ("A", "X", "B")).reordered
+
+
+_VALUE_LISTS = st.none() | st.lists(st.sampled_from("ABCDE"), unique=True, max_size=5).map(tuple)
+
+
+@given(before=_VALUE_LISTS, after=_VALUE_LISTS)
+def test_values_removed_says_whether_values_diff_removes_any(before, after):
+    assert values_removed(before, after) == bool(values_diff(before, after).removed)
 
 
 # --- protection ----------------------------------------------------------------------------

@@ -14,7 +14,6 @@ by `quick_check` and jsonschema to find and word every problem. Both accept exac
 from __future__ import annotations
 
 import functools
-from operator import itemgetter
 from sys import intern
 from typing import Any, TypeGuard
 
@@ -28,6 +27,7 @@ from crmform.engine.model import (
     FIELD_TYPES_BY_VALUE,
     INTEGRATION_ID_MAX,
     REFERENCE_TARGETS,
+    UNIQUE_NAME,
     Field,
     FieldType,
     ObjectType,
@@ -49,7 +49,6 @@ _OBJECT_TYPES = frozenset(t.value for t in ObjectType)
 _TARGETS = frozenset(REFERENCE_TARGETS)
 _TYPES = FIELD_TYPES_BY_VALUE
 _PICKLIST, _REFERENCE = FieldType.PICKLIST, FieldType.REFERENCE
-_UNIQUE_NAME = itemgetter(0)  # of a Field
 MAX_DEPTH = 32  # a schema file nests 4 deep (document, fields, field, values)
 _TOO_DEEP = (
     f"nests more than {MAX_DEPTH} levels deep, deeper than any schema file needs (4); "
@@ -150,7 +149,7 @@ def checked_fields(items: list[Any], tally: list[int] | None = None) -> tuple[Fi
             append(make((name, label, field_type, target, values, protect, None)))
     except (TypeError, KeyError):
         return None
-    if len(set(map(str.lower, map(_UNIQUE_NAME, built)))) != len(built):
+    if len(set(map(str.lower, map(UNIQUE_NAME, built)))) != len(built):
         return None
     if tally is not None:
         tally[0] += 3 * len(built) + more

@@ -15,10 +15,10 @@ the object type out would plan deleting every field.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from itertools import repeat
 
-from crmform.engine.model import Field, FieldType, ObjectType
+from crmform.engine.model import FIELD, FIELD_TYPES_BY_VALUE, Field, FieldType, ObjectType
 from crmform.engine.ports import Extra, FieldWrite
 
 __all__ = [
@@ -51,7 +51,6 @@ _MODELLED = frozenset(
     | {"isDeleted"}
 )
 _SHOWN_MAX = 60
-_TYPES: dict[str, FieldType] = {t.value: t for t in FieldType}
 
 
 def encode_item(write: FieldWrite) -> Item:
@@ -141,7 +140,7 @@ def decode_listing(payload: object, object_type: ObjectType, sent: Sent | None =
     fields: list[Field] = []
     extras: list[tuple[str, Extra]] = []
     append = fields.append
-    by_value = _TYPES.get
+    by_value = FIELD_TYPES_BY_VALUE.get
     modelled = _MODELLED.issuperset
     for index, item in enumerate(items):
         # The common case in one pass of plain checks; anything unusual takes _field, which
@@ -189,15 +188,8 @@ def decode_listing(payload: object, object_type: ObjectType, sent: Sent | None =
             and (modified is None or isinstance(modified, str))
             and (values is None or _strings(values))
         ):
-            field = _new_field(
-                name,
-                label,
-                field_type,
-                reference,
-                tuple(values) if values is not None else None,
-                False,
-                modified,
-            )
+            value_list = tuple(values) if values is not None else None
+            field = FIELD((name, label, field_type, reference, value_list, False, modified))
         else:
             field = _field(item, f"{where}[{index}]")
         append(field)
@@ -216,50 +208,6 @@ def decode_listing(payload: object, object_type: ObjectType, sent: Sent | None =
 def _strings(values: object) -> bool:
     """A list of strings."""
     return isinstance(values, list) and all(map(isinstance, values, repeat(str)))
-
-
-def _field_setters() -> Callable[..., Field] | None:
-    """A Field built by setting its slots directly: half the time of the frozen dataclass
-    __init__ (which goes through object.__setattr__ per attribute), for the tens of
-    thousands of fields of a GET answer. None (use the constructor) should Field ever gain
-    an attribute, a default this does not know, or a __post_init__."""
-    names = (
-        "unique_name",
-        "label",
-        "type",
-        "reference_to",
-        "ordered_value_list",
-        "protect",
-        "last_modified",
-    )
-    if getattr(Field, "__slots__", None) != names or hasattr(Field, "__post_init__"):
-        return None
-    new = object.__new__
-    s0, s1, s2, s3, s4, s5, s6 = (getattr(Field, n).__set__ for n in names)
-
-    def build(
-        unique_name: str,
-        label: str,
-        type: FieldType,
-        reference_to: str | None,
-        ordered_value_list: tuple[str, ...] | None,
-        protect: bool,
-        last_modified: str | None,
-    ) -> Field:
-        field = new(Field)
-        s0(field, unique_name)
-        s1(field, label)
-        s2(field, type)
-        s3(field, reference_to)
-        s4(field, ordered_value_list)
-        s5(field, protect)
-        s6(field, last_modified)
-        return field
-
-    return build
-
-
-_new_field: Callable[..., Field] = _field_setters() or Field
 
 
 def _field(item: dict[str, object], where: str) -> Field:
