@@ -263,7 +263,28 @@ def main() -> NoReturn:
     # that cycle itself (providers/gong/client.py), and collect_from_now() sweeps whatever
     # else an upload leaves, once per upload.
     gc.disable()
-    sys.exit(run())
+    code = run()
+    _exit_now(code)
+    sys.exit(code)
+
+
+def _exit_now(code: int) -> None:
+    """End the process at once once the output is flushed, as mypy does: the interpreter's
+    own teardown frees every object of the run one by one, ~20 ms of CPU after a 50,000
+    field plan and ~40 ms at the end of an apply, for memory the kernel frees anyway
+    (issue 14). Nothing is left to it: run() has closed every file, lock and connection
+    by the time it returns, crmform registers no atexit hook, and logging's handler
+    writes each record as it comes. Under a profiler or tracer (cProfile, coverage), which
+    writes its results at that teardown, and when the flush fails (a closed pipe), the
+    normal exit runs, and says what it always said."""
+    if sys.getprofile() is not None or sys.gettrace() is not None:
+        return
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except Exception:  # the normal exit below reports it, as it always did
+        return
+    os._exit(code)
 
 
 def collect_from_now() -> None:
