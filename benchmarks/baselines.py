@@ -13,6 +13,9 @@ import generate  # a sibling file; run.py puts benchmarks/ on sys.path
 from children import CRMFORM, Probe, prints
 
 NAIVE_MAX_RUNS = 3
+# The start-up rows take ~50 ms a run, so a median of 3 swings by several per cent (one
+# commit measured 1.08x and 1.12x of its floor that way); 15 runs of them cost ~3 s.
+STARTUP_MIN_RUNS = 15
 # The imports a command cannot avoid, with nothing else: `plan` of YAML files needs click
 # and PyYAML (it never imports jsonschema); a JSON plan and `--help` need only click.
 IMPORT_ALL = "import click, yaml"

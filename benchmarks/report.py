@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from apply_harness import APPLY_FIELDS, PACE_FROM, PACED, PACED_RATE
-from baselines import NAIVE_MAX_RUNS
+from baselines import NAIVE_MAX_RUNS, STARTUP_MIN_RUNS
 from children import Probe
 
 
@@ -322,6 +322,9 @@ def install() -> str:
     return "editable" if direct.get("dir_info", {}).get("editable") else "normal"
 
 
+_INSTALLS = {"editable": "an editable install", "source": "crmform run from source"}
+
+
 def print_report(
     results: Results, verdicts: Sequence[Target], info: dict[str, object], runs: int, command: str
 ) -> None:
@@ -329,13 +332,15 @@ def print_report(
     print(
         f"crmform benchmark on {info['cpus']} CPU(s), {info['cpu']}, Python {info['python']}, "
         f"libyaml {'yes' if info['libyaml'] else 'no'}, crmform {info['crmform']} install: "
-        f"median wall time of {runs} run(s) (naive: {min(runs, NAIVE_MAX_RUNS)}) in fresh "
+        f"median wall time of {runs} run(s) (naive: {min(runs, NAIVE_MAX_RUNS)}, start-up: "
+        f"{max(runs, STARTUP_MIN_RUNS)}) in fresh "
         f"processes\ncommand: {command}\n"
     )
     if info["crmform"] != "normal":
         print(
-            f"Note: a {info['crmform']} install, not the normal one users have: the start-up "
-            "rows and their floors differ from a `pip install .` (benchmarks/README.md).\n"
+            f"Note: {_INSTALLS.get(str(info['crmform']), info['crmform'])}, not the normal "
+            "install users have: the start-up rows and their floors differ from a `pip install .` "
+            "(benchmarks/README.md).\n"
         )
     print(table(results))
     print("\nx = crmform / baseline (lower is better); naive/crm = naive / crmform (higher is")

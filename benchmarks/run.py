@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 # sibling files; benchmarks/ is not a package
 import generate
 from apply_harness import APPLY_FIELDS, apply_probes
-from baselines import IMPORT_ALL, IMPORT_CLICK, plan_probes
+from baselines import IMPORT_ALL, IMPORT_CLICK, STARTUP_MIN_RUNS, plan_probes
 from children import CRMFORM, BenchError, Probe, child_env, measure, prints
 from report import Results, machine, print_report, targets, write_json
 
@@ -59,18 +59,19 @@ def bench(
     schema_path = tmp / "crmform.schema.json"
     schema_path.write_text(schema_text(), encoding="utf-8")
     py = (sys.executable, "-c")
+    quick = max(runs, STARTUP_MIN_RUNS)
     startup = {
-        "help": Probe("crmform --help", (*CRMFORM, "--help"), prints(0, "Usage:"), runs),
+        "help": Probe("crmform --help", (*CRMFORM, "--help"), prints(0, "Usage:"), quick),
         "plan_quickstart": Probe(
             "crmform plan examples/quickstart",
             (*CRMFORM, "plan", str(QUICKSTART)),
             prints(0, "Plan: "),
-            runs,
+            quick,
         ),
-        "import_all": Probe(IMPORT_ALL, (*py, IMPORT_ALL), prints(0), runs),
-        "import_click": Probe(IMPORT_CLICK, (*py, IMPORT_CLICK), prints(0), runs),
+        "import_all": Probe(IMPORT_ALL, (*py, IMPORT_ALL), prints(0), quick),
+        "import_click": Probe(IMPORT_CLICK, (*py, IMPORT_CLICK), prints(0), quick),
     }
-    _progress(f"start-up, {runs} run(s) each")
+    _progress(f"start-up, {quick} run(s) each")
     measure(list(startup.values()), tmp, env, warm_up=True)  # cold runs would time compiling
     plans: dict[tuple[int, str], dict[str, Probe]] = {}
     for size in sizes:

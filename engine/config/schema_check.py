@@ -14,6 +14,7 @@ by `quick_check` and jsonschema to find and word every problem. Both accept exac
 from __future__ import annotations
 
 import functools
+from re import fullmatch
 from sys import intern
 from typing import Any, TypeGuard
 
@@ -78,7 +79,7 @@ def top_ok(doc: dict[Any, Any]) -> bool:
         and provider == DEFAULT_PROVIDER
         and (
             (type(iid) is int and 1 <= iid <= INTEGRATION_ID_MAX)
-            or (type(iid) is str and bool(DIGITS.fullmatch(iid) or ENV_REF.fullmatch(iid)))
+            or (type(iid) is str and bool(fullmatch(DIGITS, iid) or fullmatch(ENV_REF, iid)))
         )
         and is_object_type(object_type)
         and type(fields) is list
