@@ -170,28 +170,13 @@ def _apply_run(
     """One emulator, the steps in order; each (probe, requests per second or None for
     unpaced, whether its sample is kept)."""
     log = run_dir / "emulator.log"
-    bound = ("--max-seconds", str(CHILD_TIMEOUT))  # and we stop it ourselves below
-    auth = ("--access-key", ACCESS_KEY, "--secret", SECRET)
-    with log.open("wb") as log_file:
-        emulator = subprocess.Popen(
-            (*EMULATOR, "emulator", "--port", "0", *bound, *auth),
-            cwd=run_dir,
-            env=child_env(),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=log_file,
-        )
+    emulator = start_emulator(run_dir, log)
     counter = None
     sent = 0
     try:
-        port = _emulator_port(emulator, log)
+        port = emulator_port(emulator, log)
         counter = RequestCounter(port)
-        env = child_env(
-            GONG_BASE_URL=f"http://127.0.0.1:{counter.port}",
-            GONG_ACCESS_KEY=ACCESS_KEY,
-            GONG_ACCESS_KEY_SECRET=SECRET,
-            GONG_RATE_LIMIT="1000",  # pacing must not be the limit
-        )
+        env = child_env(**gong_env(counter.port))
         for probe, rate, keep in steps:
             state = ("--state", str(run_dir / "crmform.state.json"))
             paced = {**env, "GONG_RATE_LIMIT": str(rate)} if rate is not None else env
@@ -206,12 +191,7 @@ def _apply_run(
     finally:
         if counter is not None:
             counter.close()
-        emulator.send_signal(signal.SIGINT)
-        try:
-            emulator.wait(10)
-        except subprocess.TimeoutExpired:
-            emulator.kill()
-            emulator.wait()
+        stop_emulator(emulator)
     served = _STOPPED.search(log.read_text(encoding="utf-8", errors="replace"))
     ours = len(schema_set.desired)  # _check_remote's GETs
     if served is None:
@@ -221,7 +201,43 @@ def _apply_run(
     return []
 
 
-def _emulator_port(emulator: subprocess.Popen[bytes], log: Path) -> int:
+def start_emulator(run_dir: Path, log: Path) -> subprocess.Popen[bytes]:
+    """A fresh, in-memory `crmform emulator` on a free loopback port, logging to `log`;
+    bounded in time, and stopped by stop_emulator."""
+    bound = ("--max-seconds", str(CHILD_TIMEOUT))
+    auth = ("--access-key", ACCESS_KEY, "--secret", SECRET)
+    with log.open("wb") as log_file:
+        return subprocess.Popen(
+            (*EMULATOR, "emulator", "--port", "0", *bound, *auth),
+            cwd=run_dir,
+            env=child_env(),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=log_file,
+        )
+
+
+def gong_env(port: int) -> dict[str, str]:
+    """The variables that point crmform at the emulator (or a relay) on `port`, unpaced."""
+    return {
+        "GONG_BASE_URL": f"http://127.0.0.1:{port}",
+        "GONG_ACCESS_KEY": ACCESS_KEY,
+        "GONG_ACCESS_KEY_SECRET": SECRET,
+        "GONG_RATE_LIMIT": "1000",  # pacing must not be the limit
+    }
+
+
+def stop_emulator(emulator: subprocess.Popen[bytes]) -> None:
+    emulator.send_signal(signal.SIGINT)
+    try:
+        emulator.wait(10)
+    except subprocess.TimeoutExpired:
+        emulator.kill()
+        emulator.wait()
+
+
+def emulator_port(emulator: subprocess.Popen[bytes], log: Path) -> int:
+    """The port the emulator listens on, from its log."""
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and emulator.poll() is None:
         match = _LISTENING.search(log.read_text(encoding="utf-8", errors="replace"))

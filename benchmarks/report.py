@@ -26,6 +26,7 @@ class Results:
     notes: list[str]
     tmp: str  # the temporary directory, shown as <tmp> in the JSON report
     writes: dict[str, object] = field(default_factory=dict)  # statewrite.py's line, if run
+    retained: dict[str, object] = field(default_factory=dict)  # retained.py's line, if run
     # apply at --apply-rss-fields (100,000 by default in a full run): its peak RSS
     apply_rss: list[Probe] = field(default_factory=list)
     apply_rss_fields: int = 0
@@ -167,7 +168,33 @@ def _apply_targets(r: Results) -> list[Target]:
         why = f"{peak:.0f} MB at {r.apply_fields:,} fields (--apply-rss-fields 100000)"
         out.append(_na(name, why))
     out += _write_targets(r, size, issue)
+    out.append(_retained_target(r, size, issue))
     return out
+
+
+def _retained_target(r: Results, size: str, issue: bool) -> Target:
+    """retained.py's live memory blocks at each upload's start. An upload whose exchange
+    stayed alive would keep at least a block per field it sent or read back (each Field
+    is one, each parsed field of a GET answer several); under one per 10 fields, nothing
+    an upload handled outlived it. The first upload is left out: it also creates what
+    lives for the whole network phase (the connection pool, the first lazy imports)."""
+    name = (
+        f"apply {size}: nothing retained across uploads (live memory blocks at each "
+        "upload's start, from the 2nd on: growth per upload <= 1 per 10 fields uploaded)"
+    )
+    m = r.retained
+    blocks = m.get("blocks")
+    if not isinstance(blocks, list) or len(blocks) < 3 or m.get("code") != 0:
+        return _na(name, f"not measured ({m or 'no apply'})")
+    per_upload = (blocks[-1] - blocks[1]) / (len(blocks) - 2)
+    fields = int(m["fields_per_upload"])  # type: ignore[call-overload]
+    measured = (
+        f"{per_upload:.0f} blocks per upload of {fields:,} fields (blocks: {blocks}; "
+        f"tracked objects: {m['tracked_objects']}; RSS MB: {m['rss_mb']})"
+    )
+    if not issue:
+        return _na(name, measured + " (not 4 x 10,000)")
+    return _target(name, per_upload <= fields / 10, measured)
 
 
 def _write_targets(r: Results, size: str, issue: bool) -> list[Target]:
@@ -375,6 +402,7 @@ def write_json(
         "apply": {"fields": results.apply_fields, "notes": results.notes}
         | {p.name: p.summary() for p in results.apply},
         "state_writes": results.writes,
+        "retained": results.retained,
         "apply_rss": {"fields": results.apply_rss_fields}
         | {p.name: p.summary() for p in results.apply_rss},
         "targets": [asdict(v) for v in verdicts],

@@ -17,7 +17,8 @@ The code, one role per module beside this entry point (benchmarks/ is not a pack
 file puts its own folder on sys.path): generate.py (the inputs), children.py (fresh processes
 timed from posix_spawn to wait4, their peak RSS), baselines.py (what plan is measured
 against), apply_harness.py (the emulator and the request-counting relay), statewrite.py (the
-state writes of an apply, timed in-process) and report.py (the table, the targets, the JSON).
+state writes of an apply, timed in-process), retained.py (the live memory at each upload of
+an in-process apply) and report.py (the table, the targets, the JSON).
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ from crmform.engine.config.loader import schema_text
 QUICKSTART = Path(__file__).resolve().parent.parent / "examples" / "quickstart"
 DEFAULT_SIZES = (100, 1000, 10_000, 50_000, 100_000)
 STATEWRITE = Path(__file__).resolve().parent / "statewrite.py"
+RETAINED = Path(__file__).resolve().parent / "retained.py"
 NAIVE_MAX_FIELDS = 10_000  # naive takes ~18 s at 10,000 fields here, and ~5x that at 50,000
 
 
@@ -87,12 +89,15 @@ def bench(
     steps: list[Probe] = []
     notes: list[str] = []
     writes: dict[str, object] = {}
+    retained: dict[str, object] = {}
     if apply_fields:
         _progress(f"apply, 4 x {apply_fields // 4:,} fields, against crmform emulator")
         (tmp / "apply").mkdir()
         steps, notes = apply_probes(tmp / "apply", apply_fields, runs)
         _progress(f"state writes, 4 x {apply_fields // 4:,} fields, in-process")
         writes = state_writes(tmp, env, apply_fields, runs)
+        _progress(f"memory across uploads, 4 x {apply_fields // 4:,} fields, in-process")
+        retained = retained_across_uploads(tmp, env, apply_fields)
     rss_steps: list[Probe] = []
     if rss_fields:
         # Memory, once (peak RSS hardly varies): create and change, unpaced.
@@ -109,6 +114,7 @@ def bench(
         notes,
         str(tmp),
         writes=writes,
+        retained=retained,
         apply_rss=rss_steps,
         apply_rss_fields=rss_fields,
     )
@@ -121,6 +127,14 @@ def state_writes(tmp: Path, env: dict[str, str], fields: int, runs: int) -> dict
     sample = probe.run_once(tmp, env)
     measured: dict[str, object] = json.loads(sample.stdout.strip().splitlines()[-1])
     return {**measured, "child_rss_mb": round(sample.rss_mb, 1)}
+
+
+def retained_across_uploads(tmp: Path, env: dict[str, str], fields: int) -> dict[str, object]:
+    """retained.py's in-process measurement, in a child of its own (its line of JSON)."""
+    argv = (sys.executable, str(RETAINED), str(fields))
+    sample = Probe("memory across uploads (in-process)", argv, prints(0, '"blocks"'), 1)
+    measured: dict[str, object] = json.loads(sample.run_once(tmp, env).stdout.splitlines()[-1])
+    return measured
 
 
 def _progress(message: str) -> None:

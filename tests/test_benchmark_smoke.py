@@ -181,8 +181,12 @@ def test_benchmark_runs_end_to_end_at_a_tiny_size(tmp_path: Path):
         "pacing floor",
         "apply peak RSS <= 300 MB",
         "state writes <= 1.5x",
+        "nothing retained across uploads",
     ):
         assert target in names
+    retained = report["retained"]  # in-process at any size: the live blocks per upload
+    assert (retained["code"], retained["uploads"], len(retained["blocks"])) == (0, 4, 4)
+    assert all(b > 0 for b in retained["blocks"])
     writes = report["state_writes"]  # measured in-process at any size
     # apply: a pending record, then per upload its result (with the next one's record).
     assert (writes["row_writes"], writes["apply_writes"]) == (4, 5)
