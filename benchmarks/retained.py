@@ -36,9 +36,14 @@ from crmform import cli
 _FLAGS = ("--auto-approve", "--allow-destroy", "--no-color")
 
 
-def _rss_mb() -> float:
-    with open("/proc/self/statm", encoding="ascii") as statm:
-        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+def _rss_mb() -> float | None:
+    """The current RSS (Linux's /proc; None elsewhere: getrusage gives only the peak)."""
+    try:
+        with open("/proc/self/statm", encoding="ascii") as statm:
+            pages = int(statm.read().split()[1])
+    except OSError:
+        return None
+    return round(pages * os.sysconf("SC_PAGE_SIZE") / 2**20, 1)
 
 
 def measure(fields: int, tmp: Path) -> dict[str, object]:
@@ -61,7 +66,7 @@ def measure(fields: int, tmp: Path) -> dict[str, object]:
             check=True,
         )
         os.environ.update(child_env(**gong))
-        samples: list[tuple[int, int, float]] = []
+        samples: list[tuple[int, int, float | None]] = []
         sweep = cli.collect_from_now
 
         def noted() -> None:
@@ -86,7 +91,7 @@ def measure(fields: int, tmp: Path) -> dict[str, object]:
         "fields_per_upload": fields // max(len(uploads), 1),
         "blocks": [s[0] for s in uploads],
         "tracked_objects": [s[1] for s in uploads],
-        "rss_mb": [round(s[2], 1) for s in uploads],
+        "rss_mb": [s[2] for s in uploads],
     }
 
 
