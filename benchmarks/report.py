@@ -175,8 +175,8 @@ def _apply_targets(r: Results) -> list[Target]:
 def _retained_target(r: Results, size: str, issue: bool) -> Target:
     """retained.py's live memory blocks at each upload's start. An upload whose exchange
     stayed alive would keep at least a block per field it sent or read back (each Field
-    is one, each parsed field of a GET answer several); under one per 10 fields, nothing
-    an upload handled outlived it. The first upload is left out: it also creates what
+    is one, each parsed field of a GET answer several); under one per 10 fields, no
+    upload's fields, bodies or answers outlived it. The first upload is left out: it makes what
     lives for the whole network phase (the connection pool, the first lazy imports)."""
     name = (
         f"apply {size}: nothing retained across uploads (live memory blocks at each "
