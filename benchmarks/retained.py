@@ -55,17 +55,18 @@ def measure(fields: int, tmp: Path) -> dict[str, object]:
     log = tmp / "emulator.log"
     emulator = start_emulator(tmp, log)
     try:
-        gong = gong_env(emulator_port(emulator, log))
+        env = child_env(**gong_env(emulator_port(emulator, log)))
         subprocess.run(
             (*CRMFORM, "apply", str(before), *_FLAGS, *state),
             cwd=tmp,
-            env=child_env(**gong),
+            env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             timeout=CHILD_TIMEOUT,
             check=True,
         )
-        os.environ.update(child_env(**gong))
+        os.environ.clear()  # the in-process apply sees what the child above saw
+        os.environ.update(env)
         samples: list[tuple[int, int, float | None]] = []
         sweep = cli.collect_from_now
 

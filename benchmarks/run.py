@@ -120,21 +120,27 @@ def bench(
     )
 
 
-def state_writes(tmp: Path, env: dict[str, str], fields: int, runs: int) -> dict[str, object]:
-    """statewrite.py's in-process measurement, in a child of its own (its line of JSON)."""
-    argv = (sys.executable, str(STATEWRITE), str(fields), str(runs))
-    probe = Probe("state writes (in-process)", argv, prints(0, '"row_ratio_cpu"'), 1)
-    sample = probe.run_once(tmp, env)
+def json_child(
+    tmp: Path, env: dict[str, str], name: str, script: Path, *args: object, key: str
+) -> dict[str, object]:
+    """An in-process measurement run in a child of its own: the JSON object of the last line
+    it prints (which must hold `key`), and the child's peak RSS."""
+    argv = (sys.executable, str(script), *map(str, args))
+    sample = Probe(name, argv, prints(0, f'"{key}"'), 1).run_once(tmp, env)
     measured: dict[str, object] = json.loads(sample.stdout.strip().splitlines()[-1])
     return {**measured, "child_rss_mb": round(sample.rss_mb, 1)}
 
 
+def state_writes(tmp: Path, env: dict[str, str], fields: int, runs: int) -> dict[str, object]:
+    """statewrite.py's times of the state writes (see its docstring)."""
+    name = "state writes (in-process)"
+    return json_child(tmp, env, name, STATEWRITE, fields, runs, key="row_ratio_cpu")
+
+
 def retained_across_uploads(tmp: Path, env: dict[str, str], fields: int) -> dict[str, object]:
-    """retained.py's in-process measurement, in a child of its own (its line of JSON)."""
-    argv = (sys.executable, str(RETAINED), str(fields))
-    sample = Probe("memory across uploads (in-process)", argv, prints(0, '"blocks"'), 1)
-    measured: dict[str, object] = json.loads(sample.run_once(tmp, env).stdout.splitlines()[-1])
-    return measured
+    """retained.py's live memory at each upload's start (see its docstring)."""
+    name = "memory across uploads (in-process)"
+    return json_child(tmp, env, name, RETAINED, fields, key="blocks")
 
 
 def _progress(message: str) -> None:

@@ -982,6 +982,26 @@ def test_quick_document_check_agrees_with_the_json_schema(doc):
     assert schema_check.quick_check(doc) == (document_validator.is_valid(doc), [])
 
 
+# The id spellings are checked by str methods (ids.py), standing for these patterns.
+ID_TEXTS = st.one_of(
+    st.text(alphabet="0123456789٣${}_aZ-\n", max_size=8),
+    st.builds(lambda t: "${" + t + "}", st.text(alphabet="aZ_09é ${}-\n", max_size=6)),
+    st.text(max_size=8),
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(ID_TEXTS)
+def test_the_id_spellings_str_methods_match_their_patterns(text):
+    import re
+
+    from crmform.engine.config import ids
+
+    assert ids.decimal_id(text) == bool(re.fullmatch(r"[1-9][0-9]*", text))
+    ref = re.fullmatch(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}", text)
+    assert ids.env_name(text) == (ref.group(1) if ref else None)
+
+
 # The fast path (schema_check.checked_fields, loader._parse_json) builds the Fields of a
 # valid file in one pass; it must accept exactly the lists the slow path accepts (every item
 # valid by schema.json, no two uniqueNames alike but for case) and build the same Fields.

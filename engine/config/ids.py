@@ -9,7 +9,6 @@ refused in every form, so that adding or removing quotes can never change the ta
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -17,12 +16,8 @@ from crmform.engine.config.messages import Problem, quote_id
 from crmform.engine.config.positions import Loc
 from crmform.engine.model import INTEGRATION_ID_MAX
 
-__all__ = ["DIGITS", "ENV_REF", "integration_id", "yaml_spelling"]
+__all__ = ["decimal_id", "env_name", "integration_id", "yaml_spelling"]
 
-# Patterns, compiled by re's cache on first use: a plan whose ids are numbers never needs
-# them, and each compile costs a start ~0.05 ms (issue 14).
-DIGITS = r"[1-9][0-9]*"  # as schema.json's pattern; the quick check uses it
-ENV_REF = r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}"
 _MAX_DIGITS = len(str(INTEGRATION_ID_MAX))  # also keeps int() within its digit limit
 _AT: Loc = ("integrationId",)
 _PLAIN = "write the id in plain decimal digits (no leading zero, sign, underscore, colon or prefix)"
@@ -56,9 +51,8 @@ def integration_id(value: Any, env: Mapping[str, str], problems: list[Problem]) 
         return value if 1 <= value <= INTEGRATION_ID_MAX else None
     if type(value) is not str:
         return None
-    ref = re.fullmatch(ENV_REF, value)
-    if ref:
-        name = ref.group(1)
+    name = env_name(value)
+    if name is not None:
         if name not in env:
             unset = (
                 f"environment variable {name} is not set; set it to your Gong integration "
@@ -93,8 +87,23 @@ def _digits_problem(text: str, what: str) -> str | None:
     return None
 
 
-# Two patterns as str methods: each compiled regular expression costs every plan about
-# 0.1 ms at import (issue 14). str.isdigit() alone would take other scripts' digits.
+# The patterns of ids as str methods: each compiled regular expression costs every plan
+# about 0.1 ms at import (issue 14). str.isdigit() alone would take other scripts' digits;
+# tests/test_config.py holds each to its pattern.
+
+
+def decimal_id(text: str) -> bool:
+    """Whether `text` is an id in plain digits: schema.json's pattern [1-9][0-9]*, whole."""
+    return _ascii_digits(text) and text[0] != "0"
+
+
+def env_name(text: str) -> str | None:
+    """NAME when `text` is exactly "${NAME}", NAME being [A-Za-z_][A-Za-z0-9_]* (which is
+    what an ASCII identifier is), else None."""
+    if not (text.startswith("${") and text.endswith("}")):
+        return None
+    name = text[2:-1]
+    return name if name.isascii() and name.isidentifier() else None
 
 
 def _ascii_digits(text: str) -> bool:

@@ -14,11 +14,10 @@ by `quick_check` and jsonschema to find and word every problem. Both accept exac
 from __future__ import annotations
 
 import functools
-from re import fullmatch
 from sys import intern
 from typing import Any, TypeGuard
 
-from crmform.engine.config.ids import DIGITS, ENV_REF
+from crmform.engine.config.ids import decimal_id, env_name
 from crmform.engine.config.keys import FIELD_KEYS, FIELD_TYPES, TOP_KEYS, schema_text
 from crmform.engine.config.messages import Problem, explain
 from crmform.engine.config.positions import Loc
@@ -79,7 +78,7 @@ def top_ok(doc: dict[Any, Any]) -> bool:
         and provider == DEFAULT_PROVIDER
         and (
             (type(iid) is int and 1 <= iid <= INTEGRATION_ID_MAX)
-            or (type(iid) is str and bool(fullmatch(DIGITS, iid) or fullmatch(ENV_REF, iid)))
+            or (type(iid) is str and (decimal_id(iid) or env_name(iid) is not None))
         )
         and is_object_type(object_type)
         and type(fields) is list
